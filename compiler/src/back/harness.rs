@@ -1,0 +1,59 @@
+//! A host program around a generated crate, for `ecgc validate`, golden tests and benchmarks.
+//! It reads every input as little-endian f32 from stdin, runs the model `reps` times (first CLI
+//! argument, default 1), prints the mean nanoseconds per run to stderr and writes every output as
+//! little-endian f32 to stdout.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// `src/main.rs` of a harness for the crate `krate` (Rust identifier) with these
+/// `(parameter, SCREAMING)` inputs and outputs.
+pub fn main_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, String)]) -> String {
+    let k = format_ident!("{}", krate);
+    let mut body = TokenStream::new();
+    for (p, u) in inputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote! {
+            let #p: Box<[f32; #k::#len]> = take(&mut data, #k::#len).into_boxed_slice().try_into().expect("input length");
+        });
+    }
+    for (p, u) in outputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote! {
+            let mut #p: Box<[f32; #k::#len]> = vec![0.0f32; #k::#len].into_boxed_slice().try_into().expect("output length");
+        });
+    }
+    let ins = inputs.iter().map(|(p, _)| format_ident!("{}", p));
+    let outs: Vec<_> = outputs.iter().map(|(p, _)| format_ident!("{}", p)).collect();
+    let file = quote! {
+        use std::io::{Read, Write};
+
+        fn take(data: &mut Vec<f32>, n: usize) -> Vec<f32> {
+            assert!(data.len() >= n, "stdin holds too few f32 values");
+            data.drain(..n).collect()
+        }
+
+        fn main() {
+            let reps: u32 = std::env::args().nth(1).map(|s| s.parse().expect("reps")).unwrap_or(1);
+            let mut bytes = vec![];
+            std::io::stdin().read_to_end(&mut bytes).expect("stdin");
+            let mut data: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            #body
+            assert!(data.is_empty(), "stdin holds too many f32 values");
+            let mut model = Box::new(#k::Model::new());
+            let start = std::time::Instant::now();
+            for _ in 0..reps.max(1) {
+                model.run(#(&#ins,)* #(&mut #outs),*);
+            }
+            eprintln!("{}", start.elapsed().as_nanos() / u128::from(reps.max(1)));
+            let mut out = std::io::stdout().lock();
+            #(
+                for x in #outs.iter() {
+                    out.write_all(&x.to_le_bytes()).expect("stdout");
+                }
+            )*
+        }
+    };
+    let parsed: syn::File = syn::parse2(file).expect("harness tokens parse");
+    prettyplease::unparse(&parsed)
+}

@@ -1,0 +1,184 @@
+//! The subcommands' bodies.
+
+use super::{CompileArgs, ModelArgs, PrecisionArg, ValidateArgs};
+use crate::back::KernelsDep;
+use crate::error::{Error, Result};
+use crate::front::reference::{Plan, Reference};
+use crate::passes::PassOptions;
+use crate::target::{parse_size, Target};
+use crate::{front, passes, plan, report, validate, Compiler, Precision};
+
+fn parse_shape(s: &str) -> Result<(String, Vec<usize>)> {
+    let bad = || Error::InvalidInput(format!("--input-shape '{s}': expected NAME=D0,D1,... with positive integers"));
+    let (name, dims) = s.rsplit_once('=').ok_or_else(bad)?;
+    let dims: Vec<usize> = dims.split(',').map(|d| d.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
+    if name.is_empty() || dims.contains(&0) {
+        return Err(bad());
+    }
+    Ok((name.to_string(), dims))
+}
+
+fn shapes(m: &ModelArgs) -> Result<Vec<(String, Vec<usize>)>> {
+    m.input_shape.iter().map(|s| parse_shape(s)).collect()
+}
+
+fn pass_options(m: &ModelArgs) -> PassOptions {
+    PassOptions { disabled: m.disable_pass.clone(), print_after: m.print_after.clone() }
+}
+
+fn compiler(m: &ModelArgs) -> Result<Compiler> {
+    let mut c = Compiler::new(&m.model).passes(pass_options(m));
+    for (name, dims) in shapes(m)? {
+        c = c.input_shape(&name, dims);
+    }
+    Ok(c)
+}
+
+pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
+    if !a.state.is_empty() {
+        return Err(Error::InvalidInput(
+            "--state (streaming compilation of step graphs) is not implemented yet in this version of ecgc".into(),
+        ));
+    }
+    let mut c = compiler(&a.model)?.target(&a.target).precision(match a.precision {
+        PrecisionArg::F32 => Precision::F32,
+        PrecisionArg::Int8 => Precision::Int8,
+    });
+    // The model card records the command with the model's file name only, so the crate's bytes
+    // do not depend on the directory the command ran in.
+    let mut cmd: Vec<String> = vec!["ecgc".into()];
+    for arg in argv.iter().skip(1) {
+        if std::path::Path::new(arg) == a.model.model {
+            cmd.push(a.model.model.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default());
+        } else {
+            cmd.push(arg.clone());
+        }
+    }
+    c = c.command(&cmd.join(" "));
+    if let Some(p) = &a.calibration {
+        c = c.calibration(p);
+    }
+    if let Some(o) = &a.out {
+        c = c.out_dir(o);
+    }
+    if let Some(n) = &a.name {
+        c = c.name(n);
+    }
+    if let Some(s) = &a.max_flash {
+        c = c.max_flash(parse_size(s)?);
+    }
+    if let Some(s) = &a.max_ram {
+        c = c.max_ram(parse_size(s)?);
+    }
+    if let Some(p) = &a.kernels_path {
+        c = c.kernels(KernelsDep::Path(std::fs::canonicalize(p).map_err(Error::io(format!("--kernels-path '{}'", p.display())))?));
+    }
+    if let Some(v) = &a.kernels_version {
+        c = c.kernels(KernelsDep::Version(v.clone()));
+    }
+    let built = c.build()?;
+    let write_report = |r: &report::Report| -> Result<()> {
+        if let Some(path) = &a.report {
+            let json = serde_json::to_string_pretty(r).map_err(|e| Error::Internal(e.to_string()))?;
+            std::fs::write(path, json).map_err(Error::io(format!("writing '{}'", path.display())))?;
+        }
+        Ok(())
+    };
+    if !built.report.fits() {
+        write_report(&built.report)?;
+        return Err(Error::OverBudget(format!("{}{}", built.report.table(), built.report.breakdown())));
+    }
+    let dir = a.out.clone().unwrap_or_else(|| built.name.clone().into());
+    crate::back::write_atomically(&built.krate, &dir)?;
+    write_report(&built.report)?;
+    print!("{}", built.report.table());
+    println!("wrote crate '{}' to {}", built.name, dir.display());
+    Ok(())
+}
+
+pub(super) fn inspect(m: ModelArgs) -> Result<()> {
+    let mut g = front::import(&m.model, &shapes(&m)?)?;
+    passes::run(&mut g, &pass_options(&m))?;
+    let p = plan::plan(&g);
+    let host = Target::load("host")?;
+    let r = report::report(&m.model.display().to_string(), &g, &p, &host, u64::MAX, u64::MAX);
+    print!("{g}");
+    println!();
+    println!("{:<40} {:>14} {:>12}", "node", "MACs", "weights (B)");
+    for n in &r.nodes {
+        println!("{:<40} {:>14} {:>12}", n.node, n.macs, n.weight_bytes);
+    }
+    println!();
+    let ops: Vec<String> = r.op_histogram.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+    println!("ops: {}", ops.join(", "));
+    println!(
+        "weights {} B, arena {} B (lower bound {} B), MACs {}",
+        r.weight_bytes, r.arena_bytes, r.arena_lower_bound_bytes, r.macs
+    );
+    Ok(())
+}
+
+pub(super) fn validate(a: ValidateArgs) -> Result<()> {
+    let shapes = shapes(&a.model)?;
+    let tmp;
+    let work = match &a.work_dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir().map_err(Error::io("creating a temporary directory"))?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let crate_dir = work.join("crate");
+    let compiled = compiler(&a.model)?.target("host").out_dir(&crate_dir).compile()?;
+    let reference = Reference::load(&a.model.model, &shapes, Plan::Decluttered)?;
+    let mut inputs = validate::seeded_inputs(&reference.input_shapes, a.seed);
+    for spec in &a.input {
+        let (name, file) = spec
+            .split_once('=')
+            .ok_or_else(|| Error::InvalidInput(format!("--input '{spec}': expected NAME=FILE.npy")))?;
+        let k = reference
+            .input_names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::InvalidInput(format!("--input names '{name}', not an input of the model")))?;
+        let data = validate::read_npy(std::path::Path::new(file))?;
+        if data.len() != inputs[k].len() {
+            return Err(Error::InvalidInput(format!("--input {name}: {} values, the input takes {}", data.len(), inputs[k].len())));
+        }
+        inputs[k] = data;
+    }
+    let exe = validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
+    let lens: Vec<usize> = compiled.graph.outputs.iter().map(|o| compiled.graph.value(*o).len()).collect();
+    let (ours, _) = validate::run_harness(&exe, &inputs, &lens, 1)?;
+    let theirs = reference.run(&inputs)?;
+    let c = validate::compare(&ours, &theirs);
+    println!(
+        "max |ecgc − tract| = {:.3e}; max scaled error = {:.3e} (output {}, element {}); tolerance {:.1e}",
+        c.max_abs, c.max_scaled, c.worst.0, c.worst.1, a.tolerance
+    );
+    if c.max_scaled <= a.tolerance {
+        println!("ok: the generated crate matches tract's decluttered plan");
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "the generated crate differs from tract by {:.3e} (scaled), over the tolerance {:.1e}",
+            c.max_scaled, a.tolerance
+        )))
+    }
+}
+
+pub(super) fn targets() -> Result<()> {
+    println!("{:<10} {:<28} {:>10} {:>10} {:>9}  features", "target", "triple", "flash", "RAM", "clock");
+    for t in Target::builtin() {
+        println!(
+            "{:<10} {:<28} {:>7} KiB {:>6} KiB {:>5} MHz  {}",
+            t.name,
+            t.triple,
+            t.flash_bytes / 1024,
+            t.ram_bytes / 1024,
+            t.clock_hz / 1_000_000,
+            t.features.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The `ecgc` command line (PRODUCT.md "Command line"). Exit codes: 0 ok, 1 internal error,
+//! 2 invalid input or unsupported model, 3 over budget.
+
+mod commands;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// ecgc: compile ONNX ECG models to no_std Rust crates for microcontrollers.
+#[derive(Parser, Debug)]
+#[command(name = "ecgc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Compile a model into a crate.
+    Compile(CompileArgs),
+    /// Show the graph as ecgc sees it: ops, shapes, parameters, MACs, what is unsupported.
+    Inspect(ModelArgs),
+    /// Compile, build the crate for the host, run it and compare with tract.
+    Validate(ValidateArgs),
+    /// List the known targets and their budgets.
+    Targets,
+}
+
+/// Model file and shape overrides.
+#[derive(Args, Debug, Clone)]
+struct ModelArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Fix an input's shape: NAME=D0,D1,... (repeatable).
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    input_shape: Vec<String>,
+    /// Print the IR after a pass (`lower` for the lowered graph; repeatable).
+    #[arg(long = "print-after", value_name = "PASS")]
+    print_after: Vec<String>,
+    /// Skip a pass (repeatable).
+    #[arg(long = "disable-pass", value_name = "PASS")]
+    disable_pass: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum PrecisionArg {
+    F32,
+    Int8,
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Target name (see `ecgc targets`) or a target .toml file.
+    #[arg(long)]
+    target: String,
+    /// Output directory (default: ./<crate-name>/).
+    #[arg(short = 'o', long = "out")]
+    out: Option<PathBuf>,
+    /// Numeric precision.
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
+    /// Calibration inputs for int8 (.npz or .npy).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+    /// Pair a state input with its next-state output: IN=OUT (repeatable; streaming models).
+    #[arg(long = "state", value_name = "IN=OUT")]
+    state: Vec<String>,
+    /// Crate name (default: from the model file name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Flash budget (64K, 1M, 320KiB, bytes); default: the target's.
+    #[arg(long = "max-flash")]
+    max_flash: Option<String>,
+    /// RAM budget; default: the target's.
+    #[arg(long = "max-ram")]
+    max_ram: Option<String>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Use the kernel crate at this path instead of vendoring a copy.
+    #[arg(long = "kernels-path", conflicts_with = "kernels_version")]
+    kernels_path: Option<PathBuf>,
+    /// Depend on this registry version of ecgc-kernels instead of vendoring a copy.
+    #[arg(long = "kernels-version")]
+    kernels_version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Input data: NAME=FILE.npy (float32, the input's shape); missing inputs are seeded random.
+    #[arg(long = "input", value_name = "NAME=FILE")]
+    input: Vec<String>,
+    /// Seed for random inputs in [-1, 1).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Pass when max |ours − tract| ≤ tolerance · max(1, |tract|).
+    #[arg(long, default_value_t = 1e-5)]
+    tolerance: f32,
+    /// Keep the generated crate and harness here (default: a temporary directory).
+    #[arg(long = "work-dir")]
+    work_dir: Option<PathBuf>,
+}
+
+/// Parses arguments, runs, prints errors; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    let result = match cli.command {
+        Cmd::Compile(a) => commands::compile(a, &argv),
+        Cmd::Inspect(a) => commands::inspect(a),
+        Cmd::Validate(a) => commands::validate(a),
+        Cmd::Targets => commands::targets(),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

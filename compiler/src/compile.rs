@@ -1,0 +1,209 @@
+//! The library entry point: [`Compiler`], a builder running the whole pipeline, usable from a
+//! firmware `build.rs` the way `prost-build` is.
+//!
+//! ```no_run
+//! ecgc::Compiler::new("model.onnx").target("stm32f746").out_dir("ecg_model").compile()?;
+//! # Ok::<(), ecgc::Error>(())
+//! ```
+
+use crate::back::{self, CrateSpec, GeneratedCrate, KernelsDep};
+use crate::error::{Error, Result};
+use crate::ir::Graph;
+use crate::passes::{self, PassOptions};
+use crate::plan::{self, Plan};
+use crate::report::{self, Report};
+use crate::target::Target;
+use crate::front;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Numeric precision of the generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// f32 weights and activations.
+    F32,
+    /// int8 (TFLite/CMSIS-NN semantics): not implemented yet.
+    Int8,
+}
+
+/// A configured compilation.
+#[derive(Clone, Debug)]
+pub struct Compiler {
+    model: PathBuf,
+    target: String,
+    precision: Precision,
+    calibration: Option<PathBuf>,
+    input_shapes: Vec<(String, Vec<usize>)>,
+    out_dir: Option<PathBuf>,
+    name: Option<String>,
+    max_flash: Option<u64>,
+    max_ram: Option<u64>,
+    kernels: KernelsDep,
+    passes: PassOptions,
+    command: Option<String>,
+}
+
+/// Everything a compilation produced.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The IR after passes.
+    pub graph: Graph,
+    /// The memory plan.
+    pub plan: Plan,
+    /// Costs and budgets.
+    pub report: Report,
+    /// The crate's files.
+    pub krate: GeneratedCrate,
+    /// The crate name.
+    pub name: String,
+}
+
+impl Compiler {
+    /// Starts a compilation of `model` for the `host` target, f32.
+    pub fn new(model: impl Into<PathBuf>) -> Compiler {
+        Compiler {
+            model: model.into(),
+            target: "host".into(),
+            precision: Precision::F32,
+            calibration: None,
+            input_shapes: vec![],
+            out_dir: None,
+            name: None,
+            max_flash: None,
+            max_ram: None,
+            kernels: KernelsDep::Vendored,
+            passes: PassOptions::default(),
+            command: None,
+        }
+    }
+    /// Target name or target file.
+    pub fn target(mut self, t: &str) -> Self {
+        self.target = t.into();
+        self
+    }
+    /// Precision.
+    pub fn precision(mut self, p: Precision) -> Self {
+        self.precision = p;
+        self
+    }
+    /// Calibration inputs (.npy/.npz) for int8.
+    pub fn calibration(mut self, p: impl Into<PathBuf>) -> Self {
+        self.calibration = Some(p.into());
+        self
+    }
+    /// Fixes an input's shape.
+    pub fn input_shape(mut self, name: &str, dims: Vec<usize>) -> Self {
+        self.input_shapes.push((name.into(), dims));
+        self
+    }
+    /// Where to write the crate.
+    pub fn out_dir(mut self, d: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(d.into());
+        self
+    }
+    /// Crate name (default: from the model file name).
+    pub fn name(mut self, n: &str) -> Self {
+        self.name = Some(n.into());
+        self
+    }
+    /// Flash budget in bytes (default: the target's).
+    pub fn max_flash(mut self, b: u64) -> Self {
+        self.max_flash = Some(b);
+        self
+    }
+    /// RAM budget in bytes (default: the target's).
+    pub fn max_ram(mut self, b: u64) -> Self {
+        self.max_ram = Some(b);
+        self
+    }
+    /// How the crate gets its kernels.
+    pub fn kernels(mut self, k: KernelsDep) -> Self {
+        self.kernels = k;
+        self
+    }
+    /// Pass options (`--disable-pass`, `--print-after`).
+    pub fn passes(mut self, p: PassOptions) -> Self {
+        self.passes = p;
+        self
+    }
+    /// The command line recorded in the model card (default: a library call).
+    pub fn command(mut self, c: &str) -> Self {
+        self.command = Some(c.into());
+        self
+    }
+
+    /// The crate name this compilation uses.
+    pub fn crate_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let stem = self.model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let s = crate::back::names::sanitize(&stem);
+            if s == "model" || s.is_empty() { "ecg_model".into() } else { s }
+        })
+    }
+
+    /// Runs the pipeline in memory, without writing anything.
+    pub fn build(&self) -> Result<Compiled> {
+        if self.precision == Precision::Int8 {
+            return Err(Error::InvalidInput(
+                "--precision int8 is not implemented yet in this version of ecgc; use --precision f32".into(),
+            ));
+        }
+        if self.calibration.is_some() {
+            return Err(Error::InvalidInput("--calibration only applies to --precision int8".into()));
+        }
+        let name = self.crate_name();
+        if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(Error::InvalidInput(format!("crate name '{name}' must be ASCII letters, digits, - or _, starting with a letter")));
+        }
+        let target = Target::load(&self.target)?;
+        let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        let mut graph = front::import(&self.model, &self.input_shapes)?;
+        passes::run(&mut graph, &self.passes)?;
+        let plan = plan::plan(&graph);
+        let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));
+        let report = report::report(
+            &source,
+            &graph,
+            &plan,
+            &target,
+            self.max_flash.unwrap_or(target.flash_bytes),
+            self.max_ram.unwrap_or(target.ram_bytes),
+        );
+        let facts = back::lib_rs::CardFacts {
+            card: report.card(&source, &sha256, &command, &graph),
+            weight_bytes: report.weight_bytes,
+            macs: report.macs,
+        };
+        let spec = CrateSpec {
+            name: name.clone(),
+            kernels: self.kernels.clone(),
+            command,
+            source,
+            sha256,
+            facts: vec![
+                ("target".into(), target.name.clone()),
+                ("weights (flash)".into(), format!("{} bytes", report.weight_bytes)),
+                ("arena (RAM)".into(), format!("{} bytes", report.arena_bytes)),
+                ("MACs per inference".into(), report.macs.to_string()),
+            ],
+        };
+        let krate = back::generate(&graph, &plan, &facts, &spec)?;
+        Ok(Compiled { graph, plan, report, krate, name })
+    }
+
+    /// Runs the pipeline and writes the crate atomically. Over budget → [`Error::OverBudget`]
+    /// and nothing written.
+    pub fn compile(&self) -> Result<Compiled> {
+        let compiled = self.build()?;
+        if !compiled.report.fits() {
+            return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown())));
+        }
+        let dir = self.out_dir.clone().unwrap_or_else(|| PathBuf::from(&compiled.name));
+        back::write_atomically(&compiled.krate, Path::new(&dir))?;
+        Ok(compiled)
+    }
+}

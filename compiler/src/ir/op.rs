@@ -1,0 +1,376 @@
+//! The closed set of operations. Each struct documents its operands and semantics.
+//! Exhaustive `match`es over [`Op`] mark every place a new op must be handled.
+
+/// An operation of the IR.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Convolution; operands `x [N, C, (H,) W]`, `w [O, C/groups, (kh,) kw]`, optional `bias [O]`.
+    Conv(Conv),
+    /// Two-operand Einstein summation; operands `a`, `b`.
+    EinSum(EinSum),
+    /// Element-wise binary op with numpy broadcasting; operands `a`, `b`.
+    Binary(BinaryOp),
+    /// Element-wise unary op; operand `x`.
+    Unary(UnaryOp),
+    /// `cond != 0 ? a : b` with broadcasting; operands `cond`, `a`, `b`.
+    Select,
+    /// Reduction over axes, which stay in the output with size 1; operand `x`.
+    Reduce(Reduce),
+    /// Softmax or log-softmax along one axis; operand `x`.
+    Softmax(Softmax),
+    /// `x / sqrt(mean(x², axis) + eps)`; operand `x`.
+    RmsNorm(RmsNorm),
+    /// Same elements in the same order, new shape; operand `x`.
+    Reshape,
+    /// Axis permutation: output axis `i` is input axis `perm[i]`; operand `x`.
+    Transpose(Transpose),
+    /// Strided slice: output index `j` on axis `d` reads input index `start[d] + j·step[d]`; operand `x`.
+    Slice(Slice),
+    /// Concatenation of every operand along `axis`.
+    Concat(Concat),
+    /// Selection of constant indices along `axis`; operand `x`.
+    Gather(Gather),
+    /// Constant padding; operand `x`.
+    Pad(Pad),
+    /// Numpy broadcast of `x` to the output shape.
+    BroadcastTo,
+    /// Max / sum / average pooling over the spatial axes of `x [N, C, (H,) W]`.
+    Pool(Pool),
+}
+
+/// Convolution geometry; spatial vectors have one entry per spatial axis (1 or 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    /// Step between output positions, per spatial axis.
+    pub stride: Vec<usize>,
+    /// Spacing of kernel taps, per spatial axis.
+    pub dilation: Vec<usize>,
+    /// Zero padding before each spatial axis (padding after is implied by the output size).
+    pub pad_before: Vec<usize>,
+    /// Channel groups (`C` and `O` are both multiples of it).
+    pub groups: usize,
+}
+
+/// One index letter of an einsum: its size and where it appears (at most once per tensor).
+/// An axis absent from `out` is summed over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EinAxis {
+    /// Extent.
+    pub size: usize,
+    /// Position in operand `a`.
+    pub a: Option<usize>,
+    /// Position in operand `b`.
+    pub b: Option<usize>,
+    /// Position in the output.
+    pub out: Option<usize>,
+}
+
+/// `out[o] = Σ_{summed axes} a[..] · b[..]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EinSum {
+    /// Every index letter.
+    pub axes: Vec<EinAxis>,
+}
+
+/// Element-wise binary operations. Comparisons and logic produce booleans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// a + b
+    Add,
+    /// a − b
+    Sub,
+    /// a · b
+    Mul,
+    /// a / b
+    Div,
+    /// max(a, b)
+    Max,
+    /// min(a, b)
+    Min,
+    /// a^b
+    Pow,
+    /// fmod(a, b)
+    Rem,
+    /// a < b
+    Less,
+    /// a ≤ b
+    LessEqual,
+    /// a > b
+    Greater,
+    /// a ≥ b
+    GreaterEqual,
+    /// a = b
+    Equal,
+    /// a ≠ b
+    NotEqual,
+    /// a ∧ b
+    And,
+    /// a ∨ b
+    Or,
+    /// a ⊕ b
+    Xor,
+}
+
+impl BinaryOp {
+    /// True when the result is boolean.
+    pub fn is_predicate(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Less | LessEqual | Greater | GreaterEqual | Equal | NotEqual | And | Or | Xor)
+    }
+}
+
+/// Element-wise unary operations (f32 → f32 unless noted).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    /// −x
+    Neg,
+    /// |x|
+    Abs,
+    /// √x
+    Sqrt,
+    /// 1/√x
+    Rsqrt,
+    /// 1/x
+    Recip,
+    /// eˣ
+    Exp,
+    /// ln x
+    Ln,
+    /// 1/(1+e⁻ˣ)
+    Sigmoid,
+    /// tanh x
+    Tanh,
+    /// erf x
+    Erf,
+    /// x·(1+erf(x/√2))/2
+    GeluExact,
+    /// ln(1+eˣ)
+    Softplus,
+    /// x²
+    Square,
+    /// max(x, 0)
+    Relu,
+    /// x if x ≥ 0 else αx
+    LeakyRelu(f32),
+    /// clamp(αx+β, 0, 1)
+    HardSigmoid {
+        /// slope
+        alpha: f32,
+        /// offset
+        beta: f32,
+    },
+    /// clamp(x, min, max)
+    Clip {
+        /// lower bound
+        min: f32,
+        /// upper bound
+        max: f32,
+    },
+    /// ⌊x⌋
+    Floor,
+    /// ⌈x⌉
+    Ceil,
+    /// round half away from zero
+    Round,
+    /// round half to even
+    RoundHalfToEven,
+    /// sign(x) ∈ {−1, 0, 1}
+    Sign,
+    /// logical not (bool)
+    Not,
+    /// x^p for a constant p
+    PowConst(f32),
+    /// sin x
+    Sin,
+    /// cos x
+    Cos,
+    /// x·σ(x)
+    Silu,
+    /// x is NaN (bool)
+    IsNan,
+    /// x is ±∞ (bool)
+    IsInf,
+    /// x (a type change such as bool → f32, which is free in ecgc's storage)
+    Identity,
+}
+
+impl UnaryOp {
+    /// True when the result is boolean.
+    pub fn is_predicate(self) -> bool {
+        matches!(self, UnaryOp::Not | UnaryOp::IsNan | UnaryOp::IsInf)
+    }
+}
+
+/// Reduction kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Σ
+    Sum,
+    /// Σ / n
+    Mean,
+    /// max
+    Max,
+    /// min
+    Min,
+    /// Π
+    Prod,
+    /// Σx² / n
+    MeanOfSquares,
+}
+
+/// Reduction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reduce {
+    /// What to compute.
+    pub op: ReduceOp,
+    /// Reduced axes (sorted, distinct).
+    pub axes: Vec<usize>,
+}
+
+/// Softmax along one axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Softmax {
+    /// The normalised axis.
+    pub axis: usize,
+    /// log-softmax instead of softmax.
+    pub log: bool,
+}
+
+/// RMS normalisation along one axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsNorm {
+    /// The normalised axis.
+    pub axis: usize,
+    /// Added to the mean of squares.
+    pub eps: f32,
+}
+
+/// Axis permutation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transpose {
+    /// Output axis `i` is input axis `perm[i]`.
+    pub perm: Vec<usize>,
+}
+
+/// Strided slice over every axis (the output shape gives the counts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slice {
+    /// First input index per axis.
+    pub start: Vec<usize>,
+    /// Step per axis (negative walks backwards).
+    pub step: Vec<isize>,
+}
+
+/// Concatenation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Concat {
+    /// The joined axis.
+    pub axis: usize,
+}
+
+/// Gather of constant indices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gather {
+    /// The indexed axis.
+    pub axis: usize,
+    /// Indices into that axis (already made non-negative); output axis length is `indices.len()`.
+    pub indices: Vec<usize>,
+}
+
+/// Constant padding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pad {
+    /// Elements added before, per axis.
+    pub before: Vec<usize>,
+    /// Elements added after, per axis.
+    pub after: Vec<usize>,
+    /// Fill value.
+    pub value: f32,
+}
+
+/// Pooling kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PoolKind {
+    /// max over the window (padding ignored)
+    Max,
+    /// sum over the window (padding counts as 0)
+    Sum,
+    /// mean over the window, padding counted or not
+    Avg {
+        /// divide by the full window size even where it overlaps padding
+        count_include_pad: bool,
+    },
+}
+
+/// Pooling geometry, per spatial axis (1 or 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    /// What to compute.
+    pub kind: PoolKind,
+    /// Window size.
+    pub kernel: Vec<usize>,
+    /// Step.
+    pub stride: Vec<usize>,
+    /// Tap spacing.
+    pub dilation: Vec<usize>,
+    /// Padding before (after is implied by the output size).
+    pub pad_before: Vec<usize>,
+}
+
+impl Op {
+    /// A short text for listings and model cards.
+    pub fn summary(&self) -> String {
+        match self {
+            Op::Conv(c) => format!("Conv(groups={}, stride={:?}, dilation={:?}, pad={:?})", c.groups, c.stride, c.dilation, c.pad_before),
+            Op::EinSum(e) => format!("EinSum({})", einsum_expr(e)),
+            Op::Binary(b) => format!("{b:?}"),
+            Op::Unary(u) => format!("{u:?}"),
+            Op::Select => "Select".into(),
+            Op::Reduce(r) => format!("Reduce{:?}(axes={:?})", r.op, r.axes),
+            Op::Softmax(s) => format!("{}(axis={})", if s.log { "LogSoftmax" } else { "Softmax" }, s.axis),
+            Op::RmsNorm(r) => format!("RmsNorm(axis={}, eps={})", r.axis, r.eps),
+            Op::Reshape => "Reshape".into(),
+            Op::Transpose(t) => format!("Transpose({:?})", t.perm),
+            Op::Slice(s) => format!("Slice(start={:?}, step={:?})", s.start, s.step),
+            Op::Concat(c) => format!("Concat(axis={})", c.axis),
+            Op::Gather(g) => format!("Gather(axis={}, {} indices)", g.axis, g.indices.len()),
+            Op::Pad(p) => format!("Pad(before={:?}, after={:?}, value={})", p.before, p.after, p.value),
+            Op::BroadcastTo => "BroadcastTo".into(),
+            Op::Pool(p) => format!("{:?}Pool(kernel={:?}, stride={:?}, pad={:?})", p.kind, p.kernel, p.stride, p.pad_before),
+        }
+    }
+
+    /// The op's family name (a histogram key for reports).
+    pub fn family(&self) -> &'static str {
+        match self {
+            Op::Conv(_) => "Conv",
+            Op::EinSum(_) => "EinSum",
+            Op::Binary(_) => "Binary",
+            Op::Unary(_) => "Unary",
+            Op::Select => "Select",
+            Op::Reduce(_) => "Reduce",
+            Op::Softmax(_) => "Softmax",
+            Op::RmsNorm(_) => "RmsNorm",
+            Op::Reshape => "Reshape",
+            Op::Transpose(_) => "Transpose",
+            Op::Slice(_) => "Slice",
+            Op::Concat(_) => "Concat",
+            Op::Gather(_) => "Gather",
+            Op::Pad(_) => "Pad",
+            Op::BroadcastTo => "BroadcastTo",
+            Op::Pool(_) => "Pool",
+        }
+    }
+}
+
+/// `ab,bc->ac`-style text of an einsum.
+pub fn einsum_expr(e: &EinSum) -> String {
+    let letters: Vec<char> = ('a'..='z').collect();
+    let side = |pos: &dyn Fn(&EinAxis) -> Option<usize>| {
+        let mut v: Vec<(usize, char)> =
+            e.axes.iter().enumerate().filter_map(|(i, ax)| pos(ax).map(|p| (p, letters[i % 26]))).collect();
+        v.sort();
+        v.into_iter().map(|(_, c)| c).collect::<String>()
+    };
+    format!("{},{}->{}", side(&|a| a.a), side(&|a| a.b), side(&|a| a.out))
+}

@@ -1,0 +1,64 @@
+//! The IR verifier: checks the invariants stated in `ir/mod.rs` docs. A failure here is always a
+//! compiler bug (the front end or a pass built a bad graph), never a user error.
+
+use super::*;
+
+/// Checks ids, execution order, single definition, and every node's shapes against [`shape::infer`].
+pub fn verify(g: &Graph) -> Result<(), String> {
+    let n_values = g.values.len();
+    let mut defined = vec![false; n_values];
+    for (k, &i) in g.inputs.iter().enumerate() {
+        check_id(i, n_values)?;
+        if g.value(i).kind != ValueKind::Input(k) {
+            return Err(format!("graph input {k} (%{}) is not marked as input {k}", i.0));
+        }
+        defined[i.index()] = true;
+    }
+    for (i, v) in g.values.iter().enumerate() {
+        if let ValueKind::Const(d) = &v.kind {
+            if d.len() != v.len() {
+                return Err(format!("constant %{i} has {} elements for shape {:?}", d.len(), v.shape));
+            }
+            defined[i] = true;
+        }
+    }
+    for node in &g.nodes {
+        for &i in &node.inputs {
+            check_id(i, n_values)?;
+            if !defined[i.index()] {
+                return Err(format!("node '{}' reads %{} before it is computed", node.name, i.0));
+            }
+        }
+        check_id(node.output, n_values)?;
+        let out = g.value(node.output);
+        if out.kind != ValueKind::Computed || defined[node.output.index()] {
+            return Err(format!("node '{}' output %{} is defined twice or is not computed", node.name, node.output.0));
+        }
+        defined[node.output.index()] = true;
+        let ins: Vec<(&[usize], DType)> =
+            node.inputs.iter().map(|&i| (g.value(i).shape.as_slice(), g.value(i).dtype)).collect();
+        let (shape, dtype) =
+            shape::infer(&node.op, &ins, &out.shape).map_err(|e| format!("node '{}': {e}", node.name))?;
+        if shape != out.shape {
+            return Err(format!("node '{}' declares shape {:?}, op gives {:?}", node.name, out.shape, shape));
+        }
+        if dtype != out.dtype && node.op != Op::Unary(UnaryOp::Identity) {
+            return Err(format!("node '{}' declares {:?}, op gives {:?}", node.name, out.dtype, dtype));
+        }
+    }
+    for &o in &g.outputs {
+        check_id(o, n_values)?;
+        if !defined[o.index()] {
+            return Err(format!("graph output %{} is never computed", o.0));
+        }
+    }
+    Ok(())
+}
+
+fn check_id(i: ValueId, n: usize) -> Result<(), String> {
+    if i.index() < n {
+        Ok(())
+    } else {
+        Err(format!("value id %{} out of range ({n} values)", i.0))
+    }
+}

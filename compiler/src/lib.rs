@@ -1,0 +1,20 @@
+//! ecgc: an ahead-of-time compiler from ONNX biosignal models to `no_std` Rust crates.
+//!
+//! The pipeline, in order (see ARCHITECTURE.md for the code map and invariants):
+//! [`front`] (ONNX → tract → IR) → [`passes`] → [`plan`] (memory) → [`back`] (Rust crate) →
+//! [`report`]. [`Compiler`] drives it; [`validate`] checks generated crates against tract.
+
+pub mod back;
+pub mod cli;
+mod compile;
+pub mod error;
+pub mod front;
+pub mod ir;
+pub mod passes;
+pub mod plan;
+pub mod report;
+pub mod target;
+pub mod validate;
+
+pub use compile::{Compiled, Compiler, Precision};
+pub use error::{Error, Result};

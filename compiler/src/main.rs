@@ -1,0 +1,5 @@
+//! The `ecgc` binary: see `ecgc --help` and `cli`.
+
+fn main() {
+    std::process::exit(ecgc::cli::main());
+}

@@ -1,0 +1,61 @@
+//! IR-to-IR passes and the pipeline that runs them.
+//!
+//! The whole order of work is [`pipeline`]; each pass is one file. After every pass the verifier
+//! runs (in debug builds and whenever `--print-after` is used): a failure there is a compiler bug.
+
+mod check_finite;
+mod dce;
+
+use crate::error::{Error, Result};
+use crate::ir::{verify::verify, Graph};
+
+/// One IR-to-IR transformation.
+pub trait Pass {
+    /// Stable name for `--disable-pass` / `--print-after`.
+    fn name(&self) -> &'static str;
+    /// Rewrites the graph, or reports a user error.
+    fn run(&self, g: &mut Graph) -> Result<()>;
+}
+
+/// The passes, in order.
+pub fn pipeline() -> Vec<Box<dyn Pass>> {
+    vec![Box::new(check_finite::CheckFinite), Box::new(dce::DeadCode)]
+}
+
+/// Names of every pass, for the CLI's help.
+pub fn names() -> Vec<&'static str> {
+    pipeline().iter().map(|p| p.name()).collect()
+}
+
+/// Options for running the pipeline.
+#[derive(Clone, Debug, Default)]
+pub struct PassOptions {
+    /// Passes to skip.
+    pub disabled: Vec<String>,
+    /// Print the IR to stderr after these passes (`"lower"` prints the lowered graph).
+    pub print_after: Vec<String>,
+}
+
+/// Runs the pipeline.
+pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
+    for unknown in opts.disabled.iter().chain(&opts.print_after).filter(|n| *n != "lower" && !names().contains(&n.as_str())) {
+        return Err(Error::InvalidInput(format!("unknown pass '{unknown}'; passes are: lower, {}", names().join(", "))));
+    }
+    if opts.print_after.iter().any(|n| n == "lower") {
+        eprintln!("// IR after lower\n{g}");
+    }
+    for pass in pipeline() {
+        if opts.disabled.iter().any(|n| n == pass.name()) {
+            continue;
+        }
+        pass.run(g)?;
+        let print = opts.print_after.iter().any(|n| n == pass.name());
+        if cfg!(debug_assertions) || print {
+            verify(g).map_err(|e| Error::Internal(format!("IR verifier after pass '{}': {e}", pass.name())))?;
+        }
+        if print {
+            eprintln!("// IR after {}\n{g}", pass.name());
+        }
+    }
+    Ok(())
+}

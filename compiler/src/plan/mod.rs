@@ -1,0 +1,159 @@
+//! Static memory planning: every computed value gets an offset in one f32 arena.
+//!
+//! Interface (TensorFlow Lite Micro's): buffers as (size, first use, last use) → offsets and the
+//! arena size. Algorithm: greedy by size — buffers are placed largest first, each at the lowest
+//! offset where it overlaps no already placed buffer that is alive at the same time (first use to
+//! last use, inclusive, in node order). A node's output is alive at the node, as are its inputs,
+//! so an output never aliases an operand. `lower_bound` is the most bytes alive at any one node:
+//! no plan can be smaller, so `arena_len − lower_bound` is how far from optimal a plan is.
+
+use crate::ir::{Graph, ValueKind};
+
+/// One buffer to place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Buffer {
+    /// Elements (f32).
+    pub size: usize,
+    /// Index of the node that writes it.
+    pub first: usize,
+    /// Index of the last node that reads it (or the end of the graph for outputs).
+    pub last: usize,
+}
+
+/// Where every computed value lives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Offset (in f32 elements) of each value in the arena; `None` for inputs and constants.
+    pub offsets: Vec<Option<usize>>,
+    /// Arena length in f32 elements.
+    pub arena_len: usize,
+    /// The most elements alive at once: a lower bound on any arena.
+    pub lower_bound: usize,
+}
+
+/// The buffers of a graph, indexed like its values (`None` for inputs and constants).
+pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
+    let end = g.nodes.len();
+    let mut bufs: Vec<Option<Buffer>> = vec![None; g.values.len()];
+    for (i, n) in g.nodes.iter().enumerate() {
+        let size = g.value(n.output).len();
+        bufs[n.output.index()] = Some(Buffer { size, first: i, last: i });
+        for v in &n.inputs {
+            if let Some(b) = &mut bufs[v.index()] {
+                b.last = b.last.max(i);
+            }
+        }
+    }
+    for o in &g.outputs {
+        if let Some(b) = &mut bufs[o.index()] {
+            b.last = end;
+        }
+    }
+    bufs
+}
+
+/// Places buffers; returns offsets and the arena size.
+pub fn place(bufs: &[Option<Buffer>]) -> (Vec<Option<usize>>, usize) {
+    let mut order: Vec<usize> = (0..bufs.len()).filter(|&i| bufs[i].is_some()).collect();
+    // Largest first; ties by first use then index, so plans are deterministic.
+    order.sort_by_key(|&i| {
+        let b = bufs[i].unwrap_or(Buffer { size: 0, first: 0, last: 0 });
+        (std::cmp::Reverse(b.size), b.first, i)
+    });
+    let mut offsets = vec![None; bufs.len()];
+    let mut placed: Vec<(usize, usize, Buffer)> = vec![];
+    let mut arena = 0;
+    for i in order {
+        let Some(b) = bufs[i] else { continue };
+        let mut live: Vec<(usize, usize)> = placed
+            .iter()
+            .filter(|(_, _, p)| p.first <= b.last && b.first <= p.last)
+            .map(|(o, s, _)| (*o, *s))
+            .collect();
+        live.sort();
+        let mut offset = 0;
+        for (o, s) in live {
+            if offset + b.size <= o {
+                break;
+            }
+            offset = offset.max(o + s);
+        }
+        offsets[i] = Some(offset);
+        placed.push((offset, b.size, b));
+        arena = arena.max(offset + b.size);
+    }
+    (offsets, arena)
+}
+
+/// The most elements alive at any node.
+pub fn lower_bound(bufs: &[Option<Buffer>], steps: usize) -> usize {
+    (0..=steps)
+        .map(|t| bufs.iter().flatten().filter(|b| b.first <= t && t <= b.last).map(|b| b.size).sum())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Plans a graph.
+pub fn plan(g: &Graph) -> Plan {
+    let bufs = buffers(g);
+    let (offsets, arena_len) = place(&bufs);
+    debug_assert!(g.values.iter().zip(&offsets).all(|(v, o)| o.is_none() || v.kind == ValueKind::Computed));
+    Plan { offsets, arena_len, lower_bound: lower_bound(&bufs, g.nodes.len()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks no two buffers alive at once overlap in memory.
+    fn check(bufs: &[Option<Buffer>], offsets: &[Option<usize>], arena: usize) {
+        for (i, a) in bufs.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let oa = offsets[i].expect("placed");
+            assert!(oa + a.size <= arena);
+            for (j, b) in bufs.iter().enumerate().skip(i + 1) {
+                let Some(b) = b else { continue };
+                let ob = offsets[j].expect("placed");
+                let time = a.first <= b.last && b.first <= a.last;
+                let space = oa < ob + b.size && ob < oa + a.size;
+                assert!(!(time && space && a.size > 0 && b.size > 0), "buffers {i} and {j} overlap");
+            }
+        }
+    }
+
+    #[test]
+    fn random_plans_never_overlap_and_respect_the_lower_bound() {
+        let mut seed = 0x2545_f491_u64;
+        let mut rnd = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        for _ in 0..200 {
+            let n = 1 + rnd(30);
+            let bufs: Vec<Option<Buffer>> = (0..n)
+                .map(|i| {
+                    if rnd(5) == 0 {
+                        return None;
+                    }
+                    let first = i;
+                    Some(Buffer { size: 1 + rnd(100), first, last: first + rnd(6) })
+                })
+                .collect();
+            let (offsets, arena) = place(&bufs);
+            check(&bufs, &offsets, arena);
+            assert!(arena >= lower_bound(&bufs, n + 6));
+        }
+    }
+
+    #[test]
+    fn a_chain_reuses_memory() {
+        // a -> b -> c -> d, each read only by the next: two buffers suffice.
+        let bufs: Vec<Option<Buffer>> =
+            (0..4).map(|i| Some(Buffer { size: 10, first: i, last: i + 1 })).collect();
+        let (offsets, arena) = place(&bufs);
+        check(&bufs, &offsets, arena);
+        assert_eq!(arena, 20);
+    }
+}

@@ -1,0 +1,227 @@
+//! What a compiled model costs: weights, arena, MACs, estimated cycles and energy, against the
+//! target's budget. Flash and RAM here are computed from the IR and the plan; measuring them from
+//! a real ELF build is a later step (see README "Reports").
+
+use crate::ir::{Graph, Op, ValueKind};
+use crate::plan::Plan;
+use crate::target::Target;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One node's share.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeCost {
+    /// Node name.
+    pub node: String,
+    /// Op summary.
+    pub op: String,
+    /// Bytes of constants this node reads first.
+    pub weight_bytes: usize,
+    /// Multiply-accumulates.
+    pub macs: u64,
+    /// Output shape.
+    pub output_shape: Vec<usize>,
+}
+
+/// The whole report (also written as JSON with `--report`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Report {
+    /// Model file name.
+    pub model: String,
+    /// Target name.
+    pub target: String,
+    /// f32 or int8.
+    pub precision: String,
+    /// Bytes of constants (flash).
+    pub weight_bytes: usize,
+    /// Bytes of the activation arena (RAM).
+    pub arena_bytes: usize,
+    /// Most bytes alive at once: no plan can beat it.
+    pub arena_lower_bound_bytes: usize,
+    /// Bytes of persistent state (RAM).
+    pub state_bytes: usize,
+    /// Multiply-accumulates per inference.
+    pub macs: u64,
+    /// Estimated cycles per inference (MACs × the target's cycles per MAC).
+    pub estimated_cycles: u64,
+    /// Estimated latency in microseconds.
+    pub estimated_latency_us: f64,
+    /// Estimated energy in microjoules.
+    pub estimated_energy_uj: f64,
+    /// Flash budget.
+    pub flash_budget: u64,
+    /// RAM budget.
+    pub ram_budget: u64,
+    /// Nodes per op family.
+    pub op_histogram: BTreeMap<String, usize>,
+    /// Per-node costs, in execution order.
+    pub nodes: Vec<NodeCost>,
+}
+
+/// MACs of one node.
+pub fn node_macs(g: &Graph, n: &crate::ir::Node) -> u64 {
+    let out = g.value(n.output).len() as u64;
+    match &n.op {
+        Op::Conv(_) => {
+            let w = &g.value(n.inputs[1]).shape;
+            out * w[1..].iter().product::<usize>() as u64
+        }
+        Op::EinSum(e) => out * e.axes.iter().filter(|a| a.out.is_none()).map(|a| a.size as u64).product::<u64>(),
+        _ => 0,
+    }
+}
+
+/// Builds the report.
+pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget: u64, ram_budget: u64) -> Report {
+    let mut seen = vec![false; g.values.len()];
+    let mut nodes = vec![];
+    let mut hist = BTreeMap::new();
+    for n in &g.nodes {
+        let mut wb = 0;
+        for &i in &n.inputs {
+            if matches!(g.value(i).kind, ValueKind::Const(_)) && !seen[i.index()] {
+                seen[i.index()] = true;
+                wb += g.value(i).len() * 4;
+            }
+        }
+        *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
+        nodes.push(NodeCost {
+            node: n.name.clone(),
+            op: n.op.summary(),
+            weight_bytes: wb,
+            macs: node_macs(g, n),
+            output_shape: g.value(n.output).shape.clone(),
+        });
+    }
+    let const_outputs: usize = g.outputs.iter().filter(|o| !seen[o.index()] && g.value(**o).const_data().is_some()).map(|o| g.value(*o).len() * 4).sum();
+    let weight_bytes = nodes.iter().map(|n| n.weight_bytes).sum::<usize>() + const_outputs;
+    let macs: u64 = nodes.iter().map(|n| n.macs).sum();
+    let cycles = (macs as f64 * target.cycles_per_mac_f32).round() as u64;
+    Report {
+        model: model.to_string(),
+        target: target.name.clone(),
+        precision: "f32".into(),
+        weight_bytes,
+        arena_bytes: plan.arena_len * 4,
+        arena_lower_bound_bytes: plan.lower_bound * 4,
+        state_bytes: 0,
+        macs,
+        estimated_cycles: cycles,
+        estimated_latency_us: cycles as f64 / target.clock_hz as f64 * 1e6,
+        estimated_energy_uj: cycles as f64 * target.energy_pj_per_cycle * 1e-6,
+        flash_budget,
+        ram_budget,
+        op_histogram: hist,
+        nodes,
+    }
+}
+
+fn kib(b: u64) -> String {
+    format!("{:.1} KiB", b as f64 / 1024.0)
+}
+
+impl Report {
+    /// Bytes that must fit in flash (weights; code is measured from a build, not counted here).
+    pub fn flash_bytes(&self) -> u64 {
+        self.weight_bytes as u64
+    }
+
+    /// Bytes that must fit in RAM (arena + state; stack is not counted here).
+    pub fn ram_bytes(&self) -> u64 {
+        (self.arena_bytes + self.state_bytes) as u64
+    }
+
+    /// True when the model fits both budgets.
+    pub fn fits(&self) -> bool {
+        self.flash_bytes() <= self.flash_budget && self.ram_bytes() <= self.ram_budget
+    }
+
+    /// The short table `ecgc compile` prints.
+    pub fn table(&self) -> String {
+        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let mut s = String::new();
+        s += &format!("model      {} → target {} ({})\n", self.model, self.target, self.precision);
+        s += &format!(
+            "flash      {:>12}  weights ({:.1}% of {} budget; code not yet measured)\n",
+            kib(self.flash_bytes()),
+            pct(self.flash_bytes(), self.flash_budget),
+            kib(self.flash_budget)
+        );
+        s += &format!(
+            "RAM        {:>12}  arena {} + state {} ({:.1}% of {} budget; lower bound {})\n",
+            kib(self.ram_bytes()),
+            kib(self.arena_bytes as u64),
+            kib(self.state_bytes as u64),
+            pct(self.ram_bytes(), self.ram_budget),
+            kib(self.ram_budget),
+            kib(self.arena_lower_bound_bytes as u64)
+        );
+        s += &format!("MACs       {:>12}  per inference\n", self.macs);
+        s += &format!(
+            "estimate   {:>12}  cycles ≈ {:.1} µs, {:.2} µJ (MACs × cycles/MAC from the target file)\n",
+            self.estimated_cycles, self.estimated_latency_us, self.estimated_energy_uj
+        );
+        s
+    }
+
+    /// The biggest consumers, for over-budget messages.
+    pub fn breakdown(&self) -> String {
+        let mut s = String::new();
+        if self.flash_bytes() > self.flash_budget {
+            s += &format!("flash: {} needed, {} budget; largest weights:\n", kib(self.flash_bytes()), kib(self.flash_budget));
+            let mut v: Vec<&NodeCost> = self.nodes.iter().filter(|n| n.weight_bytes > 0).collect();
+            v.sort_by_key(|n| std::cmp::Reverse(n.weight_bytes));
+            for n in v.iter().take(5) {
+                s += &format!("  {:>12}  {} ({})\n", kib(n.weight_bytes as u64), n.node, n.op);
+            }
+        }
+        if self.ram_bytes() > self.ram_budget {
+            s += &format!(
+                "RAM: {} needed (arena {} + state {}), {} budget; largest activations:\n",
+                kib(self.ram_bytes()),
+                kib(self.arena_bytes as u64),
+                kib(self.state_bytes as u64),
+                kib(self.ram_budget)
+            );
+            let mut v: Vec<&NodeCost> = self.nodes.iter().collect();
+            v.sort_by_key(|n| std::cmp::Reverse(n.output_shape.iter().product::<usize>()));
+            for n in v.iter().take(5) {
+                let b = n.output_shape.iter().product::<usize>() as u64 * 4;
+                s += &format!("  {:>12}  {} {:?} ({})\n", kib(b), n.node, n.output_shape, n.op);
+            }
+        }
+        s
+    }
+
+    /// Model-card lines for the generated crate's rustdoc.
+    pub fn card(&self, source: &str, sha256: &str, command: &str, g: &Graph) -> Vec<String> {
+        let mut v = vec![
+            format!(" `{}`: {} compiled by ecgc {} for `{}`.", source, self.precision, env!("CARGO_PKG_VERSION"), self.target),
+            String::new(),
+            "# Model card".into(),
+            String::new(),
+            format!("- Source: `{source}`, sha256 `{sha256}`"),
+            format!("- Command: `{command}`"),
+            format!("- Precision: {} (weights and activations)", self.precision),
+        ];
+        for (k, i) in g.inputs.iter().enumerate() {
+            v.push(format!("- Input {k}: `{}` {:?}", g.value(*i).name, g.value(*i).shape));
+        }
+        for (k, o) in g.outputs.iter().enumerate() {
+            v.push(format!("- Output {k}: `{}` {:?}", g.value(*o).name, g.value(*o).shape));
+        }
+        v.push(format!("- Weights: {} bytes; arena: {} bytes; state: {} bytes", self.weight_bytes, self.arena_bytes, self.state_bytes));
+        v.push(format!("- MACs per inference: {}", self.macs));
+        let ops: Vec<String> = self.op_histogram.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        v.push(format!("- Ops: {}", ops.join(", ")));
+        v.push(String::new());
+        v.push("# Nodes".into());
+        v.push(String::new());
+        v.push("| node | op | output | weights (B) | MACs |".into());
+        v.push("|---|---|---|---|---|".into());
+        for n in &self.nodes {
+            v.push(format!("| `{}` | {} | {:?} | {} | {} |", n.node.replace('|', "/"), n.op.replace('|', "/"), n.output_shape, n.weight_bytes, n.macs));
+        }
+        v
+    }
+}
