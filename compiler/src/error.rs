@@ -25,7 +25,7 @@ impl fmt::Display for Unsupported {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be read as an ONNX model.
-    #[error("cannot load '{path}' as an ONNX model: {reason}")]
+    #[error("cannot load '{path}' as an ONNX model: {reason}\n  (is it a complete ONNX export? re-export it from PyTorch with torch.onnx.export)")]
     InvalidModel {
         /// The file.
         path: PathBuf,

@@ -57,3 +57,49 @@ pub fn main_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, Str
     let parsed: syn::File = syn::parse2(file).expect("harness tokens parse");
     prettyplease::unparse(&parsed)
 }
+
+/// `src/lib.rs` of a `cdylib` exposing the model to a benchmark in another language or process
+/// image: `ecgc_bench_run(inputs, outputs, reps)` runs `reps` inferences on the concatenated f32
+/// inputs and writes the concatenated outputs. Raw pointers make this one `unsafe` (this is
+/// benchmark tooling, not the generated crate, which stays `forbid(unsafe_code)`).
+pub fn bench_lib_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, String)]) -> String {
+    let k = format_ident!("{}", krate);
+    let mut body = TokenStream::new();
+    for (p, u) in inputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote! {
+            let #p: &[f32; #k::#len] = &*(inputs.add(at_in) as *const [f32; #k::#len]);
+            at_in += #k::#len;
+        });
+    }
+    for (p, u) in outputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote! {
+            let #p: &mut [f32; #k::#len] = &mut *(outputs.add(at_out) as *mut [f32; #k::#len]);
+            at_out += #k::#len;
+        });
+    }
+    let ins = inputs.iter().map(|(p, _)| format_ident!("{}", p));
+    let outs: Vec<_> = outputs.iter().map(|(p, _)| format_ident!("{}", p)).collect();
+    let file = quote! {
+        /// Runs the model `reps` times.
+        ///
+        /// # Safety
+        /// `inputs` and `outputs` must point to the concatenated inputs and outputs.
+        #[no_mangle]
+        pub unsafe extern "C" fn ecgc_bench_run(inputs: *const f32, outputs: *mut f32, reps: u32) {
+            static MODEL: std::sync::Mutex<Option<Box<#k::Model>>> = std::sync::Mutex::new(None);
+            let mut guard = MODEL.lock().expect("model lock");
+            let model = guard.get_or_insert_with(|| Box::new(#k::Model::new()));
+            let mut at_in = 0usize;
+            let mut at_out = 0usize;
+            #body
+            let _ = (at_in, at_out);
+            for _ in 0..reps {
+                model.run(#(#ins,)* #(#outs),*);
+            }
+        }
+    };
+    let parsed: syn::File = syn::parse2(file).expect("bench tokens parse");
+    prettyplease::unparse(&parsed)
+}

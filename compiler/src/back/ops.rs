@@ -66,6 +66,7 @@ fn unary_tokens(u: UnaryOp) -> TokenStream {
             let (a, b) = (f32_lit(min), f32_lit(max));
             quote!(k::unary::UnaryOp::Clip { min: #a, max: #b })
         }
+        UnaryOp::GeluTanh { square } => quote!(k::unary::UnaryOp::GeluTanh { square: #square }),
         UnaryOp::Identity => quote!(),
         other => simple(&format!("{other:?}")),
     }

@@ -66,4 +66,18 @@ impl Reference {
             })
             .collect()
     }
+
+    /// Runs the plan `reps` times on inputs converted once (for timing tract fairly: no
+    /// per-run conversion cost is counted).
+    pub fn run_repeatedly(&self, inputs: &[Vec<f32>], reps: u32) -> Result<()> {
+        let err = |e: TractError| Error::InvalidInput(format!("tract failed to run the model: {e:#}"));
+        let mut tv = TVec::new();
+        for (data, shape) in inputs.iter().zip(&self.input_shapes) {
+            tv.push(Tensor::from_shape(shape, data).map_err(err)?.into_tvalue());
+        }
+        for _ in 0..reps {
+            self.plan.run(tv.clone()).map_err(err)?;
+        }
+        Ok(())
+    }
 }

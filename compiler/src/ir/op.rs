@@ -144,6 +144,12 @@ pub enum UnaryOp {
     Erf,
     /// x·(1+erf(x/√2))/2
     GeluExact,
+    /// x·(1+tanh(√(2/π)·(x + 0.044715·xᵖ)))/2 with p = 3, or p = 2 when `square` (tract's
+    /// GeluApproximate, whose `fast_impl` pattern is a model that literally used x²)
+    GeluTanh {
+        /// use x² instead of x³
+        square: bool,
+    },
     /// ln(1+eˣ)
     Softplus,
     /// x²

@@ -62,6 +62,9 @@ fn unary_op(op: &ElementWiseOp) -> Option<UnaryOp> {
     if let Some(lr) = m.downcast_ref::<nn::LeakyRelu>() {
         return Some(UnaryOp::LeakyRelu(lr.alpha));
     }
+    if let Some(g) = m.downcast_ref::<nn::GeluApproximate>() {
+        return Some(UnaryOp::GeluTanh { square: g.fast_impl });
+    }
     if let Some(p) = m.downcast_ref::<math::PowConst>() {
         return Some(UnaryOp::PowConst(p.exponent));
     }

@@ -1,0 +1,52 @@
+//! Kernels called by the `no_std` Rust crates that the ecgc compiler generates from ONNX models
+//! for Cortex-M7 microcontrollers.
+//!
+//! # Conventions
+//!
+//! * Every tensor is `f32`. Booleans are stored as `1.0` (true) / `0.0` (false); kernels that read
+//!   booleans treat any value `!= 0.0` (including NaN) as true.
+//! * Tensors are row-major and contiguous unless a parameter struct gives explicit strides.
+//!   Strides and offsets count elements, not bytes; a stride of 0 broadcasts, a negative stride
+//!   walks backwards (offsets then point at the first element visited).
+//! * Parameters come in small `pub` structs with `pub` fields so generated code can write them as
+//!   `const`s (`const P7: ConvParams = ConvParams { .. };`, `const S: &[usize] = &[..];`).
+//! * Buffers are supplied by the caller; nothing allocates, nothing is `unsafe`, and no kernel
+//!   panics when its documented preconditions hold (they are `debug_assert!`ed). Slices are only
+//!   indexed where those preconditions keep the index in range.
+//! * Results are deterministic: each kernel fixes its summation order from its parameters alone.
+//! * No `f64` appears outside tests: the Cortex-M7 FPU is single precision only. [`math`] supplies
+//!   the transcendental functions `core` lacks.
+//! * Strided kernels merge axes that are contiguous for every operand and drop unit axes; after
+//!   that, at most [`MAX_RANK`] axes may remain (ONNX models for microcontrollers stay far below).
+//!
+//! Nothing is re-exported: call kernels by their module path, e.g.
+//! `ecgc_kernels::conv::conv2d`.
+
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod arena;
+pub mod axis;
+pub mod binary;
+pub mod conv;
+pub mod contract;
+pub mod copy;
+pub mod gather;
+pub mod math;
+pub mod pool;
+pub mod reduce;
+pub mod select;
+pub mod unary;
+pub mod weights;
+
+mod nd;
+
+#[cfg(test)]
+mod testutil;
+
+/// Most axes a strided kernel handles after merging contiguous axes and dropping unit axes.
+pub const MAX_RANK: usize = nd::MAX_RANK;

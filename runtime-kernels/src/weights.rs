@@ -1,0 +1,70 @@
+//! Turning embedded little-endian bytes into `f32` arrays at compile time.
+
+/// Decodes `N` little-endian `f32`s from `B == 4 * N` bytes, in a `const` context:
+///
+/// ```
+/// static W: [f32; 2] = ecgc_kernels::weights::f32s_from_le(&[0, 0, 128, 63, 0, 0, 0, 192]);
+/// assert_eq!(W, [1.0, -2.0]);
+/// ```
+///
+/// Generated code writes `static W: [f32; 64] = f32s_from_le(include_bytes!("w.bin"));`.
+/// Bits are copied exactly (NaN payloads and `-0.0` included). If `B != 4 * N` the program does
+/// not compile (the check is an inline `const` block, evaluated at monomorphisation), so there is
+/// no run-time failure path:
+///
+/// ```compile_fail
+/// static W: [f32; 2] = ecgc_kernels::weights::f32s_from_le(&[0u8; 7]);
+/// ```
+pub const fn f32s_from_le<const N: usize, const B: usize>(bytes: &[u8; B]) -> [f32; N] {
+    const {
+        assert!(B == 4 * N, "f32s_from_le: byte length must be 4 * N");
+    }
+    let mut out = [0.0f32; N];
+    let mut i = 0;
+    while i < N {
+        let j = 4 * i;
+        let word = u32::from_le_bytes([bytes[j], bytes[j + 1], bytes[j + 2], bytes[j + 3]]);
+        out[i] = f32::from_bits(word);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f32s_from_le;
+
+    const BYTES: [u8; 16] = [
+        0x00, 0x00, 0x80, 0x3f, // 1.0
+        0x00, 0x00, 0x00, 0x80, // -0.0
+        0x01, 0x00, 0xc0, 0x7f, // NaN with payload
+        0x00, 0x00, 0x80, 0xff, // -inf
+    ];
+    static W: [f32; 4] = f32s_from_le(&BYTES);
+
+    #[test]
+    fn decodes_bit_exactly_in_const_context() {
+        let bits: [u32; 4] = [W[0].to_bits(), W[1].to_bits(), W[2].to_bits(), W[3].to_bits()];
+        assert_eq!(bits, [0x3f80_0000, 0x8000_0000, 0x7fc0_0001, 0xff80_0000]);
+    }
+
+    #[test]
+    fn matches_to_le_bytes_roundtrip() {
+        let mut rng = crate::testutil::Rng::new(7);
+        let vals: [f32; 32] = core::array::from_fn(|_| f32::from_bits(rng.next_u32()));
+        let mut bytes = [0u8; 128];
+        for (c, v) in bytes.chunks_exact_mut(4).zip(&vals) {
+            c.copy_from_slice(&v.to_le_bytes());
+        }
+        let back: [f32; 32] = f32s_from_le(&bytes);
+        for (a, b) in back.iter().zip(&vals) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+
+    #[test]
+    fn empty() {
+        let e: [f32; 0] = f32s_from_le(&[]);
+        assert!(e.is_empty());
+    }
+}
