@@ -81,6 +81,80 @@ fn objdump() -> Option<String> {
     ["arm-none-eabi-objdump", "llvm-objdump"].into_iter().find(|t| Command::new(t).arg("--version").output().is_ok()).map(String::from)
 }
 
+/// Disassembly lines of the archive members whose names start with one of `crates`.
+fn own_objects(text: &str, crates: &[&str]) -> String {
+    let mut keep = false;
+    let mut out = String::new();
+    for line in text.lines() {
+        if let Some(member) = line.split(':').next().filter(|_| line.contains("file format")) {
+            keep = crates.iter().any(|c| member.trim().starts_with(c));
+        } else if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A disassembly line doing double-precision work: a `.f64` instruction, or a call to a
+/// soft-float double routine (ARM EABI `__aeabi_d*`/`__aeabi_*2d`, libgcc `__*df*`).
+fn is_double_precision(line: &str) -> bool {
+    let Some(sym) = line.split('<').nth(1) else { return line.contains(".f64") };
+    line.contains(".f64")
+        || sym.starts_with("__aeabi_d")
+        || (sym.starts_with("__aeabi_") && sym.contains("2d"))
+        || (sym.starts_with("__") && sym.contains("df"))
+}
+
+/// The detector finds f64 work in a real thumbv7em object (so the check above can fail).
+fn double_precision_detector_fires() -> Result<(), Failed> {
+    let dir = work().join("f64probe");
+    std::fs::create_dir_all(&dir)?;
+    let src = dir.join("probe.rs");
+    std::fs::write(&src, "#![no_std]\n#[panic_handler]\nfn p(_: &core::panic::PanicInfo) -> ! { loop {} }\n#[no_mangle]\npub extern \"C\" fn ecgc_run(x: f32, y: f32) -> f32 { ((x as f64) * (y as f64) + 0.1) as f32 }\n")?;
+    let lib = dir.join("libprobe.a");
+    let out = Command::new("rustc")
+        .args(["--target", "thumbv7em-none-eabihf", "-O", "-C", "panic=abort", "--crate-type", "staticlib", "--crate-name", "probe", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("probe build failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let objdump = objdump().ok_or("no arm-none-eabi-objdump")?;
+    let dis = Command::new(objdump).arg("-d").arg(&lib).output()?;
+    let ours = own_objects(&String::from_utf8_lossy(&dis.stdout), &["probe", "libprobe"]);
+    let hits = ours.lines().filter(|l| is_double_precision(l)).count();
+    if hits < 3 {
+        return Err(format!("the detector found {hits} double-precision lines in an f64 probe:\n{ours}").into());
+    }
+    Ok(())
+}
+
+/// A no_std staticlib exporting `ecgc_run`, which calls the generated `Model::run`.
+fn thumb_wrapper(case: &str, krate: &str, crate_dir: &Path, inputs: &[(String, String)], outputs: &[(String, String)]) -> Result<PathBuf, Failed> {
+    let dir = work().join("thumb").join(case);
+    std::fs::create_dir_all(dir.join("src"))?;
+    let toml = format!(
+        "[package]\nname = \"elf_{krate}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\ncrate-type = [\"staticlib\"]\n\n[dependencies]\n{krate} = {{ path = {:?} }}\n\n[profile.release]\npanic = \"abort\"\n\n[workspace]\n",
+        crate_dir.display().to_string()
+    );
+    let params: Vec<String> = inputs
+        .iter()
+        .map(|(p, u)| format!("{p}: &[f32; {krate}::{u}_LEN]"))
+        .chain(outputs.iter().map(|(p, u)| format!("{p}: &mut [f32; {krate}::{u}_LEN]")))
+        .collect();
+    let args: Vec<String> = inputs.iter().chain(outputs).map(|(p, _)| p.clone()).collect();
+    let src = format!(
+        "#![no_std]\n\n#[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{\n    loop {{}}\n}}\n\n/// Runs the model.\n#[no_mangle]\npub extern \"C\" fn ecgc_run(model: &mut {krate}::Model, {}) {{\n    model.run({});\n}}\n",
+        params.join(", "),
+        args.join(", ")
+    );
+    std::fs::write(dir.join("Cargo.toml"), toml)?;
+    std::fs::write(dir.join("src/lib.rs"), src)?;
+    Ok(dir)
+}
+
 fn run_case(dir: &Path) -> Result<(), Failed> {
     let name = dir.file_name().expect("case name").to_string_lossy().to_string();
     let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml"))?)?;
@@ -133,23 +207,32 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
         println!("{name}: tract's optimized plan is off by {:.2e}, as expected; ecgc matches the decluttered plan", c.max_scaled);
     }
 
-    // 4. The crate builds for the Cortex-M7 target with no warnings and no f64 instructions.
+    // 4. The crate builds for the Cortex-M7 target with no warnings, and linked code reachable
+    //    from `Model::run` has no double precision: no `.f64` instruction and no call into the
+    //    soft-float double routines (`__aeabi_d*`, `__*df*`), which is how f64 arithmetic shows up
+    //    on this single-precision target. A no_std staticlib around `run` makes the code real
+    //    (an rlib alone may hold no code for small, cross-crate-inlinable functions).
+    let wrapper = thumb_wrapper(&name, &crate_name, &crate_dir, &compiled.krate.inputs, &compiled.krate.outputs)?;
     let tdir = work().join("target-thumb");
-    let log = cargo(&["build", "--release", "--target", "thumbv7em-none-eabihf"], &crate_dir, &tdir)?;
+    let log = cargo(&["build", "--release", "--target", "thumbv7em-none-eabihf"], &wrapper, &tdir)?;
     if log.contains("warning") {
         return Err(format!("{name}: thumbv7em build has warnings:\n{log}").into());
     }
     let Some(objdump) = objdump() else {
         return Err("no arm-none-eabi-objdump (apt-get install binutils-arm-none-eabi)".into());
     };
-    let rlib = tdir.join(format!("thumbv7em-none-eabihf/release/lib{crate_name}.rlib"));
-    let dis = Command::new(&objdump).arg("-d").arg(&rlib).output()?;
+    let lib = tdir.join(format!("thumbv7em-none-eabihf/release/libelf_{crate_name}.a"));
+    let dis = Command::new(&objdump).arg("-d").arg(&lib).output()?;
     let text = String::from_utf8_lossy(&dis.stdout);
-    if !dis.status.success() || !text.contains("run") {
-        return Err(format!("{name}: could not disassemble {}", rlib.display()).into());
+    if !dis.status.success() {
+        return Err(format!("{name}: could not disassemble {}", lib.display()).into());
     }
-    if let Some(line) = text.lines().find(|l| l.contains(".f64")) {
-        return Err(format!("{name}: double-precision instruction in the thumbv7em build: {line}").into());
+    let ours = own_objects(&text, &[&format!("elf_{crate_name}"), &crate_name, "ecgc_kernels"]);
+    if !ours.contains("ecgc_run") {
+        return Err(format!("{name}: no code for ecgc_run in {}", lib.display()).into());
+    }
+    if let Some(line) = ours.lines().find(|l| is_double_precision(l)) {
+        return Err(format!("{name}: double precision in the thumbv7em build: {line}").into());
     }
     Ok(())
 }
@@ -164,12 +247,12 @@ fn main() {
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 15, "expected at least 15 golden cases, found {}", dirs.len());
-    let trials = dirs
+    let mut trials: Vec<Trial> = vec![Trial::test("double_precision_detector_fires", double_precision_detector_fires)];
+    trials.extend(dirs
         .into_iter()
         .map(|d| {
             let name = d.file_name().expect("name").to_string_lossy().to_string();
             Trial::test(name, move || run_case(&d))
-        })
-        .collect();
+        }));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -1,6 +1,6 @@
 //! Normalisations along one axis: softmax, log-softmax, RMS norm.
 
-use crate::math::{expf, logf, sqrtf};
+use crate::math::{expf, fmaxf, logf, sqrtf};
 use crate::nd::{sum, sum_sq};
 
 /// `x` viewed as `[outer, len, inner]`; the operation runs along `len`.
@@ -45,7 +45,7 @@ fn for_lines(
 
 #[inline(always)]
 fn max_of<'a>(it: impl Iterator<Item = &'a f32>) -> f32 {
-    it.fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+    it.fold(f32::NEG_INFINITY, |m, &v| fmaxf(m, v))
 }
 
 /// Softmax along the axis: `out = e^(x - max) / Σ e^(x - max)`.

@@ -1,7 +1,7 @@
 //! Two-operand tensor contraction (a general einsum): MatMul, batched MatMul, Gemm, Linear on
 //! 3-D inputs, outer products, and anything else of the form `Σ a * b`.
 
-use crate::nd::{at, dot, dot4, Rows};
+use crate::nd::{at, dot, dot4, Rows, BLOCK};
 
 /// Index spaces of a contraction.
 ///
@@ -36,11 +36,12 @@ pub struct ContractParams<'a> {
 /// swapped first if only `a` moves along the innermost output axis, since `x * y == y * x`):
 ///
 /// * innermost output axis has `b`-stride 1 and `a`-stride 0 (MatMul, Gemm without `transB`):
-///   "axpy" order — a register-blocked 4×4 tile kernel when the summed axes merge into one, else
-///   row updates `out_row += a * b_row`. Each output is `((0 + a0 b0) + a1 b1) + ...` in
-///   `sum_shape` order.
+///   "axpy" order — a register-blocked 4×4 tile kernel when the summed axes merge into one
+///   (each output is `((0 + a0 b0) + a1 b1) + ...` over blocks of 64 terms, block sums added in
+///   order), else row updates `out_row += a * b_row` in `sum_shape` order.
 /// * otherwise dot-product order: each output is a dot product over the summed index space,
-///   with contiguous runs summed in 4 interleaved lanes (four outputs sharing `a` at once).
+///   with contiguous runs summed in 4 interleaved lanes (four outputs sharing `a` at once,
+///   bit-identical to one at a time).
 pub fn contract(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) {
     debug_assert_eq!(p.a_out_strides.len(), p.out_shape.len());
     debug_assert_eq!(p.b_out_strides.len(), p.out_shape.len());
@@ -166,7 +167,7 @@ pub(crate) struct Gemm {
 
 impl Gemm {
     /// Runs the product in 4×4 register tiles (edges in 1-row / 1-column tiles); every output is
-    /// summed over `k` in order starting from `0.0`.
+    /// summed over `k` in order from `0.0` within blocks of [`BLOCK`], block sums added in order.
     pub(crate) fn run(&self, a: &[f32], a0: isize, b: &[f32], b0: isize, out: &mut [f32]) {
         let mut i = 0;
         while i + 4 <= self.m {
@@ -210,17 +211,28 @@ impl Gemm {
             *p = a0 + (i + r) as isize * self.a_i;
         }
         let mut bp = b0 + j as isize;
-        for _ in 0..self.k {
-            let bs = bp as usize;
-            let bv = &b[bs..bs + NR];
-            for (accr, p) in acc.iter_mut().zip(ap.iter_mut()) {
-                let av = a[*p as usize];
-                for (s, &x) in accr.iter_mut().zip(bv) {
-                    *s += av * x;
+        let mut k = 0;
+        while k < self.k {
+            let kb = (self.k - k).min(BLOCK);
+            let mut part = [[0.0f32; NR]; MR];
+            for _ in 0..kb {
+                let bs = bp as usize;
+                let bv = &b[bs..bs + NR];
+                for (pr, p) in part.iter_mut().zip(ap.iter_mut()) {
+                    let av = a[*p as usize];
+                    for (s, &x) in pr.iter_mut().zip(bv) {
+                        *s += av * x;
+                    }
+                    *p += self.a_k;
                 }
-                *p += self.a_k;
+                bp += self.b_k;
             }
-            bp += self.b_k;
+            for (accr, pr) in acc.iter_mut().zip(&part) {
+                for (s, &x) in accr.iter_mut().zip(pr) {
+                    *s += x;
+                }
+            }
+            k += kb;
         }
         for (r, accr) in acc.iter().enumerate() {
             let o = (i + r) * self.n + j;
@@ -403,7 +415,7 @@ mod tests {
 
     #[test]
     fn axpy_order_is_sequential_sum_bit_for_bit() {
-        // documented order: ((0 + a0 b0) + a1 b1) + ... for both the tiled and the row path
+        // documented order: ((0 + a0 b0) + a1 b1) + ... (k < BLOCK here)
         let mut rng = Rng::new(54);
         let (m, k, n) = (7, 13, 9);
         let a = rng.vec(m * k, -1.0, 1.0);

@@ -16,8 +16,9 @@
 //! * Results are deterministic: each kernel fixes its summation order from its parameters alone.
 //! * No `f64` appears outside tests: the Cortex-M7 FPU is single precision only. [`math`] supplies
 //!   the transcendental functions `core` lacks.
-//! * Strided kernels merge axes that are contiguous for every operand and drop unit axes; after
-//!   that, at most [`MAX_RANK`] axes may remain (ONNX models for microcontrollers stay far below).
+//! * Strided kernels merge axes that are contiguous for every operand and drop unit axes, then
+//!   run a tight loop along the innermost remaining axis. Up to [`MAX_RANK`] remaining axes are
+//!   walked by an odometer; more still work, through a slower per-row index computation.
 //!
 //! Nothing is re-exported: call kernels by their module path, e.g.
 //! `ecgc_kernels::conv::conv2d`.
@@ -46,7 +47,10 @@ pub mod weights;
 mod nd;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod testutil;
 
-/// Most axes a strided kernel handles after merging contiguous axes and dropping unit axes.
+/// Axes (after merging contiguous axes and dropping unit axes) that strided kernels walk with
+/// their fast odometer; deeper index spaces take a slower but correct path.
 pub const MAX_RANK: usize = nd::MAX_RANK;

@@ -213,13 +213,27 @@ pub(crate) fn at(base: isize, i: usize, stride: isize) -> usize {
     (base + i as isize * stride) as usize
 }
 
-/// `Σ a[i] * b[i]` over `min(a.len(), b.len())` elements with 4 interleaved partial sums
-/// (lane `i % 4` for the first `4 * (n / 4)` elements), combined as `(l0 + l2) + (l1 + l3)`, then the
-/// remaining elements added in order. [`dot4`] computes bit-identical results.
+/// Long sums are split into blocks of this many terms (per lane), each block summed from zero and
+/// then added to the running total: this "blocked summation" keeps the rounding error growing
+/// with `BLOCK + n / BLOCK` instead of `n`, at the cost of one extra add per block.
+pub(crate) const BLOCK: usize = 64;
+
+/// `Σ a[i] * b[i]` over `min(a.len(), b.len())` elements: blocks of `4 * BLOCK` elements, each
+/// with 4 interleaved partial sums (lane `i % 4`) combined as `(l0 + l2) + (l1 + l3)`, then the
+/// block's remaining elements in order; the block results are added in order starting from 0.
+/// [`dot4`] computes bit-identical results.
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
+    let mut total = 0.0f32;
+    for (x, y) in a[..n].chunks(4 * BLOCK).zip(b[..n].chunks(4 * BLOCK)) {
+        total += dot_block(x, y);
+    }
+    total
+}
+
+#[inline(always)]
+fn dot_block(a: &[f32], b: &[f32]) -> f32 {
     let ca = a.chunks_exact(4);
     let cb = b.chunks_exact(4);
     let (ta, tb) = (ca.remainder(), cb.remainder());
@@ -240,6 +254,21 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// `a.len()` elements).
 #[inline]
 pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
+    let mut total = [0.0f32; 4];
+    let mut start = 0;
+    for x in a.chunks(4 * BLOCK) {
+        let end = start + x.len();
+        let part = dot4_block(x, [&b[0][start..end], &b[1][start..end], &b[2][start..end], &b[3][start..end]]);
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+        start = end;
+    }
+    total
+}
+
+#[inline(always)]
+fn dot4_block(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
     let n = a.len();
     let (b0, b1, b2, b3) = (&b[0][..n], &b[1][..n], &b[2][..n], &b[3][..n]);
     let mut acc = [[0.0f32; 4]; 4];
@@ -270,9 +299,19 @@ pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
     r
 }
 
-/// `Σ x[i]` with 8 interleaved partial sums, combined pairwise, then the tail in order.
+/// `Σ x[i]`: blocks of `8 * BLOCK` elements, each with 8 interleaved partial sums combined
+/// pairwise then its tail in order; block results added in order from 0.
 #[inline]
 pub(crate) fn sum(x: &[f32]) -> f32 {
+    let mut total = 0.0f32;
+    for c in x.chunks(8 * BLOCK) {
+        total += sum_block(c);
+    }
+    total
+}
+
+#[inline(always)]
+fn sum_block(x: &[f32]) -> f32 {
     let cx = x.chunks_exact(8);
     let tx = cx.remainder();
     let mut acc = [0.0f32; 8];

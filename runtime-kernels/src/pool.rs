@@ -1,1 +1,244 @@
-//! pool
+//! 2-D pooling (max, sum, average), NCHW.
+
+use crate::math::fmaxf;
+
+/// Pooling flavour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Maximum over the window's cells inside the input (`f32::max`: NaNs are ignored); `-inf`
+    /// only if the window lies entirely in padding.
+    Max,
+    /// Sum over the window's cells inside the input (padding counts as 0).
+    Sum,
+    /// Average.
+    Avg {
+        /// Divide by `k_h * k_w` (padding counts as 0) instead of by the number of cells inside
+        /// the input.
+        count_include_pad: bool,
+    },
+}
+
+/// Geometry of a pooling; input row `ih = oh * stride_h + kh * dil_h - pad_top` (same for
+/// columns). Bottom/right padding is implied by `out_h`/`out_w`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolParams {
+    /// Number of planes: batch × channels.
+    pub channels: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Window height.
+    pub k_h: usize,
+    /// Window width.
+    pub k_w: usize,
+    /// Vertical stride (>= 1).
+    pub stride_h: usize,
+    /// Horizontal stride (>= 1).
+    pub stride_w: usize,
+    /// Vertical dilation (>= 1).
+    pub dil_h: usize,
+    /// Horizontal dilation (>= 1).
+    pub dil_w: usize,
+    /// Padding rows above the input.
+    pub pad_top: usize,
+    /// Padding columns left of the input.
+    pub pad_left: usize,
+}
+
+/// Range of window taps `k` (`0..k_len`) whose input position `o*s + k*d - pad` is in
+/// `0..in_len`.
+#[inline]
+pub(crate) fn taps(o: usize, s: usize, d: usize, pad: usize, k_len: usize, in_len: usize) -> (usize, usize) {
+    let start = o * s; // position of tap 0, plus pad
+    // first k with start + k*d >= pad
+    let lo = if start >= pad { 0 } else { (pad - start).div_ceil(d) };
+    // last k with start + k*d < pad + in_len
+    let hi = if start < pad + in_len { ((pad + in_len - 1 - start) / d + 1).min(k_len) } else { 0 };
+    (lo.min(hi), hi)
+}
+
+/// Pools every plane of `x` (`[channels, in_h, in_w]`) into `out` (`[channels, out_h, out_w]`).
+///
+/// Preconditions: strides and dilations `>= 1`; `x.len() == channels*in_h*in_w`,
+/// `out.len() == channels*out_h*out_w`. Window cells are visited row by row in order.
+pub fn pool2d(kind: PoolKind, p: &PoolParams, x: &[f32], out: &mut [f32]) {
+    debug_assert!(p.stride_h >= 1 && p.stride_w >= 1 && p.dil_h >= 1 && p.dil_w >= 1);
+    debug_assert_eq!(x.len(), p.channels * p.in_h * p.in_w);
+    debug_assert_eq!(out.len(), p.channels * p.out_h * p.out_w);
+    match kind {
+        PoolKind::Max => run(p, x, out, f32::NEG_INFINITY, fmaxf, |acc, _| acc),
+        PoolKind::Sum => run(p, x, out, 0.0, |a, v| a + v, |acc, _| acc),
+        PoolKind::Avg { count_include_pad: false } => {
+            run(p, x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32)
+        }
+        PoolKind::Avg { count_include_pad: true } => {
+            let inv = (p.k_h * p.k_w) as f32;
+            run(p, x, out, 0.0, |a, v| a + v, move |acc, _| acc / inv)
+        }
+    }
+}
+
+#[inline(always)]
+fn run(
+    p: &PoolParams,
+    x: &[f32],
+    out: &mut [f32],
+    init: f32,
+    comb: impl Fn(f32, f32) -> f32,
+    finish: impl Fn(f32, usize) -> f32,
+) {
+    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    if in_plane == 0 || out_plane == 0 {
+        // windows see only padding
+        for o in out.iter_mut() {
+            *o = finish(init, 0);
+        }
+        return;
+    }
+    let (sh, sw, dh, dw) = (p.stride_h.max(1), p.stride_w.max(1), p.dil_h.max(1), p.dil_w.max(1));
+    for (xp, op) in x.chunks_exact(in_plane).zip(out.chunks_exact_mut(out_plane)) {
+        for (oh, orow) in op.chunks_exact_mut(p.out_w).enumerate() {
+            let (kh0, kh1) = taps(oh, sh, dh, p.pad_top, p.k_h, p.in_h);
+            for (ow, o) in orow.iter_mut().enumerate() {
+                let (kw0, kw1) = taps(ow, sw, dw, p.pad_left, p.k_w, p.in_w);
+                let mut acc = init;
+                for kh in kh0..kh1 {
+                    let ih = oh * sh + kh * dh - p.pad_top;
+                    let xr = &xp[ih * p.in_w..][..p.in_w];
+                    if dw == 1 {
+                        let iw0 = ow * sw + kw0 - p.pad_left;
+                        for &v in &xr[iw0..iw0 + (kw1 - kw0)] {
+                            acc = comb(acc, v);
+                        }
+                    } else {
+                        for kw in kw0..kw1 {
+                            acc = comb(acc, xr[ow * sw + kw * dw - p.pad_left]);
+                        }
+                    }
+                }
+                *o = finish(acc, (kh1 - kh0) * (kw1 - kw0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, Rng};
+    use std::vec::Vec;
+
+    fn naive(kind: PoolKind, p: &PoolParams, x: &[f32]) -> Vec<f32> {
+        let mut out = Vec::new();
+        for c in 0..p.channels {
+            for oh in 0..p.out_h {
+                for ow in 0..p.out_w {
+                    let mut vals = Vec::new();
+                    for kh in 0..p.k_h {
+                        for kw in 0..p.k_w {
+                            let ih = (oh * p.stride_h + kh * p.dil_h) as isize - p.pad_top as isize;
+                            let iw = (ow * p.stride_w + kw * p.dil_w) as isize - p.pad_left as isize;
+                            if ih >= 0 && iw >= 0 && (ih as usize) < p.in_h && (iw as usize) < p.in_w {
+                                vals.push(x[(c * p.in_h + ih as usize) * p.in_w + iw as usize]);
+                            }
+                        }
+                    }
+                    let s: f32 = vals.iter().sum();
+                    out.push(match kind {
+                        PoolKind::Max => vals.iter().cloned().fold(f32::NEG_INFINITY, f32::max),
+                        PoolKind::Sum => s,
+                        PoolKind::Avg { count_include_pad: false } => s / vals.len() as f32,
+                        PoolKind::Avg { count_include_pad: true } => s / (p.k_h * p.k_w) as f32,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    const KINDS: [PoolKind; 4] = [
+        PoolKind::Max,
+        PoolKind::Sum,
+        PoolKind::Avg { count_include_pad: false },
+        PoolKind::Avg { count_include_pad: true },
+    ];
+
+    #[test]
+    fn property_random_pools() {
+        let mut rng = Rng::new(71);
+        let mut done = 0;
+        while done < 300 {
+            let (k_h, k_w) = (1 + rng.below(4), 1 + rng.below(4));
+            let (stride_h, stride_w) = (1 + rng.below(3), 1 + rng.below(3));
+            let (dil_h, dil_w) = (1 + rng.below(2), 1 + rng.below(2));
+            let (in_h, in_w) = (1 + rng.below(8), 1 + rng.below(8));
+            let (pad_top, pad_left) = (rng.below(k_h), rng.below(k_w));
+            let (pb, pr) = (rng.below(k_h), rng.below(k_w));
+            let eh = in_h + pad_top + pb;
+            let ew = in_w + pad_left + pr;
+            let (sh, sw) = (dil_h * (k_h - 1) + 1, dil_w * (k_w - 1) + 1);
+            if eh < sh || ew < sw {
+                continue;
+            }
+            let p = PoolParams {
+                channels: 1 + rng.below(3),
+                in_h,
+                in_w,
+                out_h: (eh - sh) / stride_h + 1,
+                out_w: (ew - sw) / stride_w + 1,
+                k_h,
+                k_w,
+                stride_h,
+                stride_w,
+                dil_h,
+                dil_w,
+                pad_top,
+                pad_left,
+            };
+            let x = rng.vec(p.channels * in_h * in_w, -5.0, 5.0);
+            for kind in KINDS {
+                let mut out = std::vec![f32::NAN; p.channels * p.out_h * p.out_w];
+                pool2d(kind, &p, &x, &mut out);
+                assert_close(&out, &naive(kind, &p, &x), 1e-6);
+            }
+            done += 1;
+        }
+    }
+
+    #[test]
+    fn global_average_and_max_with_padding() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let p = PoolParams {
+            channels: 1,
+            in_h: 2,
+            in_w: 2,
+            out_h: 1,
+            out_w: 1,
+            k_h: 2,
+            k_w: 2,
+            stride_h: 1,
+            stride_w: 1,
+            dil_h: 1,
+            dil_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+        };
+        let mut o = [0.0];
+        pool2d(PoolKind::Avg { count_include_pad: false }, &p, &x, &mut o);
+        assert_eq!(o, [2.5]);
+        // 3x3 window, pad 1 all round, 2x2 output
+        let p = PoolParams { out_h: 2, out_w: 2, k_h: 3, k_w: 3, pad_top: 1, pad_left: 1, ..p };
+        let mut o = [0.0; 4];
+        pool2d(PoolKind::Max, &p, &[-1.0, -2.0, -3.0, -4.0], &mut o);
+        assert_eq!(o, [-1.0; 4]);
+        pool2d(PoolKind::Avg { count_include_pad: true }, &p, &x, &mut o);
+        assert_eq!(o, [10.0 / 9.0; 4]);
+        pool2d(PoolKind::Avg { count_include_pad: false }, &p, &x, &mut o);
+        assert_eq!(o, [2.5; 4]);
+    }
+}

@@ -1,5 +1,6 @@
 //! Reductions over arbitrary (strided) axes.
 
+use crate::math::{fmaxf, fminf};
 use crate::nd::{at, sum, sum_sq, Rows};
 
 /// The reduction applied over the reduced axes.
@@ -47,15 +48,13 @@ pub fn reduce(op: ReduceOp, p: &ReduceParams, x: &[f32], out: &mut [f32]) {
     debug_assert_eq!(p.red_strides.len(), p.red_shape.len());
     debug_assert_eq!(out.len(), p.out_shape.iter().product::<usize>());
     let count = p.red_shape.iter().product::<usize>() as f32;
-    let max = |a: f32, b: f32| a.max(b);
-    let min = |a: f32, b: f32| a.min(b);
-    let fold_max = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| a.max(v));
-    let fold_min = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| a.min(v));
+    let fold_max = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| fmaxf(a, v));
+    let fold_min = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| fminf(a, v));
     match op {
         ReduceOp::Sum => run(p, x, out, 0.0, |a, v| a + v, |a, s| a + sum(s), |a| a),
         ReduceOp::Mean => run(p, x, out, 0.0, |a, v| a + v, |a, s| a + sum(s), |a| a / count),
-        ReduceOp::Max => run(p, x, out, f32::NEG_INFINITY, max, fold_max, |a| a),
-        ReduceOp::Min => run(p, x, out, f32::INFINITY, min, fold_min, |a| a),
+        ReduceOp::Max => run(p, x, out, f32::NEG_INFINITY, fmaxf, fold_max, |a| a),
+        ReduceOp::Min => run(p, x, out, f32::INFINITY, fminf, fold_min, |a| a),
         ReduceOp::Prod => run(p, x, out, 1.0, |a, v| a * v, |a, s| s.iter().fold(a, |a, &v| a * v), |a| a),
         ReduceOp::MeanOfSquares => {
             run(p, x, out, 0.0, |a, v| a + v * v, |a, s| a + sum_sq(s), |a| a / count)

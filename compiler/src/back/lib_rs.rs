@@ -64,8 +64,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
             let rank = Literal::usize_unsuffixed(val.shape.len());
             let dims = val.shape.iter().map(|&d| Literal::usize_unsuffixed(d));
             let len = Literal::usize_unsuffixed(val.len());
-            let doc_shape = format!("Shape of {kind} {k}, `{}` (row-major).", val.name);
-            let doc_len = format!("Element count of {kind} {k}, `{}`.", val.name);
+            let doc_shape = format!(" Shape of {kind} {k}, `{}` (row-major).", val.name);
+            let doc_len = format!(" Element count of {kind} {k}, `{}`.", val.name);
             io_consts.extend(quote! {
                 #[doc = #doc_shape]
                 pub const #shape_id: [usize; #rank] = [#(#dims),*];
@@ -102,7 +102,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         let name = items.upper(&format!("w_{}", v.name));
         let id = format_ident!("{}", name);
         let n = Literal::usize_unsuffixed(data.len());
-        let doc = format!("Constant `{}`, shape {:?}.", v.name, v.shape);
+        let doc = format!(" Constant `{}`, shape {:?}.", v.name, v.shape);
         if data.len() <= INLINE_MAX {
             let elems = data.iter().map(|&x| f32_lit(x));
             statics.extend(quote!(#[doc = #doc] static #id: [f32; #n] = [#(#elems),*];));
@@ -139,7 +139,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
     for node in &g.nodes {
         let p = format_ident!("{}", items.upper(&format!("p_{}", node.name)));
         let emitted = ops::emit(g, node, &p);
-        let doc = format!("Node `{}`: {}.", node.name, node.op.summary());
+        let doc = format!(" Node `{}`: {}.", node.name, node.op.summary());
         if !emitted.items.is_empty() {
             params.extend(quote!(#[doc = #doc]));
         }
@@ -189,7 +189,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
         quote!(#p: &mut [f32; #len])
     });
-    let card = facts.card.iter().map(|l| quote!(#![doc = #l]));
+    let card = facts.card.iter().map(|l| {
+        let l = if l.is_empty() { String::new() } else { format!(" {}", l.trim_start()) };
+        quote!(#![doc = #l])
+    });
     let arena_len = Literal::usize_unsuffixed(plan.arena_len);
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);

@@ -49,8 +49,8 @@ pub fn sanitize(raw: &str) -> String {
         }
     }
     let mut s = s.trim_matches('_').to_string();
-    if s.len() > 40 {
-        s = s[s.len() - 40..].trim_start_matches('_').to_string();
+    if s.len() > 48 {
+        s = s[..48].trim_end_matches('_').to_string();
     }
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("v_{s}").trim_end_matches('_').to_string();

@@ -191,10 +191,14 @@ def confusion_md(conf: np.ndarray) -> str:
 # ---- training (shared by the synthetic-data models) ----------------------------------------------
 
 def train_bce(model, x, y, epochs: int, batch: int, optimizer, seed: int, log_every: int = 1,
-              x_val=None, y_val=None, max_lr=None):
-    """Minibatch training of ``model`` (x → 6 logits) with BCE-with-logits against one-hot targets
-    (6 independent sigmoid outputs), a one-cycle learning-rate schedule (peak = each param group's
-    lr, or ``max_lr``) and a seeded shuffle. ``x`` and ``y`` are torch tensors. Prints a log line
+              x_val=None, y_val=None, max_lr=None, loss: str = "bce", crop: int | None = None):
+    """Minibatch training of ``model`` (x → 6 logits), a one-cycle learning-rate schedule (peak =
+    each param group's lr, or ``max_lr``) and a seeded shuffle. ``loss="bce"``: BCE-with-logits
+    against one-hot targets (6 independent sigmoid outputs); ``loss="ce"``: 6-way softmax
+    cross-entropy (for heads whose logits are bounded, like a CfC's motor neurons in (-1, 1),
+    where one-vs-rest BCE drives every output into saturation before it learns anything).
+    ``crop``: train on random crops of ``crop`` time steps of x [N, L, ...] (one seeded offset per
+    minibatch), for models whose weights do not depend on the window length. ``x`` and ``y`` are torch tensors. Prints a log line
     per ``log_every`` epochs (with held-out metrics when ``x_val`` is given) and returns the
     per-epoch losses."""
     import time
@@ -204,6 +208,7 @@ def train_bce(model, x, y, epochs: int, batch: int, optimizer, seed: int, log_ev
 
     gen = torch.Generator().manual_seed(seed)
     target = torch.from_numpy(one_hot(np.asarray(y)))
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
     per_epoch = len(x) // batch
     peaks = max_lr if max_lr is not None else [g["lr"] for g in optimizer.param_groups]
     sched = torch.optim.lr_scheduler.OneCycleLR(optimizer, peaks, total_steps=epochs * per_epoch,
@@ -215,12 +220,20 @@ def train_bce(model, x, y, epochs: int, batch: int, optimizer, seed: int, log_ev
         total = 0.0
         for i in range(per_epoch):
             idx = perm[i * batch:(i + 1) * batch]
-            loss = F.binary_cross_entropy_with_logits(model(x[idx]), target[idx])
+            xb = x[idx]
+            if crop is not None:
+                o = int(torch.randint(0, x.shape[1] - crop + 1, (1,), generator=gen))
+                xb = xb[:, o:o + crop]
+            z = model(xb)
+            if loss == "ce":
+                batch_loss = F.cross_entropy(z, y_t[idx])
+            else:
+                batch_loss = F.binary_cross_entropy_with_logits(z, target[idx])
             optimizer.zero_grad()
-            loss.backward()
+            batch_loss.backward()
             optimizer.step()
             sched.step()
-            total += loss.item()
+            total += batch_loss.item()
         losses.append(total / per_epoch)
         if (epoch + 1) % log_every == 0 or epoch == epochs - 1:
             line = f"  epoch {epoch + 1:3d}/{epochs} loss {losses[-1]:.4f} ({time.time() - t0:.0f} s)"

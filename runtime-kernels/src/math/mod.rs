@@ -22,7 +22,7 @@
 //!
 //! | function | max ulp | | function | max ulp |
 //! |---|---|---|---|---|
-//! | `sqrtf` | 0 (correctly rounded) | | `floorf`/`ceilf`/`truncf`/`roundf`/`rintf`/`fabsf`/`fmodf` | 0 (exact) |
+//! | `sqrtf` | 0 (correctly rounded) | | `floorf`/`ceilf`/`truncf`/`roundf`/`rintf`/`fabsf`/`fmodf`/`fmaxf`/`fminf` | 0 (exact) |
 //! | `expf` | ULP_EXPF | | `expm1f` | ULP_EXPM1F |
 //! | `logf` | ULP_LOGF | | `log1pf` | ULP_LOG1PF |
 //! | `tanhf` | ULP_TANHF | | `powf` | ULP_POWF |
@@ -54,7 +54,7 @@ pub use exp::{expf, expm1f, scalbnf};
 pub use hyper::{sigmoidf, softplusf, tanhf};
 pub use log::{log1pf, logf};
 pub use pow::powf;
-pub use round::{ceilf, fabsf, floorf, fmodf, rintf, roundf, truncf};
+pub use round::{ceilf, fabsf, floorf, fmaxf, fminf, fmodf, rintf, roundf, truncf};
 pub use sqrt::sqrtf;
 pub use trig::{cosf, sinf};
 

@@ -6,6 +6,28 @@ pub fn fabsf(x: f32) -> f32 {
     f32::from_bits(x.to_bits() & 0x7fff_ffff)
 }
 
+/// `f32::max` semantics (a NaN operand is ignored; NaN only if both are NaN) without the
+/// `fmaxf` library call that `f32::max` becomes on FPv4/FPv5 targets lacking `VMAXNM`
+/// (thumbv7em-none-eabihf): a compare and a select.
+#[inline(always)]
+pub fn fmaxf(a: f32, b: f32) -> f32 {
+    if b > a || a.is_nan() {
+        b
+    } else {
+        a
+    }
+}
+
+/// `f32::min` semantics (a NaN operand is ignored), as a compare and a select; see [`fmaxf`].
+#[inline(always)]
+pub fn fminf(a: f32, b: f32) -> f32 {
+    if b < a || a.is_nan() {
+        b
+    } else {
+        a
+    }
+}
+
 /// Rounds toward zero.
 #[inline]
 pub fn truncf(x: f32) -> f32 {

@@ -113,7 +113,7 @@ pub fn sinf(x: f32) -> f32 {
     let bits = x.to_bits();
     let ix = bits & 0x7fff_ffff;
     if ix >= 0x7f80_0000 {
-        return x - x; // NaN
+        return f32::NAN; // sin/cos of inf or NaN
     }
     let (r, q) = reduce(f32::from_bits(ix), ix);
     let s = match q & 3 {
@@ -133,7 +133,7 @@ pub fn sinf(x: f32) -> f32 {
 pub fn cosf(x: f32) -> f32 {
     let ix = x.to_bits() & 0x7fff_ffff;
     if ix >= 0x7f80_0000 {
-        return x - x; // NaN
+        return f32::NAN; // sin/cos of inf or NaN
     }
     let (r, q) = reduce(f32::from_bits(ix), ix);
     match q & 3 {
