@@ -27,6 +27,12 @@ pub enum UnaryOp {
     Erf,
     /// `0.5 x (1 + erf(x / sqrt 2))`
     GeluExact,
+    /// `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x^p)))`, `p = 3` (ONNX `Gelu(approximate="tanh")`),
+    /// or `p = 2` when `square` (the pattern tract calls `fast_impl`)
+    GeluTanh {
+        /// `x²` instead of `x³` inside the tanh
+        square: bool,
+    },
     /// `ln(1 + e^x)`, stable (`x` for `x > 20`)
     Softplus,
     /// `x * x`
@@ -124,6 +130,7 @@ fn dispatch<S: Sink>(op: UnaryOp, s: S) {
         UnaryOp::Tanh => s.apply(math::tanhf),
         UnaryOp::Erf => s.apply(math::erff),
         UnaryOp::GeluExact => s.apply(math::gelu_exact),
+        UnaryOp::GeluTanh { square } => s.apply(move |x| gelu_tanh(x, square)),
         UnaryOp::Softplus => s.apply(math::softplusf),
         UnaryOp::Square => s.apply(|x| x * x),
         UnaryOp::Relu => s.apply(|x| math::fmaxf(x, 0.0)),
@@ -165,6 +172,13 @@ fn dispatch<S: Sink>(op: UnaryOp, s: S) {
 
 /// `out[i] = op(x[i])`.
 ///
+/// `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x^p)))` with `p` = 2 or 3.
+fn gelu_tanh(x: f32, square: bool) -> f32 {
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    let p = if square { x * x } else { x * x * x };
+    0.5 * x * (1.0 + math::tanhf(SQRT_2_OVER_PI * (x + 0.044_715 * p)))
+}
+
 /// Precondition: `x.len() == out.len()` (otherwise only the common prefix is written).
 pub fn unary(op: UnaryOp, x: &[f32], out: &mut [f32]) {
     debug_assert_eq!(x.len(), out.len());
@@ -196,6 +210,8 @@ mod tests {
             Tanh,
             Erf,
             GeluExact,
+            GeluTanh { square: false },
+            GeluTanh { square: true },
             Softplus,
             Square,
             Relu,
@@ -237,6 +253,10 @@ mod tests {
             Tanh => x.tanh(),
             Erf => math::erff(x),
             GeluExact => 0.5 * x * (1.0 + math::erff(x / core::f32::consts::SQRT_2)),
+            GeluTanh { square } => {
+                let p = if square { x * x } else { x * x * x };
+                0.5 * x * (1.0 + ((2.0 / core::f32::consts::PI).sqrt() * (x + 0.044715 * p)).tanh())
+            }
             Softplus => {
                 if x > 20.0 {
                     x

@@ -117,7 +117,7 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
     for (k, outlet) in inputs.iter().enumerate() {
         let node = model.node(outlet.node);
         let fact = &node.outputs[0].fact;
-        if !(fact.datum_type == f32::datum_type()) {
+        if fact.datum_type != f32::datum_type() {
             unsupported.push(Unsupported {
                 node: node.name.clone(),
                 op: "Source".into(),

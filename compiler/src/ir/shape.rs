@@ -60,7 +60,7 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
             if c.dilation.len() != sp || c.pad_before.len() != sp || c.groups == 0 {
                 return Err("Conv geometry vectors disagree".into());
             }
-            if x[1] % c.groups != 0 || w[0] % c.groups != 0 || w[1] * c.groups != x[1] {
+            if !x[1].is_multiple_of(c.groups) || !w[0].is_multiple_of(c.groups) || w[1] * c.groups != x[1] {
                 return Err(format!("Conv channels x{x:?} w{w:?} groups={} disagree", c.groups));
             }
             if inputs.len() == 3 && shapes[2] != [w[0]] {

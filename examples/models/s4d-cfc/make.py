@@ -28,7 +28,7 @@ CONFIG = dict(
     name="s4d-cfc", title="S4D-CfC (\"242 kB\" hybrid)", seed=2420,
     fs=100, seconds=5.0, h=128, n=64,
     n_train=220, n_test=30, n_cal=128,  # records per class; calibration windows
-    epochs=10, batch=30, lr=5e-3, ssm_lr=1e-3,
+    epochs=25, batch=30, lr=1e-2, ssm_lr=1e-3,
     crop=250,  # train on random 2.5 s crops of the 5 s windows; evaluate on whole windows
     paper="(B, 4096, 1) lead II at 400 Hz, H = 128, N = 64: 55,732 parameters",
 )

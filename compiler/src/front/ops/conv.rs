@@ -62,7 +62,7 @@ impl Layout {
         }
     }
 
-    fn to_canonical(&self, l: &mut Lowerer, node: &TypedNode, x: ValueId) -> Lowered {
+    fn canonicalize(&self, l: &mut Lowerer, node: &TypedNode, x: ValueId) -> Lowered {
         let mut x = x;
         if !self.has_batch() {
             let mut s = l.g.value(x).shape.clone();
@@ -77,7 +77,7 @@ impl Layout {
         Ok(x)
     }
 
-    fn from_canonical(&self, l: &mut Lowerer, node: &TypedNode, y: ValueId, out_shape: Vec<usize>) -> Lowered {
+    fn restore_layout(&self, l: &mut Lowerer, node: &TypedNode, y: ValueId, out_shape: Vec<usize>) -> Lowered {
         let mut y = y;
         if self.channels_last() {
             let mut perm = vec![0];
@@ -132,7 +132,7 @@ pub(crate) fn conv(l: &mut Lowerer, node: &TypedNode, op: &TractConv) -> Lowered
     let x_shape = layout.canonical_shape(&l.in_shape(node, 0));
     let y_shape = layout.canonical_shape(&l.out_shape(node));
     let geo = geometry(&op.pool_spec, &x_shape[2..]);
-    let x = layout.to_canonical(l, node, x)?;
+    let x = layout.canonicalize(l, node, x)?;
     let w = l.g.add_const(format!("{}.weight", node.name), w_shape, w_data);
     let mut inputs = vec![x, w];
     if let Some(b) = bias {
@@ -140,7 +140,7 @@ pub(crate) fn conv(l: &mut Lowerer, node: &TypedNode, op: &TractConv) -> Lowered
     }
     let conv = Conv { stride: geo.stride, dilation: geo.dilation, pad_before: geo.pad_before, groups: group };
     let y = l.emit(node, Op::Conv(conv), inputs, y_shape, DType::F32);
-    let out = layout.from_canonical(l, node, y, l.out_shape(node))?;
+    let out = layout.restore_layout(l, node, y, l.out_shape(node))?;
     if out != y {
         rename_last(l, node, out);
     }
@@ -153,7 +153,7 @@ fn pool(l: &mut Lowerer, node: &TypedNode, spec: &PoolSpec, kind: PoolKind) -> L
     let x_shape = layout.canonical_shape(&l.in_shape(node, 0));
     let y_shape = layout.canonical_shape(&l.out_shape(node));
     let geo = geometry(spec, &x_shape[2..]);
-    let x = layout.to_canonical(l, node, x)?;
+    let x = layout.canonicalize(l, node, x)?;
     let p = Pool {
         kind,
         kernel: spec.kernel_shape.to_vec(),
@@ -162,7 +162,7 @@ fn pool(l: &mut Lowerer, node: &TypedNode, spec: &PoolSpec, kind: PoolKind) -> L
         pad_before: geo.pad_before,
     };
     let y = l.emit(node, Op::Pool(p), vec![x], y_shape, DType::F32);
-    let out = layout.from_canonical(l, node, y, l.out_shape(node))?;
+    let out = layout.restore_layout(l, node, y, l.out_shape(node))?;
     if out != y {
         rename_last(l, node, out);
     }
