@@ -34,7 +34,7 @@ cargo test --workspace --quiet
 
 step "quick start: compile an example model for stm32f746"
 out="$(mktemp -d)"
-cargo run -p ecgc --release --quiet -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 -o "$out/ecg_model"
+cargo run -p ecgc --quiet -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 -o "$out/ecg_model"
 (cd "$out/ecg_model" && cargo build --release --quiet --target thumbv7em-none-eabihf)
 rm -rf "$out"
 echo "quick start ok"

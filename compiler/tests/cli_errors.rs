@@ -96,3 +96,11 @@ fn over_budget_exits_3_with_a_breakdown() {
     assert!(err.contains("over budget") && err.contains("largest weights"), "{err}");
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn nan_weights_name_the_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = compile(&repo().join("compiler/tests/data/nan_weights.onnx"), tmp.path());
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(err);
+}

@@ -5,7 +5,7 @@
 //! and op fields; nothing here chooses anything the IR did not already fix.
 
 use super::strides::{broadcast, collapse, row_major};
-use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, UnaryOp};
+use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, ReduceOp, UnaryOp};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -44,37 +44,83 @@ pub fn f32_lit(x: f32) -> TokenStream {
     quote!(f32::from_bits(#bits))
 }
 
+/// The kernel's `UnaryOp` for an IR unary op: an exhaustive match, so every IR variant names its
+/// kernel variant explicitly (a rename on either side is a compile error here, not in a user's
+/// generated crate).
 fn unary_tokens(u: UnaryOp) -> TokenStream {
-    let simple = |name: &str| {
-        let id = format_ident!("{}", name);
-        quote!(k::unary::UnaryOp::#id)
-    };
-    match u {
-        UnaryOp::LeakyRelu(a) => {
+    use UnaryOp as U;
+    let v = match u {
+        U::Neg => quote!(Neg),
+        U::Abs => quote!(Abs),
+        U::Sqrt => quote!(Sqrt),
+        U::Rsqrt => quote!(Rsqrt),
+        U::Recip => quote!(Recip),
+        U::Exp => quote!(Exp),
+        U::Ln => quote!(Ln),
+        U::Sigmoid => quote!(Sigmoid),
+        U::Tanh => quote!(Tanh),
+        U::Erf => quote!(Erf),
+        U::GeluExact => quote!(GeluExact),
+        U::GeluTanh { square } => quote!(GeluTanh { square: #square }),
+        U::Softplus => quote!(Softplus),
+        U::Square => quote!(Square),
+        U::Relu => quote!(Relu),
+        U::LeakyRelu(a) => {
             let a = f32_lit(a);
-            quote!(k::unary::UnaryOp::LeakyRelu(#a))
+            quote!(LeakyRelu(#a))
         }
-        UnaryOp::PowConst(p) => {
-            let p = f32_lit(p);
-            quote!(k::unary::UnaryOp::PowConst(#p))
-        }
-        UnaryOp::HardSigmoid { alpha, beta } => {
+        U::HardSigmoid { alpha, beta } => {
             let (a, b) = (f32_lit(alpha), f32_lit(beta));
-            quote!(k::unary::UnaryOp::HardSigmoid { alpha: #a, beta: #b })
+            quote!(HardSigmoid { alpha: #a, beta: #b })
         }
-        UnaryOp::Clip { min, max } => {
+        U::Clip { min, max } => {
             let (a, b) = (f32_lit(min), f32_lit(max));
-            quote!(k::unary::UnaryOp::Clip { min: #a, max: #b })
+            quote!(Clip { min: #a, max: #b })
         }
-        UnaryOp::GeluTanh { square } => quote!(k::unary::UnaryOp::GeluTanh { square: #square }),
-        UnaryOp::Identity => quote!(),
-        other => simple(&format!("{other:?}")),
-    }
+        U::Floor => quote!(Floor),
+        U::Ceil => quote!(Ceil),
+        U::Round => quote!(Round),
+        U::RoundHalfToEven => quote!(RoundHalfToEven),
+        U::Sign => quote!(Sign),
+        U::Not => quote!(Not),
+        U::PowConst(p) => {
+            let p = f32_lit(p);
+            quote!(PowConst(#p))
+        }
+        U::Sin => quote!(Sin),
+        U::Cos => quote!(Cos),
+        U::Silu => quote!(Silu),
+        U::IsNan => quote!(IsNan),
+        U::IsInf => quote!(IsInf),
+        // A type change only: emitted as a copy by `emit`, never as a kernel call.
+        U::Identity => return quote!(),
+    };
+    quote!(k::unary::UnaryOp::#v)
 }
 
+/// The kernel's `BinaryOp` for an IR binary op (exhaustive, as for [`unary_tokens`]).
 fn binary_tokens(b: BinaryOp) -> TokenStream {
-    let id = format_ident!("{}", format!("{b:?}"));
-    quote!(k::binary::BinaryOp::#id)
+    use BinaryOp as B;
+    let v = match b {
+        B::Add => quote!(Add),
+        B::Sub => quote!(Sub),
+        B::Mul => quote!(Mul),
+        B::Div => quote!(Div),
+        B::Max => quote!(Max),
+        B::Min => quote!(Min),
+        B::Pow => quote!(Pow),
+        B::Rem => quote!(Rem),
+        B::Less => quote!(Less),
+        B::LessEqual => quote!(LessEqual),
+        B::Greater => quote!(Greater),
+        B::GreaterEqual => quote!(GreaterEqual),
+        B::Equal => quote!(Equal),
+        B::NotEqual => quote!(NotEqual),
+        B::And => quote!(And),
+        B::Or => quote!(Or),
+        B::Xor => quote!(Xor),
+    };
+    quote!(k::binary::BinaryOp::#v)
 }
 
 /// A contiguous element-by-element copy `out ← i0` (no panicking path).
@@ -194,7 +240,14 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
             let kept: Vec<usize> = (0..x.len()).filter(|a| !r.axes.contains(a)).collect();
             let (os, ost) = collapse(&kept.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[kept.iter().map(|&a| xs[a]).collect()]);
             let (rs, rst) = collapse(&r.axes.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[r.axes.iter().map(|&a| xs[a]).collect()]);
-            let op = format_ident!("{}", format!("{:?}", r.op));
+            let op = match r.op {
+                ReduceOp::Sum => quote!(Sum),
+                ReduceOp::Mean => quote!(Mean),
+                ReduceOp::Max => quote!(Max),
+                ReduceOp::Min => quote!(Min),
+                ReduceOp::Prod => quote!(Prod),
+                ReduceOp::MeanOfSquares => quote!(MeanOfSquares),
+            };
             let (os, ost, rs, rst) = (us_list(&os), is_list(&ost[0]), us_list(&rs), is_list(&rst[0]));
             (
                 quote! {

@@ -3,6 +3,7 @@
 - unsupported_ops.onnx: two ops tract reads but ecgc does not compile (CumSum, and ArgMax whose
   int64 result would flow on at run time), so the error must list both nodes.
 - dynamic_input.onnx: an input whose first dimension is the symbol "N".
+- nan_weights.onnx: a MatMul whose weight matrix holds one NaN (a diverged training run).
 """
 import numpy as np
 import onnx
@@ -30,3 +31,11 @@ xd = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
 yd = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
 g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], "dynamic", [xd], [yd])
 save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "dynamic_input.onnx")
+
+w = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+w[2, 1] = np.nan
+xn = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+yn = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+g = helper.make_graph([helper.make_node("MatMul", ["x", "dense_w"], ["y"], name="dense")], "nan", [xn], [yn],
+                      [numpy_helper.from_array(w, "dense_w")])
+save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "nan_weights.onnx")
