@@ -4,7 +4,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn collect(dir: &Path, base: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("runtime-kernels/src").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).expect("runtime-kernels/src").flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -21,7 +22,8 @@ fn main() {
     println!("cargo:rerun-if-changed={}", src.display());
     let mut files = vec![];
     collect(&src, &root, &mut files);
-    let mut code = String::from("/// (path inside the kernel crate, contents)\npub const KERNEL_SOURCES: &[(&str, &str)] = &[\n");
+    let mut code =
+        String::from("/// (path inside the kernel crate, contents)\npub const KERNEL_SOURCES: &[(&str, &str)] = &[\n");
     for f in &files {
         let abs = root.join(f);
         println!("cargo:rerun-if-changed={}", abs.display());

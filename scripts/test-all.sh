@@ -8,7 +8,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain: thumbv7em target, clippy"
 rustup target add thumbv7em-none-eabihf >/dev/null
-rustup component add clippy >/dev/null
+rustup component add clippy rustfmt >/dev/null
 
 step "system packages: binutils-arm-none-eabi (objdump for the no-f64 check)"
 if ! command -v arm-none-eabi-objdump >/dev/null; then
@@ -22,6 +22,9 @@ if [ ! -x .venv-golden/bin/python ] || ! .venv-golden/bin/python -c "import onnx
   .venv-golden/bin/pip install -q --disable-pip-version-check -r golden/tools/requirements.txt
 fi
 export ECGC_PYTHON="$PWD/.venv-golden/bin/python"
+
+step "rustfmt"
+cargo fmt --all --check
 
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings

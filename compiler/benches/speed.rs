@@ -43,7 +43,8 @@ fn models() -> Vec<PathBuf> {
     v.sort();
     v.into_iter()
         .flat_map(|d| {
-            let mut f: Vec<PathBuf> = std::fs::read_dir(d).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+            let mut f: Vec<PathBuf> =
+                std::fs::read_dir(d).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
             f.retain(|p| p.extension().is_some_and(|e| e == "onnx"));
             f.sort();
             f
@@ -76,7 +77,11 @@ fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
     std::fs::write(lib_dir.join("src/lib.rs"), src).map_err(|e| e.to_string())?;
     let target = work.join("target");
     cargo(&["build", "--release", "--quiet"], &lib_dir, &target).map_err(|e| e.to_string())?;
-    let so = target.join("release").join(format!("{}lib_{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let so = target.join("release").join(format!(
+        "{}lib_{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
 
     let decluttered = Reference::load(model, &[], Plan::Decluttered).map_err(|e| e.to_string())?;
     let optimized = Reference::load(model, &[], Plan::Optimized).map_err(|e| e.to_string())?;
@@ -95,7 +100,13 @@ fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
         (s, flat_out.clone())
     };
     let mut at = 0;
-    let ours: Vec<Vec<f32>> = lens.iter().map(|&n| { at += n; ours_out[at - n..at].to_vec() }).collect();
+    let ours: Vec<Vec<f32>> = lens
+        .iter()
+        .map(|&n| {
+            at += n;
+            ours_out[at - n..at].to_vec()
+        })
+        .collect();
     let err = compare(&ours, &expected).max_scaled;
     let tract_s = time(|reps| optimized.run_repeatedly(&inputs, reps).expect("tract run"));
     Ok((ours_s, tract_s, err))

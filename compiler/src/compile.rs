@@ -8,12 +8,12 @@
 
 use crate::back::{self, CrateSpec, GeneratedCrate, KernelsDep};
 use crate::error::{Error, Result};
+use crate::front;
 use crate::ir::Graph;
 use crate::passes::{self, PassOptions};
 use crate::plan::{self, Plan};
 use crate::report::{self, Report};
 use crate::target::Target;
-use crate::front;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -137,7 +137,11 @@ impl Compiler {
         self.name.clone().unwrap_or_else(|| {
             let stem = self.model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let s = crate::back::names::sanitize(&stem);
-            if s == "model" || s.is_empty() { "ecg_model".into() } else { s }
+            if s == "model" || s.is_empty() {
+                "ecg_model".into()
+            } else {
+                s
+            }
         })
     }
 
@@ -155,7 +159,9 @@ impl Compiler {
         if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(Error::InvalidInput(format!("crate name '{name}' must be ASCII letters, digits, - or _, starting with a letter")));
+            return Err(Error::InvalidInput(format!(
+                "crate name '{name}' must be ASCII letters, digits, - or _, starting with a letter"
+            )));
         }
         let target = Target::load(&self.target)?;
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;

@@ -88,7 +88,9 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
         "g" | "gb" | "gib" => 1024 * 1024 * 1024,
-        _ => return Err(Error::InvalidInput(format!("size '{s}': unknown unit '{unit}' (use K, M, KiB, MiB or bytes)"))),
+        _ => {
+            return Err(Error::InvalidInput(format!("size '{s}': unknown unit '{unit}' (use K, M, KiB, MiB or bytes)")))
+        }
     };
     let n: f64 = num.parse().map_err(|_| Error::InvalidInput(format!("size '{s}' is not a number with a unit")))?;
     Ok((n * mult as f64).round() as u64)

@@ -19,7 +19,12 @@ fn compile(model: &Path, tmp: &Path) -> (i32, String) {
         .output()
         .expect("run ecgc");
     assert!(!out_dir.exists(), "an output directory was left behind for {}", model.display());
-    let leftovers: Vec<_> = std::fs::read_dir(tmp).expect("tmp").flatten().map(|e| e.file_name()).filter(|n| n.to_string_lossy().starts_with(".ecgc")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(tmp)
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".ecgc"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
     let stderr = String::from_utf8_lossy(&out.stderr)
         .replace(&tmp.display().to_string(), "<tmp>")

@@ -39,12 +39,20 @@ fn same_model_same_bytes_anywhere() {
 fn written_crate_matches_the_in_memory_one() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("crate");
-    let c = Compiler::new(repo().join("golden/matmul_2d/model.onnx")).target("stm32f746").out_dir(&dir).compile().expect("compiles");
+    let c = Compiler::new(repo().join("golden/matmul_2d/model.onnx"))
+        .target("stm32f746")
+        .out_dir(&dir)
+        .compile()
+        .expect("compiles");
     for (rel, bytes) in &c.krate.files {
         assert_eq!(&std::fs::read(dir.join(rel)).expect("file written"), bytes, "{}", rel.display());
     }
     // Compiling again replaces the crate in place, atomically.
-    Compiler::new(repo().join("golden/matmul_2d/model.onnx")).target("stm32f746").out_dir(&dir).compile().expect("recompiles");
+    Compiler::new(repo().join("golden/matmul_2d/model.onnx"))
+        .target("stm32f746")
+        .out_dir(&dir)
+        .compile()
+        .expect("recompiles");
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("crate")]);
 }
@@ -58,17 +66,56 @@ fn every_elementwise_and_reduce_variant_compiles() {
     let x = g.add_value(Value { name: "x".into(), shape: vec![2, 3], dtype: DType::F32, kind: ValueKind::Input(0) });
     g.inputs.push(x);
     let unary = [
-        UnaryOp::Neg, UnaryOp::Abs, UnaryOp::Sqrt, UnaryOp::Rsqrt, UnaryOp::Recip, UnaryOp::Exp, UnaryOp::Ln,
-        UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Erf, UnaryOp::GeluExact, UnaryOp::GeluTanh { square: true },
-        UnaryOp::Softplus, UnaryOp::Square, UnaryOp::Relu, UnaryOp::LeakyRelu(0.1),
-        UnaryOp::HardSigmoid { alpha: 0.2, beta: 0.5 }, UnaryOp::Clip { min: -1.0, max: 1.0 }, UnaryOp::Floor,
-        UnaryOp::Ceil, UnaryOp::Round, UnaryOp::RoundHalfToEven, UnaryOp::Sign, UnaryOp::Not, UnaryOp::PowConst(3.0),
-        UnaryOp::Sin, UnaryOp::Cos, UnaryOp::Silu, UnaryOp::IsNan, UnaryOp::IsInf, UnaryOp::Identity,
+        UnaryOp::Neg,
+        UnaryOp::Abs,
+        UnaryOp::Sqrt,
+        UnaryOp::Rsqrt,
+        UnaryOp::Recip,
+        UnaryOp::Exp,
+        UnaryOp::Ln,
+        UnaryOp::Sigmoid,
+        UnaryOp::Tanh,
+        UnaryOp::Erf,
+        UnaryOp::GeluExact,
+        UnaryOp::GeluTanh { square: true },
+        UnaryOp::Softplus,
+        UnaryOp::Square,
+        UnaryOp::Relu,
+        UnaryOp::LeakyRelu(0.1),
+        UnaryOp::HardSigmoid { alpha: 0.2, beta: 0.5 },
+        UnaryOp::Clip { min: -1.0, max: 1.0 },
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+        UnaryOp::RoundHalfToEven,
+        UnaryOp::Sign,
+        UnaryOp::Not,
+        UnaryOp::PowConst(3.0),
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Silu,
+        UnaryOp::IsNan,
+        UnaryOp::IsInf,
+        UnaryOp::Identity,
     ];
     let binary = [
-        BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Max, BinaryOp::Min, BinaryOp::Pow,
-        BinaryOp::Rem, BinaryOp::Less, BinaryOp::LessEqual, BinaryOp::Greater, BinaryOp::GreaterEqual,
-        BinaryOp::Equal, BinaryOp::NotEqual, BinaryOp::And, BinaryOp::Or, BinaryOp::Xor,
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Max,
+        BinaryOp::Min,
+        BinaryOp::Pow,
+        BinaryOp::Rem,
+        BinaryOp::Less,
+        BinaryOp::LessEqual,
+        BinaryOp::Greater,
+        BinaryOp::GreaterEqual,
+        BinaryOp::Equal,
+        BinaryOp::NotEqual,
+        BinaryOp::And,
+        BinaryOp::Or,
+        BinaryOp::Xor,
     ];
     let reduce = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod, ReduceOp::MeanOfSquares];
     for (i, u) in unary.iter().enumerate() {
@@ -82,7 +129,8 @@ fn every_elementwise_and_reduce_variant_compiles() {
         g.outputs.push(v);
     }
     for (i, r) in reduce.iter().enumerate() {
-        let v = g.add_node(format!("r{i}"), Op::Reduce(Reduce { op: *r, axes: vec![1] }), vec![x], vec![2, 1], DType::F32);
+        let v =
+            g.add_node(format!("r{i}"), Op::Reduce(Reduce { op: *r, axes: vec![1] }), vec![x], vec![2, 1], DType::F32);
         g.outputs.push(v);
     }
     verify::verify(&g).expect("valid graph");
@@ -100,6 +148,7 @@ fn every_elementwise_and_reduce_variant_compiles() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("all_ops");
     ecgc::back::write_atomically(&krate, &dir).expect("writes");
-    let log = ecgc::validate::cargo(&["check", "--quiet"], &dir, &repo().join("target/all-ops-check")).expect("the crate compiles");
+    let log = ecgc::validate::cargo(&["check", "--quiet"], &dir, &repo().join("target/all-ops-check"))
+        .expect("the crate compiles");
     assert!(!log.contains("warning"), "{log}");
 }

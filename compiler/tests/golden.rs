@@ -49,7 +49,11 @@ fn model_path(dir: &Path) -> PathBuf {
 }
 
 fn inputs(dir: &Path) -> Vec<Vec<f32>> {
-    (0..).map(|k| dir.join(format!("input_{k}.npy"))).take_while(|p| p.exists()).map(|p| read_npy(&p).expect("input npy")).collect()
+    (0..)
+        .map(|k| dir.join(format!("input_{k}.npy")))
+        .take_while(|p| p.exists())
+        .map(|p| read_npy(&p).expect("input npy"))
+        .collect()
 }
 
 fn python() -> Option<String> {
@@ -74,11 +78,18 @@ fn onnxruntime_outputs(dir: &Path, name: &str) -> Result<Vec<Vec<f32>>, String> 
     if !status.status.success() {
         return Err(format!("ort_outputs.py failed: {}", String::from_utf8_lossy(&status.stderr)));
     }
-    Ok((0..).map(|k| out.join(format!("output_{k}.npy"))).take_while(|p| p.exists()).map(|p| read_npy(&p).expect("ort npy")).collect())
+    Ok((0..)
+        .map(|k| out.join(format!("output_{k}.npy")))
+        .take_while(|p| p.exists())
+        .map(|p| read_npy(&p).expect("ort npy"))
+        .collect())
 }
 
 fn objdump() -> Option<String> {
-    ["arm-none-eabi-objdump", "llvm-objdump"].into_iter().find(|t| Command::new(t).arg("--version").output().is_ok()).map(String::from)
+    ["arm-none-eabi-objdump", "llvm-objdump"]
+        .into_iter()
+        .find(|t| Command::new(t).arg("--version").output().is_ok())
+        .map(String::from)
 }
 
 /// Disassembly lines of the archive members whose names start with one of `crates`.
@@ -114,7 +125,18 @@ fn double_precision_detector_fires() -> Result<(), Failed> {
     std::fs::write(&src, "#![no_std]\n#[panic_handler]\nfn p(_: &core::panic::PanicInfo) -> ! { loop {} }\n#[no_mangle]\npub extern \"C\" fn ecgc_run(x: f32, y: f32) -> f32 { ((x as f64) * (y as f64) + 0.1) as f32 }\n")?;
     let lib = dir.join("libprobe.a");
     let out = Command::new("rustc")
-        .args(["--target", "thumbv7em-none-eabihf", "-O", "-C", "panic=abort", "--crate-type", "staticlib", "--crate-name", "probe", "-o"])
+        .args([
+            "--target",
+            "thumbv7em-none-eabihf",
+            "-O",
+            "-C",
+            "panic=abort",
+            "--crate-type",
+            "staticlib",
+            "--crate-name",
+            "probe",
+            "-o",
+        ])
         .arg(&lib)
         .arg(&src)
         .output()?;
@@ -132,7 +154,13 @@ fn double_precision_detector_fires() -> Result<(), Failed> {
 }
 
 /// A no_std staticlib exporting `ecgc_run`, which calls the generated `Model::run`.
-fn thumb_wrapper(case: &str, krate: &str, crate_dir: &Path, inputs: &[(String, String)], outputs: &[(String, String)]) -> Result<PathBuf, Failed> {
+fn thumb_wrapper(
+    case: &str,
+    krate: &str,
+    crate_dir: &Path,
+    inputs: &[(String, String)],
+    outputs: &[(String, String)],
+) -> Result<PathBuf, Failed> {
     let dir = work().join("thumb").join(case);
     std::fs::create_dir_all(dir.join("src"))?;
     let toml = format!(
@@ -180,9 +208,16 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     let lens: Vec<usize> = expected.iter().map(|v| v.len()).collect();
     let (ours, _) = run_harness(&exe, &xs, &lens, 1)?;
     let c = compare(&ours, &expected);
-    println!("{name}: max|ecgc−tract| {:.2e}, scaled {:.2e} (tolerance {:.0e})", c.max_abs, c.max_scaled, case.tolerance);
+    println!(
+        "{name}: max|ecgc−tract| {:.2e}, scaled {:.2e} (tolerance {:.0e})",
+        c.max_abs, c.max_scaled, case.tolerance
+    );
     if c.max_scaled > case.tolerance {
-        return Err(format!("{name}: ecgc differs from tract by {:.3e} (scaled) at output {} element {}", c.max_scaled, c.worst.0, c.worst.1).into());
+        return Err(format!(
+            "{name}: ecgc differs from tract by {:.3e} (scaled) at output {} element {}",
+            c.max_scaled, c.worst.0, c.worst.1
+        )
+        .into());
     }
 
     // 2. tract vs onnxruntime.
@@ -199,12 +234,22 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
 
     // 3. The known tract bug is visible to this harness.
     if case.tract_optimized_differs {
-        let optimized = Reference::load(&model, &[], Plan::Optimized).map_err(|e| e.to_string())?.run(&xs).map_err(|e| e.to_string())?;
+        let optimized = Reference::load(&model, &[], Plan::Optimized)
+            .map_err(|e| e.to_string())?
+            .run(&xs)
+            .map_err(|e| e.to_string())?;
         let c = compare(&optimized, &expected);
         if c.max_scaled <= case.tolerance {
-            return Err(format!("{name}: tract's optimized plan now agrees ({:.2e}); the bug is fixed upstream, update the case", c.max_scaled).into());
+            return Err(format!(
+                "{name}: tract's optimized plan now agrees ({:.2e}); the bug is fixed upstream, update the case",
+                c.max_scaled
+            )
+            .into());
         }
-        println!("{name}: tract's optimized plan is off by {:.2e}, as expected; ecgc matches the decluttered plan", c.max_scaled);
+        println!(
+            "{name}: tract's optimized plan is off by {:.2e}, as expected; ecgc matches the decluttered plan",
+            c.max_scaled
+        );
     }
 
     // 4. The crate builds for the Cortex-M7 target with no warnings, and linked code reachable
@@ -248,11 +293,9 @@ fn main() {
     dirs.sort();
     assert!(dirs.len() >= 15, "expected at least 15 golden cases, found {}", dirs.len());
     let mut trials: Vec<Trial> = vec![Trial::test("double_precision_detector_fires", double_precision_detector_fires)];
-    trials.extend(dirs
-        .into_iter()
-        .map(|d| {
-            let name = d.file_name().expect("name").to_string_lossy().to_string();
-            Trial::test(name, move || run_case(&d))
-        }));
+    trials.extend(dirs.into_iter().map(|d| {
+        let name = d.file_name().expect("name").to_string_lossy().to_string();
+        Trial::test(name, move || run_case(&d))
+    }));
     libtest_mimic::run(&args, trials).exit();
 }

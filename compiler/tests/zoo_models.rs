@@ -97,8 +97,7 @@ fn check_one(path: &Path) -> TractResult<CaseResult> {
     let arrays = read_npz(&check_path(path))?;
     let mut model = tract_onnx::onnx().model_for_path(path)?;
 
-    let input_names: Vec<String> =
-        model.input_outlets()?.iter().map(|o| model.node(o.node).name.clone()).collect();
+    let input_names: Vec<String> = model.input_outlets()?.iter().map(|o| model.node(o.node).name.clone()).collect();
     let output_names: Vec<String> = model
         .output_outlets()?
         .iter()

@@ -212,7 +212,11 @@ mod tests {
         softmax(&p, &x, &mut out);
         assert_eq!(out, [0.5, 0.5, 0.0]);
         log_softmax(&p, &x, &mut out);
-        assert_close(&out, &[-core::f32::consts::LN_2, -core::f32::consts::LN_2, -2000.0 - core::f32::consts::LN_2], 1e-6);
+        assert_close(
+            &out,
+            &[-core::f32::consts::LN_2, -core::f32::consts::LN_2, -2000.0 - core::f32::consts::LN_2],
+            1e-6,
+        );
     }
 
     #[test]

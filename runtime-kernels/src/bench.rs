@@ -45,24 +45,27 @@ fn bench() {
         let pt = ContractParams { b_out_strides: &[0, k as isize], b_sum_strides: &[1], ..p };
         time(&std::format!("matmul transB {m}x{k}x{n}"), 2.0 * (m * k * n) as f64, || contract(&pt, &a, &b, &mut out));
     }
-    let conv = |c_in: usize, c_out: usize, groups: usize, hw: (usize, usize), k: (usize, usize), pad: (usize, usize)| ConvParams {
-        batch: 1,
-        c_in,
-        c_out,
-        groups,
-        in_h: hw.0,
-        in_w: hw.1,
-        out_h: hw.0 + 2 * pad.0 - k.0 + 1,
-        out_w: hw.1 + 2 * pad.1 - k.1 + 1,
-        k_h: k.0,
-        k_w: k.1,
-        stride_h: 1,
-        stride_w: 1,
-        dil_h: 1,
-        dil_w: 1,
-        pad_top: pad.0,
-        pad_left: pad.1,
-    };
+    let conv =
+        |c_in: usize, c_out: usize, groups: usize, hw: (usize, usize), k: (usize, usize), pad: (usize, usize)| {
+            ConvParams {
+                batch: 1,
+                c_in,
+                c_out,
+                groups,
+                in_h: hw.0,
+                in_w: hw.1,
+                out_h: hw.0 + 2 * pad.0 - k.0 + 1,
+                out_w: hw.1 + 2 * pad.1 - k.1 + 1,
+                k_h: k.0,
+                k_w: k.1,
+                stride_h: 1,
+                stride_w: 1,
+                dil_h: 1,
+                dil_w: 1,
+                pad_top: pad.0,
+                pad_left: pad.1,
+            }
+        };
     for (name, p) in [
         ("conv 3x3 16->16 32x32", conv(16, 16, 1, (32, 32), (3, 3), (1, 1))),
         ("conv 1x1 32->32 16x16", conv(32, 32, 1, (16, 16), (1, 1), (0, 0))),

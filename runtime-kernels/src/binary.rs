@@ -111,11 +111,8 @@ pub fn binary(op: BinaryOp, p: &Broadcast2, a: &[f32], b: &[f32], out: &mut [f32
 
 #[inline(always)]
 fn run<F: Fn(f32, f32) -> f32>(p: &Broadcast2, a: &[f32], b: &[f32], out: &mut [f32], f: F) {
-    let rows = Rows::new(
-        p.shape,
-        [None, Some(p.a_strides), Some(p.b_strides)],
-        [0, p.a_offset as isize, p.b_offset as isize],
-    );
+    let rows =
+        Rows::new(p.shape, [None, Some(p.a_strides), Some(p.b_strides)], [0, p.a_offset as isize, p.b_offset as isize]);
     let n = rows.n;
     let [_, sa, sb] = rows.inner;
     for [oo, ao, bo] in rows {
@@ -293,7 +290,12 @@ mod tests {
             let a = data(&mut rng, alen);
             let b = data(&mut rng, blen);
             let op = OPS[iter % OPS.len()];
-            check(op, &Broadcast2 { shape: &shape, a_offset: ao, a_strides: &asd, b_offset: bo, b_strides: &bsd }, &a, &b);
+            check(
+                op,
+                &Broadcast2 { shape: &shape, a_offset: ao, a_strides: &asd, b_offset: bo, b_strides: &bsd },
+                &a,
+                &b,
+            );
         }
     }
 
@@ -306,6 +308,11 @@ mod tests {
         let bs: Vec<isize> = rm.iter().enumerate().map(|(d, &s)| if d % 2 == 0 { 0 } else { s }).collect();
         let a = data(&mut rng, 1024);
         let b = data(&mut rng, 1024);
-        check(BinaryOp::Add, &Broadcast2 { shape: &shape, a_offset: 0, a_strides: &rm, b_offset: 0, b_strides: &bs }, &a, &b);
+        check(
+            BinaryOp::Add,
+            &Broadcast2 { shape: &shape, a_offset: 0, a_strides: &rm, b_offset: 0, b_strides: &bs },
+            &a,
+            &b,
+        );
     }
 }

@@ -290,7 +290,8 @@ mod tests {
     #[test]
     fn matmul_all_transpositions_and_edge_sizes() {
         let mut rng = Rng::new(51);
-        for &(m, k, n) in &[(1, 1, 1), (1, 7, 1), (4, 4, 4), (5, 3, 7), (9, 17, 6), (2, 33, 13), (1, 16, 9), (8, 1, 8)] {
+        for &(m, k, n) in &[(1, 1, 1), (1, 7, 1), (4, 4, 4), (5, 3, 7), (9, 17, 6), (2, 33, 13), (1, 16, 9), (8, 1, 8)]
+        {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 matmul(m, k, n, ta, tb, &mut rng);
             }

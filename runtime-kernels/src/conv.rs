@@ -66,11 +66,7 @@ impl Cols {
         let (sw, dw) = (p.stride_w.max(1), p.dil_w.max(1));
         let span = (p.k_w.max(1) - 1) * dw;
         let lo = p.pad_left.div_ceil(sw).min(p.out_w);
-        let hi = if p.in_w + p.pad_left > span {
-            ((p.in_w + p.pad_left - 1 - span) / sw + 1).min(p.out_w)
-        } else {
-            0
-        };
+        let hi = if p.in_w + p.pad_left > span { ((p.in_w + p.pad_left - 1 - span) / sw + 1).min(p.out_w) } else { 0 };
         Cols { lo, hi: hi.max(lo), in_w: p.in_w, sw, dw, pl: p.pad_left }
     }
 }

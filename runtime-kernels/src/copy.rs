@@ -29,11 +29,8 @@ pub struct CopyParams<'a> {
 pub fn strided_copy(p: &CopyParams, src: &[f32], dst: &mut [f32]) {
     debug_assert_eq!(p.src_strides.len(), p.shape.len());
     debug_assert_eq!(p.dst_strides.len(), p.shape.len());
-    let rows = Rows::new(
-        p.shape,
-        [Some(p.dst_strides), Some(p.src_strides)],
-        [p.dst_offset as isize, p.src_offset as isize],
-    );
+    let rows =
+        Rows::new(p.shape, [Some(p.dst_strides), Some(p.src_strides)], [p.dst_offset as isize, p.src_offset as isize]);
     let n = rows.n;
     let [sd, ss] = rows.inner;
     for [d0, s0] in rows {
@@ -124,7 +121,13 @@ mod tests {
                 doff += ds[0] * (shape[0] as isize - 1);
                 ds[0] = -ds[0];
             }
-            let p = CopyParams { shape: &shape, src_offset: so, src_strides: &ss, dst_offset: doff as usize, dst_strides: &ds };
+            let p = CopyParams {
+                shape: &shape,
+                src_offset: so,
+                src_strides: &ss,
+                dst_offset: doff as usize,
+                dst_strides: &ds,
+            };
             let mut dst = std::vec![f32::NAN; n];
             strided_copy(&p, &src, &mut dst);
             let mut want = std::vec![f32::NAN; n];

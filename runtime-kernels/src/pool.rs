@@ -55,7 +55,7 @@ pub struct PoolParams {
 #[inline]
 pub(crate) fn taps(o: usize, s: usize, d: usize, pad: usize, k_len: usize, in_len: usize) -> (usize, usize) {
     let start = o * s; // position of tap 0, plus pad
-    // first k with start + k*d >= pad
+                       // first k with start + k*d >= pad
     let lo = if start >= pad { 0 } else { (pad - start).div_ceil(d) };
     // last k with start + k*d < pad + in_len
     let hi = if start < pad + in_len { ((pad + in_len - 1 - start) / d + 1).min(k_len) } else { 0 };
@@ -73,9 +73,7 @@ pub fn pool2d(kind: PoolKind, p: &PoolParams, x: &[f32], out: &mut [f32]) {
     match kind {
         PoolKind::Max => run(p, x, out, f32::NEG_INFINITY, fmaxf, |acc, _| acc),
         PoolKind::Sum => run(p, x, out, 0.0, |a, v| a + v, |acc, _| acc),
-        PoolKind::Avg { count_include_pad: false } => {
-            run(p, x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32)
-        }
+        PoolKind::Avg { count_include_pad: false } => run(p, x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32),
         PoolKind::Avg { count_include_pad: true } => {
             let inv = (p.k_h * p.k_w) as f32;
             run(p, x, out, 0.0, |a, v| a + v, move |acc, _| acc / inv)

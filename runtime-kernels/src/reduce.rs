@@ -56,9 +56,7 @@ pub fn reduce(op: ReduceOp, p: &ReduceParams, x: &[f32], out: &mut [f32]) {
         ReduceOp::Max => run(p, x, out, f32::NEG_INFINITY, fmaxf, fold_max, |a| a),
         ReduceOp::Min => run(p, x, out, f32::INFINITY, fminf, fold_min, |a| a),
         ReduceOp::Prod => run(p, x, out, 1.0, |a, v| a * v, |a, s| s.iter().fold(a, |a, &v| a * v), |a| a),
-        ReduceOp::MeanOfSquares => {
-            run(p, x, out, 0.0, |a, v| a + v * v, |a, s| a + sum_sq(s), |a| a / count)
-        }
+        ReduceOp::MeanOfSquares => run(p, x, out, 0.0, |a, v| a + v * v, |a, s| a + sum_sq(s), |a| a / count),
     }
 }
 

@@ -27,11 +27,7 @@ pub fn select(p: &Broadcast3, cond: &[f32], a: &[f32], b: &[f32], out: &mut [f32
     debug_assert_eq!(p.a_strides.len(), p.shape.len());
     debug_assert_eq!(p.b_strides.len(), p.shape.len());
     debug_assert_eq!(out.len(), p.shape.iter().product::<usize>());
-    let rows = Rows::new(
-        p.shape,
-        [None, Some(p.c_strides), Some(p.a_strides), Some(p.b_strides)],
-        [0; 4],
-    );
+    let rows = Rows::new(p.shape, [None, Some(p.c_strides), Some(p.a_strides), Some(p.b_strides)], [0; 4]);
     let n = rows.n;
     let [_, sc, sa, sb] = rows.inner;
     for [oo, co, ao, bo] in rows {

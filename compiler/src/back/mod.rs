@@ -86,8 +86,14 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
     ctx.insert("inputs", &io(&lib.inputs));
     ctx.insert("outputs", &io(&lib.outputs));
     ctx.insert("facts", &spec.facts);
-    files.insert(PathBuf::from("Cargo.toml"), render(include_str!("../../templates/Cargo.toml.tera"), "Cargo.toml", &ctx)?.into_bytes());
-    files.insert(PathBuf::from("README.md"), render(include_str!("../../templates/README.md.tera"), "README.md", &ctx)?.into_bytes());
+    files.insert(
+        PathBuf::from("Cargo.toml"),
+        render(include_str!("../../templates/Cargo.toml.tera"), "Cargo.toml", &ctx)?.into_bytes(),
+    );
+    files.insert(
+        PathBuf::from("README.md"),
+        render(include_str!("../../templates/README.md.tera"), "README.md", &ctx)?.into_bytes(),
+    );
     files.insert(PathBuf::from("src/lib.rs"), lib.source.into_bytes());
     for (name, bytes) in lib.weights {
         files.insert(Path::new("src").join(name), bytes);
@@ -128,7 +134,8 @@ pub fn write_atomically(krate: &GeneratedCrate, dir: &Path) -> Result<()> {
             .prefix(".ecgc-old-")
             .tempdir_in(&parent)
             .map_err(Error::io("creating a temporary directory"))?;
-        std::fs::rename(dir, old.path().join("crate")).map_err(Error::io(format!("moving old '{}' aside", dir.display())))?;
+        std::fs::rename(dir, old.path().join("crate"))
+            .map_err(Error::io(format!("moving old '{}' aside", dir.display())))?;
         std::fs::rename(tmp.keep(), dir).map_err(Error::io(format!("renaming into '{}'", dir.display())))?;
     } else {
         std::fs::rename(tmp.keep(), dir).map_err(Error::io(format!("renaming into '{}'", dir.display())))?;

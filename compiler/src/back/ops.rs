@@ -133,7 +133,15 @@ fn copy_body() -> TokenStream {
 }
 
 /// Emits a strided copy from operand `src` into `out`.
-fn strided_copy(p: &Ident, shape: &[usize], src_off: usize, src: &[isize], dst_off: usize, dst: &[isize], src_name: &Ident) -> (TokenStream, TokenStream) {
+fn strided_copy(
+    p: &Ident,
+    shape: &[usize],
+    src_off: usize,
+    src: &[isize],
+    dst_off: usize,
+    dst: &[isize],
+    src_name: &Ident,
+) -> (TokenStream, TokenStream) {
     let (shape, sets) = collapse(shape, &[src.to_vec(), dst.to_vec()]);
     let (s, ss, ds) = (us_list(&shape), is_list(&sets[0]), is_list(&sets[1]));
     let (so, doff) = (us(src_off), us(dst_off));
@@ -155,13 +163,37 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
         Op::Conv(c) => {
             let (x, w) = (shape_of(0), shape_of(1));
             let two = c.stride.len() == 2;
-            let sp = |v: &[usize], k: usize| if two { v[k] } else if k == 0 { 1 } else { v[0] };
+            let sp = |v: &[usize], k: usize| {
+                if two {
+                    v[k]
+                } else if k == 0 {
+                    1
+                } else {
+                    v[0]
+                }
+            };
             let (in_h, in_w) = (if two { x[2] } else { 1 }, *x.last().unwrap_or(&1));
             let (out_h, out_w) = (if two { out_shape[2] } else { 1 }, *out_shape.last().unwrap_or(&1));
             let (k_h, k_w) = (if two { w[2] } else { 1 }, *w.last().unwrap_or(&1));
-            let f = [x[0], x[1], w[0], c.groups, in_h, in_w, out_h, out_w, k_h, k_w,
-                sp(&c.stride, 0), sp(&c.stride, 1), sp(&c.dilation, 0), sp(&c.dilation, 1),
-                if two { c.pad_before[0] } else { 0 }, *c.pad_before.last().unwrap_or(&0)].map(us);
+            let f = [
+                x[0],
+                x[1],
+                w[0],
+                c.groups,
+                in_h,
+                in_w,
+                out_h,
+                out_w,
+                k_h,
+                k_w,
+                sp(&c.stride, 0),
+                sp(&c.stride, 1),
+                sp(&c.dilation, 0),
+                sp(&c.dilation, 1),
+                if two { c.pad_before[0] } else { 0 },
+                *c.pad_before.last().unwrap_or(&0),
+            ]
+            .map(us);
             let [batch, c_in, c_out, groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl] = f;
             let bias = if node.inputs.len() == 3 { quote!(Some(i2)) } else { quote!(None) };
             (
@@ -238,8 +270,10 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
             let x = shape_of(0);
             let xs = row_major(&x);
             let kept: Vec<usize> = (0..x.len()).filter(|a| !r.axes.contains(a)).collect();
-            let (os, ost) = collapse(&kept.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[kept.iter().map(|&a| xs[a]).collect()]);
-            let (rs, rst) = collapse(&r.axes.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[r.axes.iter().map(|&a| xs[a]).collect()]);
+            let (os, ost) =
+                collapse(&kept.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[kept.iter().map(|&a| xs[a]).collect()]);
+            let (rs, rst) =
+                collapse(&r.axes.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[r.axes.iter().map(|&a| xs[a]).collect()]);
             let op = match r.op {
                 ReduceOp::Sum => quote!(Sum),
                 ReduceOp::Mean => quote!(Mean),
@@ -324,17 +358,40 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
         Op::Pool(pl) => {
             let x = shape_of(0);
             let two = pl.kernel.len() == 2;
-            let sp = |v: &[usize], k: usize| if two { v[k] } else if k == 0 { 1 } else { v[0] };
+            let sp = |v: &[usize], k: usize| {
+                if two {
+                    v[k]
+                } else if k == 0 {
+                    1
+                } else {
+                    v[0]
+                }
+            };
             let hw = |s: &[usize]| (if two { s[2] } else { 1 }, *s.last().unwrap_or(&1));
             let ((ih, iw), (oh, ow)) = (hw(&x), hw(&out_shape));
-            let f = [x[0] * x[1], ih, iw, oh, ow, sp(&pl.kernel, 0), sp(&pl.kernel, 1), sp(&pl.stride, 0),
-                sp(&pl.stride, 1), sp(&pl.dilation, 0), sp(&pl.dilation, 1),
-                if two { pl.pad_before[0] } else { 0 }, *pl.pad_before.last().unwrap_or(&0)].map(us);
+            let f = [
+                x[0] * x[1],
+                ih,
+                iw,
+                oh,
+                ow,
+                sp(&pl.kernel, 0),
+                sp(&pl.kernel, 1),
+                sp(&pl.stride, 0),
+                sp(&pl.stride, 1),
+                sp(&pl.dilation, 0),
+                sp(&pl.dilation, 1),
+                if two { pl.pad_before[0] } else { 0 },
+                *pl.pad_before.last().unwrap_or(&0),
+            ]
+            .map(us);
             let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
             let kind = match pl.kind {
                 PoolKind::Max => quote!(k::pool::PoolKind::Max),
                 PoolKind::Sum => quote!(k::pool::PoolKind::Sum),
-                PoolKind::Avg { count_include_pad } => quote!(k::pool::PoolKind::Avg { count_include_pad: #count_include_pad }),
+                PoolKind::Avg { count_include_pad } => {
+                    quote!(k::pool::PoolKind::Avg { count_include_pad: #count_include_pad })
+                }
             };
             (
                 quote! {

@@ -16,9 +16,7 @@ pub fn row_major(shape: &[usize]) -> Vec<isize> {
 pub fn broadcast(shape: &[usize], out: &[usize]) -> Vec<isize> {
     let own = row_major(shape);
     let lead = out.len() - shape.len();
-    (0..out.len())
-        .map(|d| if d < lead || shape[d - lead] == 1 { 0 } else { own[d - lead] })
-        .collect()
+    (0..out.len()).map(|d| if d < lead || shape[d - lead] == 1 { 0 } else { own[d - lead] }).collect()
 }
 
 /// Drops size-1 axes and merges neighbours `d, d+1` when every stride set has

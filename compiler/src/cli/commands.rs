@@ -11,7 +11,8 @@ use crate::{front, passes, plan, report, validate, Compiler, Precision};
 fn parse_shape(s: &str) -> Result<(String, Vec<usize>)> {
     let bad = || Error::InvalidInput(format!("--input-shape '{s}': expected NAME=D0,D1,... with positive integers"));
     let (name, dims) = s.rsplit_once('=').ok_or_else(bad)?;
-    let dims: Vec<usize> = dims.split(',').map(|d| d.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
+    let dims: Vec<usize> =
+        dims.split(',').map(|d| d.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
     if name.is_empty() || dims.contains(&0) {
         return Err(bad());
     }
@@ -71,7 +72,9 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
         c = c.max_ram(parse_size(s)?);
     }
     if let Some(p) = &a.kernels_path {
-        c = c.kernels(KernelsDep::Path(std::fs::canonicalize(p).map_err(Error::io(format!("--kernels-path '{}'", p.display())))?));
+        c = c.kernels(KernelsDep::Path(
+            std::fs::canonicalize(p).map_err(Error::io(format!("--kernels-path '{}'", p.display())))?,
+        ));
     }
     if let Some(v) = &a.kernels_version {
         c = c.kernels(KernelsDep::Version(v.clone()));
@@ -143,11 +146,16 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
             .ok_or_else(|| Error::InvalidInput(format!("--input names '{name}', not an input of the model")))?;
         let data = validate::read_npy(std::path::Path::new(file))?;
         if data.len() != inputs[k].len() {
-            return Err(Error::InvalidInput(format!("--input {name}: {} values, the input takes {}", data.len(), inputs[k].len())));
+            return Err(Error::InvalidInput(format!(
+                "--input {name}: {} values, the input takes {}",
+                data.len(),
+                inputs[k].len()
+            )));
         }
         inputs[k] = data;
     }
-    let exe = validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
+    let exe =
+        validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
     let lens: Vec<usize> = compiled.graph.outputs.iter().map(|o| compiled.graph.value(*o).len()).collect();
     let (ours, _) = validate::run_harness(&exe, &inputs, &lens, 1)?;
     let theirs = reference.run(&inputs)?;

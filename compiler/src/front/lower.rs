@@ -121,7 +121,10 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
             unsupported.push(Unsupported {
                 node: node.name.clone(),
                 op: "Source".into(),
-                reason: format!("input of type {:?}; ecgc takes f32 inputs (cast in the exported model)", fact.datum_type),
+                reason: format!(
+                    "input of type {:?}; ecgc takes f32 inputs (cast in the exported model)",
+                    fact.datum_type
+                ),
             });
         }
         let v = l.g.add_value(Value {

@@ -35,8 +35,12 @@ pub fn load_typed(path: &Path, shapes: &InputShapes) -> Result<TypedModel> {
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
         let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
         apply_input_shapes(&mut model, shapes)?;
-        let names: Vec<String> =
-            model.input_outlets().map_err(|e| invalid(path, e))?.iter().map(|o| model.node(o.node).name.clone()).collect();
+        let names: Vec<String> = model
+            .input_outlets()
+            .map_err(|e| invalid(path, e))?
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect();
         let inference_facts: Vec<String> =
             (0..names.len()).map(|i| model.input_fact(i).map(|f| format!("{f:?}")).unwrap_or_default()).collect();
         let typed = match model.into_typed() {

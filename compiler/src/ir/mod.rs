@@ -142,12 +142,7 @@ impl Graph {
     /// Adds a constant.
     pub fn add_const(&mut self, name: impl Into<String>, shape: Vec<usize>, data: Vec<f32>) -> ValueId {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        self.add_value(Value {
-            name: name.into(),
-            shape,
-            dtype: DType::F32,
-            kind: ValueKind::Const(Arc::new(data)),
-        })
+        self.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Const(Arc::new(data)) })
     }
 
     /// Appends a node computing a new value of the given shape and type; returns the value.

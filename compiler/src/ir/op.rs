@@ -327,7 +327,10 @@ impl Op {
     /// A short text for listings and model cards.
     pub fn summary(&self) -> String {
         match self {
-            Op::Conv(c) => format!("Conv(groups={}, stride={:?}, dilation={:?}, pad={:?})", c.groups, c.stride, c.dilation, c.pad_before),
+            Op::Conv(c) => format!(
+                "Conv(groups={}, stride={:?}, dilation={:?}, pad={:?})",
+                c.groups, c.stride, c.dilation, c.pad_before
+            ),
             Op::EinSum(e) => format!("EinSum({})", einsum_expr(e)),
             Op::Binary(b) => format!("{b:?}"),
             Op::Unary(u) => format!("{u:?}"),
@@ -342,7 +345,9 @@ impl Op {
             Op::Gather(g) => format!("Gather(axis={}, {} indices)", g.axis, g.indices.len()),
             Op::Pad(p) => format!("Pad(before={:?}, after={:?}, value={})", p.before, p.after, p.value),
             Op::BroadcastTo => "BroadcastTo".into(),
-            Op::Pool(p) => format!("{:?}Pool(kernel={:?}, stride={:?}, pad={:?})", p.kind, p.kernel, p.stride, p.pad_before),
+            Op::Pool(p) => {
+                format!("{:?}Pool(kernel={:?}, stride={:?}, pad={:?})", p.kind, p.kernel, p.stride, p.pad_before)
+            }
         }
     }
 

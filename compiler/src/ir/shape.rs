@@ -70,7 +70,8 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
                 return Err(format!("Conv output {declared:?} does not match x{x:?} w{w:?}"));
             }
             for a in 0..sp {
-                let (i, o, k, s, d, p) = (x[2 + a], declared[2 + a], w[2 + a], c.stride[a], c.dilation[a], c.pad_before[a]);
+                let (i, o, k, s, d, p) =
+                    (x[2 + a], declared[2 + a], w[2 + a], c.stride[a], c.dilation[a], c.pad_before[a]);
                 // Every output window must start inside the input or its leading padding.
                 if k == 0 || s == 0 || d == 0 || o == 0 || (o - 1) * s >= i + p {
                     return Err(format!("Conv output {declared:?} inconsistent on spatial axis {a}"));

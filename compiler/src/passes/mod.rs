@@ -38,8 +38,13 @@ pub struct PassOptions {
 
 /// Runs the pipeline.
 pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
-    if let Some(unknown) = opts.disabled.iter().chain(&opts.print_after).find(|n| *n != "lower" && !names().contains(&n.as_str())) {
-        return Err(Error::InvalidInput(format!("unknown pass '{unknown}'; passes are: lower, {}", names().join(", "))));
+    if let Some(unknown) =
+        opts.disabled.iter().chain(&opts.print_after).find(|n| *n != "lower" && !names().contains(&n.as_str()))
+    {
+        return Err(Error::InvalidInput(format!(
+            "unknown pass '{unknown}'; passes are: lower, {}",
+            names().join(", ")
+        )));
     }
     if opts.print_after.iter().any(|n| n == "lower") {
         eprintln!("// IR after lower\n{g}");

@@ -150,8 +150,7 @@ mod tests {
     #[test]
     fn a_chain_reuses_memory() {
         // a -> b -> c -> d, each read only by the next: two buffers suffice.
-        let bufs: Vec<Option<Buffer>> =
-            (0..4).map(|i| Some(Buffer { size: 10, first: i, last: i + 1 })).collect();
+        let bufs: Vec<Option<Buffer>> = (0..4).map(|i| Some(Buffer { size: 10, first: i, last: i + 1 })).collect();
         let (offsets, arena) = place(&bufs);
         check(&bufs, &offsets, arena);
         assert_eq!(arena, 20);

@@ -93,7 +93,12 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
             output_shape: g.value(n.output).shape.clone(),
         });
     }
-    let const_outputs: usize = g.outputs.iter().filter(|o| !seen[o.index()] && g.value(**o).const_data().is_some()).map(|o| g.value(*o).len() * 4).sum();
+    let const_outputs: usize = g
+        .outputs
+        .iter()
+        .filter(|o| !seen[o.index()] && g.value(**o).const_data().is_some())
+        .map(|o| g.value(*o).len() * 4)
+        .sum();
     let weight_bytes = nodes.iter().map(|n| n.weight_bytes).sum::<usize>() + const_outputs;
     let macs: u64 = nodes.iter().map(|n| n.macs).sum();
     let cycles = (macs as f64 * target.cycles_per_mac_f32).round() as u64;
@@ -168,7 +173,11 @@ impl Report {
     pub fn breakdown(&self) -> String {
         let mut s = String::new();
         if self.flash_bytes() > self.flash_budget {
-            s += &format!("flash: {} needed, {} budget; largest weights:\n", kib(self.flash_bytes()), kib(self.flash_budget));
+            s += &format!(
+                "flash: {} needed, {} budget; largest weights:\n",
+                kib(self.flash_bytes()),
+                kib(self.flash_budget)
+            );
             let mut v: Vec<&NodeCost> = self.nodes.iter().filter(|n| n.weight_bytes > 0).collect();
             v.sort_by_key(|n| std::cmp::Reverse(n.weight_bytes));
             for n in v.iter().take(5) {
@@ -196,7 +205,13 @@ impl Report {
     /// Model-card lines for the generated crate's rustdoc.
     pub fn card(&self, source: &str, sha256: &str, command: &str, g: &Graph) -> Vec<String> {
         let mut v = vec![
-            format!(" `{}`: {} compiled by ecgc {} for `{}`.", source, self.precision, env!("CARGO_PKG_VERSION"), self.target),
+            format!(
+                " `{}`: {} compiled by ecgc {} for `{}`.",
+                source,
+                self.precision,
+                env!("CARGO_PKG_VERSION"),
+                self.target
+            ),
             String::new(),
             "# Model card".into(),
             String::new(),
@@ -210,7 +225,10 @@ impl Report {
         for (k, o) in g.outputs.iter().enumerate() {
             v.push(format!("- Output {k}: `{}` {:?}", g.value(*o).name, g.value(*o).shape));
         }
-        v.push(format!("- Weights: {} bytes; arena: {} bytes; state: {} bytes", self.weight_bytes, self.arena_bytes, self.state_bytes));
+        v.push(format!(
+            "- Weights: {} bytes; arena: {} bytes; state: {} bytes",
+            self.weight_bytes, self.arena_bytes, self.state_bytes
+        ));
         v.push(format!("- MACs per inference: {}", self.macs));
         let ops: Vec<String> = self.op_histogram.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         v.push(format!("- Ops: {}", ops.join(", ")));
@@ -220,7 +238,14 @@ impl Report {
         v.push("| node | op | output | weights (B) | MACs |".into());
         v.push("|---|---|---|---|---|".into());
         for n in &self.nodes {
-            v.push(format!("| `{}` | {} | {:?} | {} | {} |", n.node.replace('|', "/"), n.op.replace('|', "/"), n.output_shape, n.weight_bytes, n.macs));
+            v.push(format!(
+                "| `{}` | {} | {:?} | {} | {} |",
+                n.node.replace('|', "/"),
+                n.op.replace('|', "/"),
+                n.output_shape,
+                n.weight_bytes,
+                n.macs
+            ));
         }
         v
     }

@@ -35,7 +35,13 @@ pub fn compare(ours: &[Vec<f32>], reference: &[Vec<f32>]) -> Comparison {
             continue;
         }
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            let d = if x == y { 0.0 } else if x.is_nan() || y.is_nan() { f32::INFINITY } else { (x - y).abs() };
+            let d = if x == y {
+                0.0
+            } else if x.is_nan() || y.is_nan() {
+                f32::INFINITY
+            } else {
+                (x - y).abs()
+            };
             let s = d / y.abs().max(1.0);
             c.max_abs = c.max_abs.max(d);
             if s > c.max_scaled || (s.is_infinite() && c.max_scaled.is_finite()) {
@@ -76,7 +82,13 @@ pub fn read_npy(path: &Path) -> Result<Vec<f32>> {
 
 /// Writes a harness crate for a generated crate at `crate_dir` into `work/harness_<name>` and
 /// builds it (release, host). Returns the executable.
-pub fn build_harness(crate_dir: &Path, name: &str, inputs: &[(String, String)], outputs: &[(String, String)], work: &Path) -> Result<PathBuf> {
+pub fn build_harness(
+    crate_dir: &Path,
+    name: &str,
+    inputs: &[(String, String)],
+    outputs: &[(String, String)],
+    work: &Path,
+) -> Result<PathBuf> {
     let hdir = work.join(format!("harness_{name}"));
     std::fs::create_dir_all(hdir.join("src")).map_err(Error::io("creating the harness directory"))?;
     let krate = name.replace('-', "_");
@@ -85,7 +97,8 @@ pub fn build_harness(crate_dir: &Path, name: &str, inputs: &[(String, String)], 
         crate_dir.canonicalize().map_err(Error::io("locating the generated crate"))?.display().to_string()
     );
     std::fs::write(hdir.join("Cargo.toml"), toml).map_err(Error::io("writing the harness Cargo.toml"))?;
-    std::fs::write(hdir.join("src/main.rs"), harness::main_rs(&krate, inputs, outputs)).map_err(Error::io("writing the harness"))?;
+    std::fs::write(hdir.join("src/main.rs"), harness::main_rs(&krate, inputs, outputs))
+        .map_err(Error::io("writing the harness"))?;
     let target_dir = work.join("target");
     cargo(&["build", "--release", "--quiet"], &hdir, &target_dir)?;
     Ok(target_dir.join("release").join(format!("harness_{krate}")))
@@ -119,7 +132,12 @@ pub fn run_harness(exe: &Path, inputs: &[Vec<f32>], out_lens: &[usize], reps: u3
         .spawn()
         .map_err(Error::io(format!("running '{}'", exe.display())))?;
     let bytes: Vec<u8> = inputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
-    child.stdin.take().ok_or_else(|| Error::Internal("harness stdin".into()))?.write_all(&bytes).map_err(Error::io("feeding the harness"))?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| Error::Internal("harness stdin".into()))?
+        .write_all(&bytes)
+        .map_err(Error::io("feeding the harness"))?;
     let out = child.wait_with_output().map_err(Error::io("waiting for the harness"))?;
     if !out.status.success() {
         return Err(Error::Internal(format!("the generated model crashed: {}", String::from_utf8_lossy(&out.stderr))));
@@ -127,7 +145,11 @@ pub fn run_harness(exe: &Path, inputs: &[Vec<f32>], out_lens: &[usize], reps: u3
     let ns: u128 = String::from_utf8_lossy(&out.stderr).trim().parse().unwrap_or(0);
     let flat: Vec<f32> = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     if flat.len() != out_lens.iter().sum::<usize>() {
-        return Err(Error::Internal(format!("harness wrote {} values, expected {}", flat.len(), out_lens.iter().sum::<usize>())));
+        return Err(Error::Internal(format!(
+            "harness wrote {} values, expected {}",
+            flat.len(),
+            out_lens.iter().sum::<usize>()
+        )));
     }
     let mut at = 0;
     let outs = out_lens

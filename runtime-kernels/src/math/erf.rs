@@ -8,7 +8,7 @@
 use super::exp::expf;
 
 const ERX: f32 = 8.4506291151e-01; // 0x3f58560b
-// Coefficients for approximation to erf on [0,0.84375]
+                                   // Coefficients for approximation to erf on [0,0.84375]
 const EFX8: f32 = 1.0270333290e+00; // 0x3f8375d4
 const PP0: f32 = 1.2837916613e-01; // 0x3e0375d4
 const PP1: f32 = -3.2504209876e-01; // 0xbea66beb
@@ -20,7 +20,7 @@ const QQ2: f32 = 6.5022252500e-02; // 0x3d852a63
 const QQ3: f32 = 5.0813062117e-03; // 0x3ba68116
 const QQ4: f32 = 1.3249473704e-04; // 0x390aee49
 const QQ5: f32 = -3.9602282413e-06; // 0xb684e21a
-// Coefficients for approximation to erf in [0.84375,1.25]
+                                    // Coefficients for approximation to erf in [0.84375,1.25]
 const PA0: f32 = -2.3621185683e-03; // 0xbb1acdc6
 const PA1: f32 = 4.1485610604e-01; // 0x3ed46805
 const PA2: f32 = -3.7220788002e-01; // 0xbebe9208
@@ -34,7 +34,7 @@ const QA3: f32 = 7.1828655899e-02; // 0x3d931ae7
 const QA4: f32 = 1.2617121637e-01; // 0x3e013307
 const QA5: f32 = 1.3637083583e-02; // 0x3c5f6e13
 const QA6: f32 = 1.1984500103e-02; // 0x3c445aa3
-// Coefficients for approximation to erfc in [1.25,1/0.35]
+                                   // Coefficients for approximation to erfc in [1.25,1/0.35]
 const RA0: f32 = -9.8649440333e-03; // 0xbc21a093
 const RA1: f32 = -6.9385856390e-01; // 0xbf31a0b7
 const RA2: f32 = -1.0558626175e+01; // 0xc128f022
@@ -51,7 +51,7 @@ const SA5: f32 = 4.2900814819e+02; // 0x43d6810b
 const SA6: f32 = 1.0863500214e+02; // 0x42d9451f
 const SA7: f32 = 6.5702495575e+00; // 0x40d23f7c
 const SA8: f32 = -6.0424413532e-02; // 0xbd777f97
-// Coefficients for approximation to erfc in [1/.35,28]
+                                    // Coefficients for approximation to erfc in [1/.35,28]
 const RB0: f32 = -9.8649431020e-03; // 0xbc21a092
 const RB1: f32 = -7.9928326607e-01; // 0xbf4c9dd4
 const RB2: f32 = -1.7757955551e+01; // 0xc18e104b
@@ -92,13 +92,10 @@ fn erfc_tail(x: f32, dx: f32) -> f32 {
     if x.to_bits() < 0x4036_db6d {
         // |x| < 1/0.35
         r = RA0 + s * (RA1 + s * (RA2 + s * (RA3 + s * (RA4 + s * (RA5 + s * (RA6 + s * RA7))))));
-        big_s = 1.0
-            + s * (SA1
-                + s * (SA2 + s * (SA3 + s * (SA4 + s * (SA5 + s * (SA6 + s * (SA7 + s * SA8)))))));
+        big_s = 1.0 + s * (SA1 + s * (SA2 + s * (SA3 + s * (SA4 + s * (SA5 + s * (SA6 + s * (SA7 + s * SA8)))))));
     } else {
         r = RB0 + s * (RB1 + s * (RB2 + s * (RB3 + s * (RB4 + s * (RB5 + s * RB6)))));
-        big_s =
-            1.0 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7))))));
+        big_s = 1.0 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7))))));
     }
     let z = f32::from_bits(x.to_bits() & 0xffff_e000);
     expf(-z * z - 0.5625) * expf((z - x) * (z + x) + (r / big_s - 2.0 * x * dx)) / x

@@ -55,11 +55,7 @@ pub fn sqrtf(x: f32) -> f32 {
     let mut ey = ix >> 1;
     ey += 0x3f80_0000 >> 1;
     ey &= 0x7f80_0000;
-    let m_u2 = if even {
-        (ix << 7) & 0x7fff_ffff
-    } else {
-        (ix << 8) | 0x8000_0000
-    };
+    let m_u2 = if even { (ix << 7) & 0x7fff_ffff } else { (ix << 8) | 0x8000_0000 };
 
     let i = ((ix >> 17) & 0x7f) as usize;
     let mut r = u32::from(RSQRT_TAB[i]) << 16;

@@ -297,13 +297,19 @@ fn erf_family() {
     let xs = inputs(-6.0, 6.0, 12);
     check("erff", &xs, erff, &|x| erf64(x as f64) as f32, 2);
     check("erfcf", &xs, erfcf, &|x| erfc64(x as f64) as f32, 4);
-    check("gelu_exact", &xs, gelu_exact, &|x| {
-        let x = x as f64;
-        if x.is_infinite() {
-            return if x > 0.0 { f32::INFINITY } else { -0.0 };
-        }
-        (0.5 * x * erfc64(-x / core::f64::consts::SQRT_2)) as f32
-    }, 4);
+    check(
+        "gelu_exact",
+        &xs,
+        gelu_exact,
+        &|x| {
+            let x = x as f64;
+            if x.is_infinite() {
+                return if x > 0.0 { f32::INFINITY } else { -0.0 };
+            }
+            (0.5 * x * erfc64(-x / core::f64::consts::SQRT_2)) as f32
+        },
+        4,
+    );
     assert_eq!(erff(f32::INFINITY), 1.0);
     assert_eq!(erff(f32::NEG_INFINITY), -1.0);
     assert!(erff(f32::NAN).is_nan());
@@ -313,10 +319,16 @@ fn erf_family() {
 fn activations() {
     let xs = inputs(-30.0, 30.0, 13);
     check("sigmoidf", &xs, sigmoidf, &|x| (1.0 / (1.0 + (-(x as f64)).exp())) as f32, 2);
-    check("softplusf", &xs, softplusf, &|x| {
-        let x = x as f64;
-        (x.max(0.0) + (-x.abs()).exp().ln_1p()) as f32
-    }, 2);
+    check(
+        "softplusf",
+        &xs,
+        softplusf,
+        &|x| {
+            let x = x as f64;
+            (x.max(0.0) + (-x.abs()).exp().ln_1p()) as f32
+        },
+        2,
+    );
     assert_eq!(sigmoidf(f32::INFINITY), 1.0);
     assert_eq!(sigmoidf(f32::NEG_INFINITY), 0.0);
     assert_eq!(softplusf(f32::INFINITY), f32::INFINITY);

@@ -177,7 +177,6 @@ pub(crate) fn max_pool(l: &mut Lowerer, node: &TypedNode, op: &MaxPool) -> Lower
 }
 
 pub(crate) fn sum_pool(l: &mut Lowerer, node: &TypedNode, op: &SumPool) -> Lowered {
-    let kind =
-        if op.normalize { PoolKind::Avg { count_include_pad: op.count_include_pad } } else { PoolKind::Sum };
+    let kind = if op.normalize { PoolKind::Avg { count_include_pad: op.count_include_pad } } else { PoolKind::Sum };
     pool(l, node, &op.pool_spec, kind)
 }

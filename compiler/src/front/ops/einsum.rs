@@ -20,17 +20,15 @@ pub(crate) fn einsum(l: &mut Lowerer, node: &TypedNode, op: &TractEinSum) -> Low
             match v.len() {
                 0 => Ok(None),
                 1 => Ok(Some(v[0])),
-                _ => Err(Fail::Unsupported(format!("EinSum axis '{}' repeats within one tensor (a diagonal)", ax.repr))),
+                _ => {
+                    Err(Fail::Unsupported(format!("EinSum axis '{}' repeats within one tensor (a diagonal)", ax.repr)))
+                }
             }
         };
         let a = one(&ax.inputs[0])?;
         let b = one(&ax.inputs[1])?;
         let out = one(&ax.outputs[0])?;
-        let size = a
-            .map(|p| shapes[0][p])
-            .or(b.map(|p| shapes[1][p]))
-            .or(out.map(|p| out_shape[p]))
-            .unwrap_or(1);
+        let size = a.map(|p| shapes[0][p]).or(b.map(|p| shapes[1][p])).or(out.map(|p| out_shape[p])).unwrap_or(1);
         // An axis of size 1 missing from both operands only shapes the output.
         axes.push(EinAxis { size, a, b, out });
     }

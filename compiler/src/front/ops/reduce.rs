@@ -3,7 +3,9 @@
 use super::super::lower::{Fail, Lowered, Lowerer};
 use super::scalar;
 use crate::ir::{DType, Op, Reduce, ReduceOp, RmsNorm, Softmax};
-use tract_core::ops::nn::{Reduce as TractReduce, Reducer, RmsNorm as TractRmsNorm, Softmax as TractSoftmax, SoftmaxKind};
+use tract_core::ops::nn::{
+    Reduce as TractReduce, Reducer, RmsNorm as TractRmsNorm, Softmax as TractSoftmax, SoftmaxKind,
+};
 use tract_onnx::prelude::*;
 
 pub(crate) fn reduce(l: &mut Lowerer, node: &TypedNode, op: &TractReduce) -> Lowered {
