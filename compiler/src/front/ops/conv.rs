@@ -36,8 +36,11 @@ struct Layout {
 impl Layout {
     fn new(spec: &PoolSpec) -> std::result::Result<Layout, Fail> {
         let spatial = spec.rank();
-        if !(1..=2).contains(&spatial) {
-            return Err(Fail::Unsupported(format!("{spatial}-D spatial geometry; ecgc handles 1-D and 2-D")));
+        if !(1..=3).contains(&spatial) {
+            return Err(Fail::Unsupported(format!(
+                "{spatial}-D spatial geometry (kernel {:?}, {:?}); ecgc handles 1-D and 2-D (and 3-D with a trivial axis)",
+                spec.kernel_shape, spec.data_format
+            )));
         }
         Ok(Layout { format: spec.data_format, spatial })
     }
@@ -133,15 +136,76 @@ pub(crate) fn conv(l: &mut Lowerer, node: &TypedNode, op: &TractConv) -> Lowered
     let y_shape = layout.canonical_shape(&l.out_shape(node));
     let geo = geometry(&op.pool_spec, &x_shape[2..]);
     let x = layout.canonicalize(l, node, x)?;
+    let kernel: Vec<usize> = w_shape[2..].to_vec();
+    let t = drop_trivial_axes(l, node, x, &x_shape, &y_shape, &kernel, geo)?;
+    let mut w_shape = w_shape;
+    for a in t.dropped.iter().rev() {
+        w_shape.remove(2 + a);
+    }
     let w = l.g.add_const(format!("{}.weight", node.name), w_shape, w_data);
-    let mut inputs = vec![x, w];
+    let mut inputs = vec![t.x, w];
     if let Some(b) = bias {
         inputs.push(l.g.add_const(format!("{}.bias", node.name), vec![c_out], b));
     }
+    let geo = t.geo;
     let conv = Conv { stride: geo.stride, dilation: geo.dilation, pad_before: geo.pad_before, groups: group };
-    let y = l.emit(node, Op::Conv(conv), inputs, y_shape, DType::F32);
+    let y = l.emit(node, Op::Conv(conv), inputs, t.y_shape, DType::F32);
+    finish(l, node, &layout, y, y_shape)
+}
+
+/// A conv or pool with its trivial spatial axes removed.
+struct Trimmed {
+    x: ValueId,
+    y_shape: Vec<usize>,
+    geo: Geometry,
+    dropped: Vec<usize>,
+}
+
+/// Drops spatial axes that do nothing (extent 1 in and out, kernel 1, stride 1, dilation 1, no
+/// padding: what tract's declutter leaves when it pushes reshapes through a convolution), so
+/// that at most two spatial axes remain.
+fn drop_trivial_axes(
+    l: &mut Lowerer,
+    node: &TypedNode,
+    x: ValueId,
+    x_shape: &[usize],
+    y_shape: &[usize],
+    kernel: &[usize],
+    geo: Geometry,
+) -> std::result::Result<Trimmed, Fail> {
+    let sp = kernel.len();
+    let trivial = |a: usize| {
+        x_shape[2 + a] == 1 && y_shape[2 + a] == 1 && kernel[a] == 1 && geo.stride[a] == 1 && geo.pad_before[a] == 0
+    };
+    let dropped: Vec<usize> = if sp > 2 { (0..sp).filter(|&a| trivial(a)).take(sp - 2).collect() } else { vec![] };
+    if sp - dropped.len() > 2 {
+        return Err(Fail::Unsupported(format!(
+            "3-D convolution or pooling (kernel {kernel:?}); ecgc handles 1-D and 2-D"
+        )));
+    }
+    let keep = |v: &[usize], off: usize| -> Vec<usize> {
+        v.iter().enumerate().filter(|(i, _)| *i < off || !dropped.contains(&(i - off))).map(|(_, d)| *d).collect()
+    };
+    let geo = Geometry {
+        stride: keep(&geo.stride, 0),
+        dilation: keep(&geo.dilation, 0),
+        pad_before: keep(&geo.pad_before, 0),
+    };
+    let mut x = x;
+    if !dropped.is_empty() {
+        x = l.g.add_node(format!("{}.drop_axes", node.name), Op::Reshape, vec![x], keep(x_shape, 2), DType::F32);
+    }
+    Ok(Trimmed { x, y_shape: keep(y_shape, 2), geo, dropped })
+}
+
+/// Brings a conv/pool result back to the tract node's shape and layout.
+fn finish(l: &mut Lowerer, node: &TypedNode, layout: &Layout, y: ValueId, canonical: Vec<usize>) -> Lowered {
+    let mut y = y;
+    if l.g.value(y).shape != canonical {
+        y = l.g.add_node(format!("{}.restore_axes", node.name), Op::Reshape, vec![y], canonical, DType::F32);
+    }
     let out = layout.restore_layout(l, node, y, l.out_shape(node))?;
-    if out != y {
+    if out != y || l.g.nodes.last().is_some_and(|n| n.name != node.name) {
         rename_last(l, node, out);
     }
     Ok(out)
@@ -154,19 +218,12 @@ fn pool(l: &mut Lowerer, node: &TypedNode, spec: &PoolSpec, kind: PoolKind) -> L
     let y_shape = layout.canonical_shape(&l.out_shape(node));
     let geo = geometry(spec, &x_shape[2..]);
     let x = layout.canonicalize(l, node, x)?;
-    let p = Pool {
-        kind,
-        kernel: spec.kernel_shape.to_vec(),
-        stride: geo.stride,
-        dilation: geo.dilation,
-        pad_before: geo.pad_before,
-    };
-    let y = l.emit(node, Op::Pool(p), vec![x], y_shape, DType::F32);
-    let out = layout.restore_layout(l, node, y, l.out_shape(node))?;
-    if out != y {
-        rename_last(l, node, out);
-    }
-    Ok(out)
+    let t = drop_trivial_axes(l, node, x, &x_shape, &y_shape, &spec.kernel_shape, geo)?;
+    let kernel: Vec<usize> =
+        spec.kernel_shape.iter().enumerate().filter(|(a, _)| !t.dropped.contains(a)).map(|(_, k)| *k).collect();
+    let p = Pool { kind, kernel, stride: t.geo.stride, dilation: t.geo.dilation, pad_before: t.geo.pad_before };
+    let y = l.emit(node, Op::Pool(p), vec![t.x], t.y_shape, DType::F32);
+    finish(l, node, &layout, y, y_shape)
 }
 
 pub(crate) fn max_pool(l: &mut Lowerer, node: &TypedNode, op: &MaxPool) -> Lowered {
