@@ -138,7 +138,6 @@ pub(crate) fn conv(l: &mut Lowerer, node: &TypedNode, op: &TractConv) -> Lowered
     let x = layout.canonicalize(l, node, x)?;
     let kernel: Vec<usize> = w_shape[2..].to_vec();
     let t = drop_trivial_axes(l, node, x, &x_shape, &y_shape, &kernel, geo)?;
-    let mut w_shape = w_shape;
     for a in t.dropped.iter().rev() {
         w_shape.remove(2 + a);
     }
