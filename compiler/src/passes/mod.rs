@@ -5,6 +5,7 @@
 
 mod check_finite;
 mod dce;
+mod weight_layout;
 
 use crate::error::{Error, Result};
 use crate::ir::{verify::verify, Graph};
@@ -19,7 +20,7 @@ pub trait Pass {
 
 /// The passes, in order.
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
-    vec![Box::new(check_finite::CheckFinite), Box::new(dce::DeadCode)]
+    vec![Box::new(check_finite::CheckFinite), Box::new(dce::DeadCode), Box::new(weight_layout::WeightLayout)]
 }
 
 /// Names of every pass, for the CLI's help.
