@@ -132,17 +132,22 @@ impl Compiler {
         self
     }
 
-    /// The crate name this compilation uses.
+    /// The crate name this compilation uses: `--name`, else the output directory's name, else
+    /// the model file's name (`ecg_model` for a file called `model.onnx`).
     pub fn crate_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            let stem = self.model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-            let s = crate::back::names::sanitize(&stem);
-            if s == "model" || s.is_empty() {
-                "ecg_model".into()
-            } else {
-                s
-            }
-        })
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
+        let from = |p: &Path| p.file_name().or(p.file_stem()).map(|s| s.to_string_lossy().to_string());
+        let dir = self.out_dir.as_deref().and_then(from);
+        let stem = self.model.file_stem().map(|s| s.to_string_lossy().to_string());
+        let raw = dir.or(stem).unwrap_or_default();
+        let s = crate::back::names::sanitize(&raw);
+        if s.trim_end_matches('_') == "model" || s.starts_with("v_") {
+            "ecg_model".into()
+        } else {
+            s
+        }
     }
 
     /// Runs the pipeline in memory, without writing anything.
