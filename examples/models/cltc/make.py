@@ -13,7 +13,8 @@ _spec = importlib.util.spec_from_file_location(
 ccfc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ccfc)
 
-CONFIG = dict(ccfc.CONFIG, name="cltc", title="CLTC", kind="ltc", seed=3600, loss="bce")
+CONFIG = dict(ccfc.CONFIG, name="cltc", title="CLTC", kind="ltc", seed=3600, loss="ce", lr=2e-3,
+              logit_scale=1.0, head_lr=2e-2)  # the LTC learns slowly at the front end's lr
 
 if __name__ == "__main__":
     ccfc.build(HERE, CONFIG)

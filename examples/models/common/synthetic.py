@@ -191,14 +191,17 @@ def confusion_md(conf: np.ndarray) -> str:
 # ---- training (shared by the synthetic-data models) ----------------------------------------------
 
 def train_bce(model, x, y, epochs: int, batch: int, optimizer, seed: int, log_every: int = 1,
-              x_val=None, y_val=None, max_lr=None, loss: str = "bce", crop: int | None = None):
+              x_val=None, y_val=None, max_lr=None, loss: str = "bce", crop: int | None = None,
+              logit_scale: float = 1.0):
     """Minibatch training of ``model`` (x → 6 logits), a one-cycle learning-rate schedule (peak =
     each param group's lr, or ``max_lr``) and a seeded shuffle. ``loss="bce"``: BCE-with-logits
     against one-hot targets (6 independent sigmoid outputs); ``loss="ce"``: 6-way softmax
     cross-entropy (for heads whose logits are bounded, like a CfC's motor neurons in (-1, 1),
     where one-vs-rest BCE drives every output into saturation before it learns anything).
     ``crop``: train on random crops of ``crop`` time steps of x [N, L, ...] (one seeded offset per
-    minibatch), for models whose weights do not depend on the window length. ``x`` and ``y`` are torch tensors. Prints a log line
+    minibatch), for models whose weights do not depend on the window length.
+    ``logit_scale``: the loss sees ``logit_scale * logits`` (a training-only temperature for
+    bounded logits; the model and its exports are unchanged and the argmax is the same). ``x`` and ``y`` are torch tensors. Prints a log line
     per ``log_every`` epochs (with held-out metrics when ``x_val`` is given) and returns the
     per-epoch losses."""
     import time
@@ -224,7 +227,7 @@ def train_bce(model, x, y, epochs: int, batch: int, optimizer, seed: int, log_ev
             if crop is not None:
                 o = int(torch.randint(0, x.shape[1] - crop + 1, (1,), generator=gen))
                 xb = xb[:, o:o + crop]
-            z = model(xb)
+            z = model(xb) * logit_scale
             if loss == "ce":
                 batch_loss = F.cross_entropy(z, y_t[idx])
             else:

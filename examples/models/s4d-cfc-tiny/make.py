@@ -16,7 +16,7 @@ CONFIG = dict(
     name="s4d-cfc-tiny", title="S4D-CfC tiny (\"25 kB\")", seed=2500,
     fs=100, seconds=2.5, h=32, n=32,
     n_train=400, n_test=50, n_cal=128,  # records per class; calibration windows
-    epochs=60, batch=32, lr=1e-2, ssm_lr=1e-3, crop=None,
+    epochs=60, batch=32, lr=1e-2, ssm_lr=1e-3, crop=None, logit_scale=4.0,
     paper="a ~2.5 s window, H = 32, N = 32 are guesses (MODELS.md): ~6,452 parameters",
 )
 
