@@ -2,6 +2,8 @@
 //! built for the host and run, and compared with tract's decluttered plan within the case's
 //! stated tolerance (max |ours − tract| ≤ tol · max(1, |tract|)). Each case is also:
 //! - cross-checked against onnxruntime (a second engine), so a wrong reference is caught;
+//! - compiled for stm32f746, so its flash/RAM budget is enforced (a case may name another target,
+//!   with a stated reason, when it does not fit: its code is still built for thumbv7em);
 //! - built for `thumbv7em-none-eabihf` with no warnings, its objects free of `.f64` instructions;
 //! - for cases marked `tract_optimized_differs`, shown to expose tract's optimized-plan bug.
 //!
@@ -28,6 +30,10 @@ struct Case {
     tolerance_reason: Option<String>,
     #[serde(default)]
     tract_optimized_differs: bool,
+    /// Target to compile for (default stm32f746, whose budget is then enforced).
+    target: Option<String>,
+    /// Why a case does not use stm32f746 (required with `target`).
+    target_reason: Option<String>,
 }
 
 fn repo() -> PathBuf {
@@ -189,13 +195,16 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     if case.tolerance != 1e-5 && case.tolerance_reason.as_deref().unwrap_or("").is_empty() {
         return Err(format!("{name}: tolerance {} needs a tolerance_reason", case.tolerance).into());
     }
+    if case.target.is_some() && case.target_reason.as_deref().unwrap_or("").is_empty() {
+        return Err(format!("{name}: target {:?} needs a target_reason", case.target).into());
+    }
     let model = model_path(dir);
     let xs = inputs(dir);
     let crate_name = format!("golden_{name}");
     let crate_dir = work().join("crates").join(&name);
     let compiled = Compiler::new(&model)
         .name(&crate_name)
-        .target("stm32f746")
+        .target(case.target.as_deref().unwrap_or("stm32f746"))
         .kernels(KernelsDep::Path(repo().join("runtime-kernels")))
         .out_dir(&crate_dir)
         .compile()

@@ -136,7 +136,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
 
     let mut params = TokenStream::new();
     let mut body = TokenStream::new();
-    for node in &g.nodes {
+    for (i, node) in g.nodes.iter().enumerate() {
+        if plan.elided[i] {
+            continue;
+        }
         let p = format_ident!("{}", items.upper(&format!("p_{}", node.name)));
         let emitted = ops::emit(g, node, &p);
         let doc = format!(" Node `{}`: {}.", node.name, node.op.summary());

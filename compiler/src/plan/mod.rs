@@ -6,8 +6,12 @@
 //! last use, inclusive, in node order). A node's output is alive at the node, as are its inputs,
 //! so an output never aliases an operand. `lower_bound` is the most bytes alive at any one node:
 //! no plan can be smaller, so `arena_len − lower_bound` is how far from optimal a plan is.
+//!
+//! Reshapes (and type-only casts) move no data: their result is an *alias* of their operand,
+//! sharing its buffer, whose lifetime then runs to the alias's last use. Such nodes are elided:
+//! the back end emits no code for them.
 
-use crate::ir::{Graph, ValueKind};
+use crate::ir::{Graph, Op, UnaryOp, ValueKind};
 
 /// One buffer to place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,23 +33,43 @@ pub struct Plan {
     pub arena_len: usize,
     /// The most elements alive at once: a lower bound on any arena.
     pub lower_bound: usize,
+    /// Per node: true when its result aliases its operand and no code is needed.
+    pub elided: Vec<bool>,
 }
 
-/// The buffers of a graph, indexed like its values (`None` for inputs and constants).
+/// Per value, the value whose buffer it uses (itself unless it is an alias); per node, whether
+/// it is an elided alias.
+pub fn aliases(g: &Graph) -> (Vec<usize>, Vec<bool>) {
+    let mut root: Vec<usize> = (0..g.values.len()).collect();
+    let mut elided = vec![false; g.nodes.len()];
+    for (i, n) in g.nodes.iter().enumerate() {
+        let moves_no_data = matches!(n.op, Op::Reshape | Op::Unary(UnaryOp::Identity));
+        if moves_no_data && g.value(n.inputs[0]).kind == ValueKind::Computed {
+            root[n.output.index()] = root[n.inputs[0].index()];
+            elided[i] = true;
+        }
+    }
+    (root, elided)
+}
+
+/// The buffers of a graph, indexed like its values (`None` for inputs, constants and aliases).
 pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
+    let (root, elided) = aliases(g);
     let end = g.nodes.len();
     let mut bufs: Vec<Option<Buffer>> = vec![None; g.values.len()];
     for (i, n) in g.nodes.iter().enumerate() {
-        let size = g.value(n.output).len();
-        bufs[n.output.index()] = Some(Buffer { size, first: i, last: i });
-        for v in &n.inputs {
-            if let Some(b) = &mut bufs[v.index()] {
+        if !elided[i] {
+            let size = g.value(n.output).len();
+            bufs[n.output.index()] = Some(Buffer { size, first: i, last: i });
+        }
+        for v in n.inputs.iter().chain(std::iter::once(&n.output)) {
+            if let Some(b) = &mut bufs[root[v.index()]] {
                 b.last = b.last.max(i);
             }
         }
     }
     for o in &g.outputs {
-        if let Some(b) = &mut bufs[o.index()] {
+        if let Some(b) = &mut bufs[root[o.index()]] {
             b.last = end;
         }
     }
@@ -96,9 +120,15 @@ pub fn lower_bound(bufs: &[Option<Buffer>], steps: usize) -> usize {
 /// Plans a graph.
 pub fn plan(g: &Graph) -> Plan {
     let bufs = buffers(g);
-    let (offsets, arena_len) = place(&bufs);
+    let (mut offsets, arena_len) = place(&bufs);
+    let (root, elided) = aliases(g);
+    for v in 0..offsets.len() {
+        if root[v] != v {
+            offsets[v] = offsets[root[v]];
+        }
+    }
     debug_assert!(g.values.iter().zip(&offsets).all(|(v, o)| o.is_none() || v.kind == ValueKind::Computed));
-    Plan { offsets, arena_len, lower_bound: lower_bound(&bufs, g.nodes.len()) }
+    Plan { offsets, arena_len, lower_bound: lower_bound(&bufs, g.nodes.len()), elided }
 }
 
 #[cfg(test)]
