@@ -162,38 +162,10 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
     let (items, body) = match &node.op {
         Op::Conv(c) => {
             let (x, w) = (shape_of(0), shape_of(1));
-            let two = c.stride.len() == 2;
-            let sp = |v: &[usize], k: usize| {
-                if two {
-                    v[k]
-                } else if k == 0 {
-                    1
-                } else {
-                    v[0]
-                }
-            };
-            let (in_h, in_w) = (if two { x[2] } else { 1 }, *x.last().unwrap_or(&1));
-            let (out_h, out_w) = (if two { out_shape[2] } else { 1 }, *out_shape.last().unwrap_or(&1));
-            let (k_h, k_w) = (if two { w[2] } else { 1 }, *w.last().unwrap_or(&1));
-            let f = [
-                x[0],
-                x[1],
-                w[0],
-                c.groups,
-                in_h,
-                in_w,
-                out_h,
-                out_w,
-                k_h,
-                k_w,
-                sp(&c.stride, 0),
-                sp(&c.stride, 1),
-                sp(&c.dilation, 0),
-                sp(&c.dilation, 1),
-                if two { c.pad_before[0] } else { 0 },
-                *c.pad_before.last().unwrap_or(&0),
-            ]
-            .map(us);
+            let ((in_h, in_w), (out_h, out_w)) = (spatial(&x[2..], 1), spatial(&out_shape[2..], 1));
+            let ((k_h, k_w), (sh, sw)) = (spatial(&w[2..], 1), spatial(&c.stride, 1));
+            let ((dh, dw), (pt, pl)) = (spatial(&c.dilation, 1), spatial(&c.pad_before, 0));
+            let f = [x[0], x[1], w[0], c.groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl].map(us);
             let [batch, c_in, c_out, groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl] = f;
             let bias = if node.inputs.len() == 3 { quote!(Some(i2)) } else { quote!(None) };
             (
@@ -357,34 +329,10 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
         }
         Op::Pool(pl) => {
             let x = shape_of(0);
-            let two = pl.kernel.len() == 2;
-            let sp = |v: &[usize], k: usize| {
-                if two {
-                    v[k]
-                } else if k == 0 {
-                    1
-                } else {
-                    v[0]
-                }
-            };
-            let hw = |s: &[usize]| (if two { s[2] } else { 1 }, *s.last().unwrap_or(&1));
-            let ((ih, iw), (oh, ow)) = (hw(&x), hw(&out_shape));
-            let f = [
-                x[0] * x[1],
-                ih,
-                iw,
-                oh,
-                ow,
-                sp(&pl.kernel, 0),
-                sp(&pl.kernel, 1),
-                sp(&pl.stride, 0),
-                sp(&pl.stride, 1),
-                sp(&pl.dilation, 0),
-                sp(&pl.dilation, 1),
-                if two { pl.pad_before[0] } else { 0 },
-                *pl.pad_before.last().unwrap_or(&0),
-            ]
-            .map(us);
+            let ((ih, iw), (oh, ow)) = (spatial(&x[2..], 1), spatial(&out_shape[2..], 1));
+            let ((kh, kw), (sh, sw)) = (spatial(&pl.kernel, 1), spatial(&pl.stride, 1));
+            let ((dh, dw), (pt, pl_)) = (spatial(&pl.dilation, 1), spatial(&pl.pad_before, 0));
+            let f = [x[0] * x[1], ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_].map(us);
             let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
             let kind = match pl.kind {
                 PoolKind::Max => quote!(k::pool::PoolKind::Max),
@@ -405,6 +353,15 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
         }
     };
     Emitted { items, body }
+}
+
+/// A 1-D or 2-D spatial vector as the kernels' (h, w): 1-D vectors put `absent` in h.
+fn spatial(v: &[usize], absent: usize) -> (usize, usize) {
+    match v {
+        [w] => (absent, *w),
+        [h, w, ..] => (*h, *w),
+        [] => (absent, absent),
+    }
 }
 
 fn axis_params(p: &Ident, x: &[usize], axis: usize) -> TokenStream {
