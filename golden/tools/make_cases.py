@@ -3,7 +3,7 @@
 
 Each case folder gets `model.onnx` (made here with onnx.helper), `input_<k>.npy` (float32, graph-input
 order, exactly the graph input shapes) and `case.toml` (description, ops, made_by, tolerance). The
-regression case `tract_dwconv_unsqueeze` points at a model kept in shared/data through `model.path`.
+regression case `tract_dwconv_unsqueeze` is built by its own function (no file outside the repository).
 
 Deterministic: each case draws from numpy.random.default_rng(seed) with a seed fixed from its name, and
 the opset is fixed per case, so running this twice gives byte-identical files.
@@ -643,18 +643,38 @@ def cfc_cell_step() -> Case:
 
 
 def tract_dwconv_unsqueeze(root: Path) -> None:
-    """The regression case kept in shared/data: only model.path, input_0.npy and case.toml here."""
+    """Known tract 0.23.9 optimized-plan bug, built here so the repository stands alone.
+
+    Graph (opset 13), as described in the project's shared data README: initializer W [4,4] =
+    arange(16)/10 -> Unsqueeze(axes=[1]) -> [4,1,4] kernel -> Conv(group=4, kernel_shape=[4], no
+    padding) on X [1,4,8]; input X = arange(32)/10.
+    """
     folder = root / "tract_dwconv_unsqueeze"
     folder.mkdir(parents=True, exist_ok=True)
-    rel = "../../../shared/data/tract-dwconv-unsqueeze.onnx"
-    (folder / "model.path").write_text(rel + "\n")
-    raw = GOLDEN.parent.parent / "shared" / "data" / "tract-dwconv-unsqueeze.x.bin"  # the repo sits next to shared/
-    x = np.fromfile(raw, dtype="<f4").reshape(1, 4, 8)
-    np.save(folder / "input_0.npy", x.astype(np.float32), allow_pickle=False)
+    (folder / "model.path").unlink(missing_ok=True)
+    w = numpy_helper.from_array((np.arange(16, dtype=np.float32) / 10).reshape(4, 4), "W")
+    axes = numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")
+    nodes = [
+        helper.make_node("Unsqueeze", ["W", "axes"], ["K"], name="unsqueeze"),
+        helper.make_node("Conv", ["X", "K"], ["Y"], name="conv", group=4, kernel_shape=[4]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tract_dwconv_unsqueeze",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4, 8])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 4, 5])],
+        initializer=[w, axes],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="ecgc-golden")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, folder / "model.onnx")
+    x = (np.arange(32, dtype=np.float32) / 10).reshape(1, 4, 8)
+    np.save(folder / "input_0.npy", x, allow_pickle=False)
     write_toml(
         folder / "case.toml",
-        "Known tract 0.23.9 optimized-plan bug: depthwise Conv whose kernel is Unsqueeze(constant) "
-        "(shared/data/README.md); the decluttered plan is right",
+        "Known tract 0.23.9 optimized-plan bug: depthwise Conv whose kernel is Unsqueeze(constant); "
+        "the decluttered plan is right",
         ["Conv", "Unsqueeze"],
         DEFAULT_TOLERANCE,
         None,
@@ -726,7 +746,7 @@ def main(argv: list[str]) -> int:
         print(f"{case.name}: {len(case.nodes)} nodes, ops {', '.join(case.ops())}")
     if "tract_dwconv_unsqueeze" in wanted:
         tract_dwconv_unsqueeze(args.out)
-        print("tract_dwconv_unsqueeze: model.path -> shared/data")
+        print("tract_dwconv_unsqueeze: built in place")
     return 0
 
 
