@@ -56,6 +56,8 @@ pub struct Compiled {
     pub krate: GeneratedCrate,
     /// The crate name.
     pub name: String,
+    /// What the compiler decided for the user (e.g. a symbolic batch axis set to 1).
+    pub notes: Vec<String>,
 }
 
 impl Compiler {
@@ -171,7 +173,7 @@ impl Compiler {
         let target = Target::load(&self.target)?;
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let mut graph = front::import(&self.model, &self.input_shapes)?;
+        let (mut graph, notes) = front::import_noted(&self.model, &self.input_shapes)?;
         passes::run(&mut graph, &self.passes)?;
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
@@ -203,7 +205,7 @@ impl Compiler {
             ],
         };
         let krate = back::generate(&graph, &plan, &facts, &spec)?;
-        Ok(Compiled { graph, plan, report, krate, name })
+        Ok(Compiled { graph, plan, report, krate, name, notes })
     }
 
     /// Runs the pipeline and writes the crate atomically. Over budget → [`Error::OverBudget`]

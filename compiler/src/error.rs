@@ -32,13 +32,24 @@ pub enum Error {
         /// What tract or the file system said.
         reason: String,
     },
-    /// A model input has a dimension with no value.
-    #[error("input '{input}' has shape {shape} with unknown dimension(s); give every dimension a value with --input-shape {input}=<d0,d1,...>")]
+    /// The file is a readable ONNX model, but tract (ecgc's reader) could not analyse it.
+    #[error("'{path}' is a readable ONNX model, but ecgc's front end (tract 0.23.9) could not analyse it: {reason}\n  (this is a limitation of ecgc, not of your export: please report it with the model)")]
+    ModelAnalysis {
+        /// The file.
+        path: PathBuf,
+        /// What tract said, shortened.
+        reason: String,
+    },
+    /// A model input has a dimension with no value (other than a leading batch axis, which
+    /// defaults to 1).
+    #[error("input '{input}' has shape {shape} with unknown dimension {unknown}; give every dimension a value with --input-shape {input}=<d0,d1,...>")]
     DynamicShape {
         /// The input name.
         input: String,
-        /// The shape as tract prints it.
+        /// The shape as written in the model (symbols by name, `?` for unnamed).
         shape: String,
+        /// Which dimension: its symbol and axis.
+        unknown: String,
     },
     /// Any other problem with the arguments or the model as a whole.
     #[error("{0}")]
@@ -79,6 +90,7 @@ impl Error {
             Error::Internal(_) => 1,
             Error::OverBudget(_) => 3,
             Error::InvalidModel { .. }
+            | Error::ModelAnalysis { .. }
             | Error::DynamicShape { .. }
             | Error::InvalidInput(_)
             | Error::Unsupported(_)

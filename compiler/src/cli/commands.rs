@@ -80,6 +80,9 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
         c = c.kernels(KernelsDep::Version(v.clone()));
     }
     let built = c.build()?;
+    for n in &built.notes {
+        eprintln!("note: {n}");
+    }
     let write_report = |r: &report::Report| -> Result<()> {
         if let Some(path) = &a.report {
             let json = serde_json::to_string_pretty(r).map_err(|e| Error::Internal(e.to_string()))?;

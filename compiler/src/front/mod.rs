@@ -1,14 +1,19 @@
 //! The front end: ONNX → tract → ecgc IR. The only module that knows tract.
 //!
-//! Steps: load the protobuf with tract-onnx, apply `--input-shape` overrides, type the model
+//! Steps: decode the protobuf, name unsupported constructs ([`prescan`]), rewrite the proto so that
+//! symbolic exports load like static ones ([`prepare`]: `--input-shape`, a leading batch symbol
+//! defaulting to 1, symbols substituted everywhere, spec defaults tract misses), type the model
 //! (`into_typed`), require every input dimension to be concrete, declutter, then lower each
 //! decluttered node through the op table in [`lower`]. Every unsupported node is collected and
-//! reported together.
+//! reported together. What the front end decided for the user (a defaulted batch) comes back as
+//! notices.
 //!
 //! [`reference`] also lives here: it runs tract itself, for golden outputs and `ecgc validate`.
 
 pub mod lower;
 mod ops;
+mod prepare;
+mod prescan;
 pub mod reference;
 
 use crate::error::{Error, Result};
@@ -16,80 +21,99 @@ use crate::ir::Graph;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::infer::Factoid;
 
 /// Shape overrides for model inputs: `(input name, dims)`.
 pub type InputShapes = [(String, Vec<usize>)];
 
 /// Loads `path` and returns tract's decluttered typed model with concrete input shapes.
 pub fn load_decluttered(path: &Path, shapes: &InputShapes) -> Result<TypedModel> {
+    load_decluttered_noted(path, shapes).map(|(m, _)| m)
+}
+
+/// [`load_decluttered`], with the notices for the user (e.g. a symbolic batch set to 1).
+pub fn load_decluttered_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel, Vec<String>)> {
     guard(path, || {
-        let typed = load_typed(path, shapes)?;
-        typed.into_decluttered().map_err(|e| invalid(path, e))
+        let (typed, notes) = load_typed_noted(path, shapes)?;
+        Ok((typed.into_decluttered().map_err(|e| analysis(path, e))?, notes))
     })
 }
 
 /// Loads `path` and returns tract's typed model (not decluttered) with concrete input shapes.
 pub fn load_typed(path: &Path, shapes: &InputShapes) -> Result<TypedModel> {
+    load_typed_noted(path, shapes).map(|(m, _)| m)
+}
+
+/// [`load_typed`], with the notices for the user.
+pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel, Vec<String>)> {
     guard(path, || {
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
-        let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
-        apply_input_shapes(&mut model, shapes)?;
-        let names: Vec<String> = model
-            .input_outlets()
-            .map_err(|e| invalid(path, e))?
-            .iter()
-            .map(|o| model.node(o.node).name.clone())
-            .collect();
-        let inference_facts: Vec<String> =
-            (0..names.len()).map(|i| model.input_fact(i).map(|f| format!("{f:?}")).unwrap_or_default()).collect();
-        let typed = match model.into_typed() {
+        let onnx = tract_onnx::onnx();
+        let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
+        prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
+        let notes = prepare::prepare(&mut proto, shapes)?;
+        let typed = match onnx.model_for_proto_model(&proto).and_then(|m| m.into_typed()) {
             Ok(t) => t,
-            Err(e) => {
-                // An input without a full shape is the usual cause: say so precisely.
-                if let Some(i) = inference_facts.iter().position(|f| f.contains('?') || f.contains("..")) {
-                    return Err(Error::DynamicShape { input: names[i].clone(), shape: inference_facts[i].clone() });
-                }
-                return Err(invalid(path, e));
-            }
+            // The exporter's type and shape annotations (value_info, output types) are hints that
+            // tract checks against its own inference: when they disagree, tract's inference wins.
+            Err(first) => onnx
+                .with_ignore_value_info(true)
+                .with_ignore_output_types(true)
+                .model_for_proto_model(&proto)
+                .and_then(|m| m.into_typed())
+                .map_err(|_| analysis(path, first))?,
         };
-        for (i, outlet) in typed.input_outlets().map_err(|e| invalid(path, e))?.iter().enumerate() {
-            let fact = typed.outlet_fact(*outlet).map_err(|e| invalid(path, e))?;
+        let names: Vec<String> = typed
+            .input_outlets()
+            .map_err(|e| analysis(path, e))?
+            .iter()
+            .map(|o| typed.node(o.node).name.clone())
+            .collect();
+        for (i, outlet) in typed.input_outlets().map_err(|e| analysis(path, e))?.iter().enumerate() {
+            let fact = typed.outlet_fact(*outlet).map_err(|e| analysis(path, e))?;
             if fact.shape.as_concrete().is_none() {
-                return Err(Error::DynamicShape { input: names[i].clone(), shape: format!("{:?}", fact.shape) });
+                return Err(Error::DynamicShape {
+                    input: names[i].clone(),
+                    shape: format!("{:?}", fact.shape),
+                    unknown: "(the model gives this input no shape)".into(),
+                });
             }
         }
-        Ok(typed)
+        Ok((typed, notes))
     })
 }
 
 /// Loads and lowers a model into the IR.
 pub fn import(path: &Path, shapes: &InputShapes) -> Result<Graph> {
-    let model = load_decluttered(path, shapes)?;
-    guard(path, || lower::lower(&model))
+    import_noted(path, shapes).map(|(g, _)| g)
 }
 
-fn apply_input_shapes(model: &mut InferenceModel, shapes: &InputShapes) -> Result<()> {
-    let outlets = model.input_outlets().map_err(|e| Error::InvalidInput(e.to_string()))?.to_vec();
-    let names: Vec<String> = outlets.iter().map(|o| model.node(o.node).name.clone()).collect();
-    for (name, dims) in shapes {
-        let Some(i) = names.iter().position(|n| n == name) else {
-            return Err(Error::InvalidInput(format!(
-                "--input-shape names input '{name}', but the model's inputs are: {}",
-                names.join(", ")
-            )));
-        };
-        let dt = model.input_fact(i).ok().and_then(|f| f.datum_type.concretize()).unwrap_or(f32::datum_type());
-        model
-            .set_input_fact(i, InferenceFact::dt_shape(dt, dims.iter().map(|&d| d as i64).collect::<Vec<_>>()))
-            .map_err(|e| Error::InvalidInput(format!("input '{name}': {e}")))?;
-    }
-    Ok(())
+/// [`import`], with the notices for the user (e.g. a symbolic batch set to 1).
+pub fn import_noted(path: &Path, shapes: &InputShapes) -> Result<(Graph, Vec<String>)> {
+    let (model, notes) = load_decluttered_noted(path, shapes)?;
+    Ok((guard(path, || lower::lower(&model))?, notes))
 }
 
 fn invalid(path: &Path, e: impl std::fmt::Display) -> Error {
     // tract errors chain causes with newlines; keep them all but on one line each.
     Error::InvalidModel { path: path.to_path_buf(), reason: format!("{e:#}") }
+}
+
+/// tract failed on a model it decoded: its message, without the internal dumps some of its
+/// errors carry (a node's whole Debug form), kept to a readable length.
+fn analysis(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::ModelAnalysis { path: path.to_path_buf(), reason: shorten(&format!("{e:#}")) }
+}
+
+fn shorten(reason: &str) -> String {
+    const MAX: usize = 400;
+    let line = reason.lines().next().unwrap_or_default();
+    // Debug dumps start with a struct literal: cut at the first '{' or '[' that opens one.
+    let cut = line.find(" { ").unwrap_or(line.len());
+    let mut s: String = line[..cut].chars().take(MAX).collect();
+    if s.len() < line.len() {
+        s.push_str(" …");
+    }
+    s
 }
 
 /// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error.

@@ -5,7 +5,7 @@
 //! of a constant (see `golden/tract_dwconv_unsqueeze`). The optimized plan is still available, for
 //! benchmarks and for the test that shows the harness notices that bug.
 
-use super::{guard, load_typed, InputShapes};
+use super::{analysis, guard, load_typed, InputShapes};
 use crate::error::{Error, Result};
 use std::path::Path;
 use tract_onnx::prelude::*;
@@ -33,7 +33,7 @@ impl Reference {
     pub fn load(path: &Path, shapes: &InputShapes, which: Plan) -> Result<Reference> {
         guard(path, || {
             let typed = load_typed(path, shapes)?;
-            let err = |e: TractError| Error::InvalidModel { path: path.to_path_buf(), reason: format!("{e:#}") };
+            let err = |e: TractError| analysis(path, e);
             let mut input_shapes = vec![];
             let mut input_names = vec![];
             for o in typed.input_outlets().map_err(err)? {

@@ -1,0 +1,190 @@
+//! Rewrites the ONNX protobuf before tract reads it, so that today's PyTorch exports (legacy and
+//! dynamo, with a symbolic batch axis) load the same way a static export does.
+//!
+//! - Input shapes: `--input-shape` overrides replace an input's dims; a leading symbolic (or
+//!   unnamed) dimension defaults to 1 and a notice says so (as TFLite's and ST's tools do). Any
+//!   other unknown input dimension is an error naming the input, the axis and the symbol.
+//! - Symbols are then substituted through the whole graph: inputs, outputs and `value_info`. A
+//!   symbolic dim left in an output or a `value_info` (torch dynamo writes expressions such as
+//!   `2*s0`) becomes an unknown dim that tract infers, instead of a second, conflicting symbol.
+//! - `ConstantOfShape` without a `value` attribute gets the float32 zero the ONNX spec defines
+//!   (tract 0.23.9 would load it as f64 and fail to unify it with the f32 graph).
+
+use super::InputShapes;
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use tract_onnx::pb::{self, tensor_shape_proto::dimension::Value as Dim};
+
+/// Rewrites `proto` in place; returns the notices for the user (symbolic dimensions defaulted).
+pub(super) fn prepare(proto: &mut pb::ModelProto, shapes: &InputShapes) -> Result<Vec<String>> {
+    let Some(graph) = proto.graph.as_mut() else {
+        return Err(Error::InvalidInput("the ONNX file holds no graph".into()));
+    };
+    let notes = bind_input_shapes(graph, shapes)?;
+    fix_constant_of_shape(graph);
+    Ok(notes)
+}
+
+/// The dims of a value as written in the file (`None`: no shape at all).
+fn dims_mut(v: &mut pb::ValueInfoProto) -> Option<&mut Vec<pb::tensor_shape_proto::Dimension>> {
+    match v.r#type.as_mut()?.value.as_mut()? {
+        pb::type_proto::Value::TensorType(t) => t.shape.as_mut().map(|s| &mut s.dim),
+    }
+}
+
+fn fixed(d: &pb::tensor_shape_proto::Dimension) -> Option<i64> {
+    match &d.value {
+        Some(Dim::DimValue(v)) if *v >= 0 => Some(*v),
+        _ => None,
+    }
+}
+
+fn symbol(d: &pb::tensor_shape_proto::Dimension) -> Option<&str> {
+    match &d.value {
+        Some(Dim::DimParam(p)) if !p.is_empty() => Some(p),
+        _ => None,
+    }
+}
+
+fn shape_text(dims: &[pb::tensor_shape_proto::Dimension]) -> String {
+    dims.iter()
+        .map(|d| fixed(d).map(|v| v.to_string()).or_else(|| symbol(d).map(String::from)).unwrap_or("?".into()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn bind_input_shapes(graph: &mut pb::GraphProto, shapes: &InputShapes) -> Result<Vec<String>> {
+    let inits: std::collections::HashSet<String> = graph.initializer.iter().map(|t| t.name.clone()).collect();
+    let real: Vec<usize> = (0..graph.input.len()).filter(|&i| !inits.contains(&graph.input[i].name)).collect();
+    let names: Vec<String> = real.iter().map(|&i| graph.input[i].name.clone()).collect();
+    let mut symbols: BTreeMap<String, i64> = BTreeMap::new();
+
+    // 1. --input-shape: the dims given win, and bind the symbols they replace.
+    let mut given = vec![false; graph.input.len()];
+    for (name, dims) in shapes {
+        let Some(&i) = real.iter().find(|&&i| &graph.input[i].name == name) else {
+            return Err(Error::InvalidInput(format!(
+                "--input-shape names input '{name}', but the model's inputs are: {}",
+                names.join(", ")
+            )));
+        };
+        given[i] = true;
+        let new: Vec<pb::tensor_shape_proto::Dimension> = dims
+            .iter()
+            .map(|&d| pb::tensor_shape_proto::Dimension { value: Some(Dim::DimValue(d as i64)), ..Default::default() })
+            .collect();
+        if let Some(old) = dims_mut(&mut graph.input[i]) {
+            if old.len() == new.len() {
+                for (o, &d) in old.iter().zip(dims) {
+                    if let Some(s) = symbol(o) {
+                        if let Some(prev) = symbols.insert(s.to_string(), d as i64).filter(|&p| p != d as i64) {
+                            return Err(Error::InvalidInput(format!(
+                                "--input-shape gives the model's dimension '{s}' two values, {prev} and {d}"
+                            )));
+                        }
+                    }
+                }
+            }
+            *old = new;
+        } else {
+            let t = pb::type_proto::Tensor {
+                elem_type: pb::tensor_proto::DataType::Float as i32,
+                shape: Some(pb::TensorShapeProto { dim: new }),
+            };
+            graph.input[i].r#type =
+                Some(pb::TypeProto { value: Some(pb::type_proto::Value::TensorType(t)), ..Default::default() });
+        }
+    }
+
+    let user: std::collections::HashSet<String> = symbols.keys().cloned().collect();
+
+    // 2. A leading unknown dimension of the other inputs is the batch: 1 unless a symbol says otherwise.
+    let mut defaulted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for &i in &real {
+        if given[i] {
+            continue;
+        }
+        let name = graph.input[i].name.clone();
+        let Some(dims) = dims_mut(&mut graph.input[i]) else { continue };
+        let Some(first) = dims.first_mut() else { continue };
+        if fixed(first).is_some() {
+            continue;
+        }
+        let key = symbol(first).map(String::from).unwrap_or_default();
+        let value = if key.is_empty() { 1 } else { *symbols.entry(key.clone()).or_insert(1) };
+        if !user.contains(&key) {
+            defaulted.entry(key).or_default().push(name);
+        }
+        first.value = Some(Dim::DimValue(value));
+    }
+
+    // 3. Every input dimension must now be known.
+    for &i in &real {
+        let name = graph.input[i].name.clone();
+        let Some(dims) = dims_mut(&mut graph.input[i]) else { continue };
+        let text = shape_text(dims);
+        for (axis, d) in dims.iter_mut().enumerate() {
+            if fixed(d).is_some() {
+                continue;
+            }
+            match symbol(d).and_then(|s| symbols.get(s)) {
+                Some(&v) => d.value = Some(Dim::DimValue(v)),
+                None => {
+                    let what = symbol(d).map(|s| format!("'{s}' (axis {axis})")).unwrap_or(format!("axis {axis}"));
+                    return Err(Error::DynamicShape { input: name, shape: text, unknown: what });
+                }
+            }
+        }
+    }
+
+    // 4. The same symbols everywhere else; symbolic dims nobody bound become unknown.
+    for v in graph.output.iter_mut().chain(graph.value_info.iter_mut()) {
+        if let Some(dims) = dims_mut(v) {
+            for d in dims.iter_mut() {
+                if let Some(s) = symbol(d) {
+                    d.value = symbols.get(s).map(|&v| Dim::DimValue(v));
+                }
+            }
+        }
+    }
+
+    Ok(defaulted
+        .into_iter()
+        .map(|(sym, inputs)| {
+            let what = if sym.is_empty() { "unnamed leading dimension".to_string() } else { format!("'{sym}'") };
+            let list = inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+            format!(
+                "symbolic batch dimension {what} of input{} {list} set to 1 (choose another value with --input-shape {}=<d0,d1,...>)",
+                if inputs.len() > 1 { "s" } else { "" },
+                inputs[0]
+            )
+        })
+        .collect())
+}
+
+/// ONNX: `ConstantOfShape` without `value` is float32 zeros. Applies inside subgraphs too.
+fn fix_constant_of_shape(graph: &mut pb::GraphProto) {
+    for node in &mut graph.node {
+        if node.op_type == "ConstantOfShape" && !node.attribute.iter().any(|a| a.name == "value") {
+            node.attribute.push(pb::AttributeProto {
+                name: "value".into(),
+                r#type: pb::attribute_proto::AttributeType::Tensor as i32,
+                t: Some(pb::TensorProto {
+                    dims: vec![1],
+                    data_type: pb::tensor_proto::DataType::Float as i32,
+                    float_data: vec![0.0],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        for a in &mut node.attribute {
+            if let Some(g) = a.g.as_mut() {
+                fix_constant_of_shape(g);
+            }
+            for g in &mut a.graphs {
+                fix_constant_of_shape(g);
+            }
+        }
+    }
+}
