@@ -63,10 +63,46 @@ fn unsupported_ops_are_all_listed() {
 
 #[test]
 fn unknown_input_dimension() {
+    // [1, "T"]: a symbol that is not a leading batch axis has no default.
     let tmp = tempfile::tempdir().unwrap();
-    let (code, err) = compile(&repo().join("compiler/tests/data/dynamic_input.onnx"), tmp.path());
+    let (code, err) = compile(&repo().join("compiler/tests/data/unknown_length.onnx"), tmp.path());
     assert_eq!(code, 2);
     insta::assert_snapshot!(err);
+}
+
+#[test]
+fn loop_is_named_as_unsupported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = compile(&repo().join("compiler/tests/data/loop.onnx"), tmp.path());
+    assert_eq!(code, 2);
+    assert!(!err.contains("ToTypedTranslator") && !err.contains("re-export it"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn custom_domain_and_unknown_ops_are_all_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = compile(&repo().join("compiler/tests/data/custom_domain.onnx"), tmp.path());
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn symbolic_batch_defaults_to_one_with_a_note() {
+    // ["N", 4]: the leading symbol is a batch axis; it becomes 1 and the compiler says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
+        .arg("compile")
+        .arg(repo().join("compiler/tests/data/dynamic_input.onnx"))
+        .args(["--target", "stm32f746", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+    let lib = std::fs::read_to_string(out_dir.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("pub const X_SHAPE: [usize; 2] = [1, 4];"));
 }
 
 #[test]

@@ -35,6 +35,14 @@ def model_path(case_dir: Path) -> Path:
     return path
 
 
+def same_shape(actual, declared) -> bool:
+    """Whether an array's shape matches a declared one; a symbolic (named or unknown) declared
+    dimension matches any size (exports with a dynamic batch axis)."""
+    declared = list(declared)
+    return len(actual) == len(declared) and all(
+        not isinstance(d, int) or d == a for a, d in zip(actual, declared))
+
+
 def load_inputs(case_dir: Path, expected: list) -> dict[str, np.ndarray]:
     files = sorted(case_dir.glob("input_*.npy"), key=lambda p: int(p.stem.split("_")[1]))
     if [p.name for p in files] != [f"input_{k}.npy" for k in range(len(files))]:
@@ -46,7 +54,7 @@ def load_inputs(case_dir: Path, expected: list) -> dict[str, np.ndarray]:
         value = np.load(path, allow_pickle=False)
         if value.dtype != np.float32:
             raise CaseError(f"{path}: dtype {value.dtype}, expected float32")
-        if list(value.shape) != list(arg.shape):
+        if not same_shape(value.shape, arg.shape):
             raise CaseError(f"{path}: shape {list(value.shape)} but model input '{arg.name}' has shape {arg.shape}")
         feeds[arg.name] = value
     return feeds
@@ -78,7 +86,7 @@ def run(case_dir: Path, out_dir: Path) -> list[np.ndarray]:
         elif value.dtype != np.float32:
             raise CaseError(f"{path}: output {k} has dtype {value.dtype}; only float32 and bool are handled")
         declared = session.get_outputs()[k].shape
-        if list(value.shape) != list(declared):
+        if not same_shape(value.shape, declared):
             raise CaseError(f"{path}: output {k} has shape {list(value.shape)} but the model declares {declared}")
         value = np.array(value, dtype=np.float32, order="C")  # keeps 0-d outputs 0-d
         np.save(out_dir / f"output_{k}.npy", value, allow_pickle=False)
