@@ -103,7 +103,10 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
 }
 
 pub(super) fn inspect(m: ModelArgs) -> Result<()> {
-    let mut g = front::import(&m.model, &shapes(&m)?)?;
+    let (mut g, notes) = front::import_noted(&m.model, &shapes(&m)?)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     passes::run(&mut g, &pass_options(&m))?;
     let p = plan::plan(&g);
     let host = Target::load("host")?;

@@ -188,3 +188,91 @@ fn fix_constant_of_shape(graph: &mut pb::GraphProto) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dim(d: &str) -> pb::tensor_shape_proto::Dimension {
+        let value = match d.parse::<i64>() {
+            Ok(v) => Dim::DimValue(v),
+            Err(_) => Dim::DimParam(d.into()),
+        };
+        pb::tensor_shape_proto::Dimension { value: Some(value), ..Default::default() }
+    }
+
+    fn value(name: &str, dims: &[&str]) -> pb::ValueInfoProto {
+        let t = pb::type_proto::Tensor {
+            elem_type: pb::tensor_proto::DataType::Float as i32,
+            shape: Some(pb::TensorShapeProto { dim: dims.iter().map(|d| dim(d)).collect() }),
+        };
+        pb::ValueInfoProto {
+            name: name.into(),
+            r#type: Some(pb::TypeProto { value: Some(pb::type_proto::Value::TensorType(t)), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    fn text(v: &mut pb::ValueInfoProto) -> String {
+        shape_text(dims_mut(v).unwrap())
+    }
+
+    fn model(inputs: Vec<pb::ValueInfoProto>) -> pb::ModelProto {
+        let graph = pb::GraphProto {
+            input: inputs,
+            output: vec![value("y", &["batch", "2*batch"])],
+            value_info: vec![value("hidden", &["batch", "T", "8"])],
+            ..Default::default()
+        };
+        pb::ModelProto { graph: Some(graph), ..Default::default() }
+    }
+
+    #[test]
+    fn leading_symbol_defaults_to_one_everywhere_with_one_note() {
+        let mut m = model(vec![value("x", &["batch", "3"]), value("h", &["batch", "20"])]);
+        let notes = prepare(&mut m, &[]).unwrap();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("'batch'") && notes[0].contains("'x', 'h'"), "{notes:?}");
+        let g = m.graph.as_mut().unwrap();
+        assert_eq!(text(&mut g.input[0]), "1,3");
+        assert_eq!(text(&mut g.input[1]), "1,20");
+        // an expression nobody bound becomes unknown, not a second symbol
+        assert_eq!(text(&mut g.output[0]), "1,?");
+        assert_eq!(text(&mut g.value_info[0]), "1,?,8");
+    }
+
+    #[test]
+    fn input_shape_binds_the_symbol_for_every_input_without_a_note() {
+        let mut m = model(vec![value("x", &["batch", "T"]), value("h", &["batch", "20"])]);
+        let notes = prepare(&mut m, &[("x".into(), vec![4, 16])]).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        let g = m.graph.as_mut().unwrap();
+        assert_eq!(text(&mut g.input[1]), "4,20");
+        assert_eq!(text(&mut g.value_info[0]), "4,16,8");
+    }
+
+    #[test]
+    fn other_unknown_dimension_names_input_symbol_and_axis() {
+        let mut m = model(vec![value("x", &["batch", "T"])]);
+        let e = prepare(&mut m, &[]).unwrap_err().to_string();
+        assert!(e.contains("input 'x'") && e.contains("'T' (axis 1)") && e.contains("--input-shape x="), "{e}");
+    }
+
+    #[test]
+    fn a_symbol_given_two_values_is_an_error() {
+        let mut m = model(vec![value("x", &["batch", "3"]), value("h", &["batch", "20"])]);
+        let e = prepare(&mut m, &[("x".into(), vec![2, 3]), ("h".into(), vec![3, 20])]).unwrap_err().to_string();
+        assert!(e.contains("'batch' two values"), "{e}");
+    }
+
+    #[test]
+    fn constant_of_shape_without_value_gets_float32_zero() {
+        let node = pb::NodeProto { op_type: "ConstantOfShape".into(), ..Default::default() };
+        let mut m = model(vec![value("x", &["1", "3"])]);
+        m.graph.as_mut().unwrap().node.push(node);
+        prepare(&mut m, &[]).unwrap();
+        let a = &m.graph.unwrap().node[0].attribute[0];
+        let t = a.t.as_ref().unwrap();
+        assert_eq!((a.name.as_str(), t.data_type, t.float_data.as_slice()), ("value", 1, &[0.0f32][..]));
+    }
+}
