@@ -1,5 +1,7 @@
 //! The CLI's answers to bad input, as insta snapshots: each exits 2 and leaves no output
 //! directory behind. Paths are replaced by placeholders so snapshots do not depend on machines.
+//! Also the inputs that used to fail and now compile: a symbolic batch (defaults to 1, with a
+//! note), `--input-shape` for another symbol, annotations that contradict the ops.
 
 use std::path::Path;
 use std::process::Command;
@@ -144,4 +146,22 @@ fn nan_weights_name_the_node() {
     let (code, err) = compile(&repo().join("compiler/tests/data/nan_weights.onnx"), tmp.path());
     assert_eq!(code, 2);
     insta::assert_snapshot!(err);
+}
+
+#[test]
+fn conflicting_annotations_are_overridden_by_inference() {
+    // value_info says the Relu's output is double [1, 8] and the graph output double: tract's
+    // inference (float [1, 4]) wins and the model compiles.
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
+        .arg("compile")
+        .arg(repo().join("compiler/tests/data/conflicting_annotations.onnx"))
+        .args(["--target", "stm32f746", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lib = std::fs::read_to_string(out_dir.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("pub const Y_SHAPE: [usize; 2] = [1, 4];"), "{lib}");
 }

@@ -6,6 +6,7 @@
 - unknown_length.onnx: an input [1, "T"]: a symbol that is not a leading batch needs --input-shape.
 - loop.onnx: an ONNX Loop (what torch.jit.script makes of a Python loop): named as unsupported.
 - custom_domain.onnx: an op of a custom domain and an unknown op: both named.
+- conflicting_annotations.onnx: value_info and output types that contradict the ops: compiles.
 - nan_weights.onnx: a MatMul whose weight matrix holds one NaN (a diverged training run).
 """
 import numpy as np
@@ -80,3 +81,15 @@ g = helper.make_graph(
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.example.ecg", 1)])
 m.producer_name = "ecgc-tests"
 onnx.save(m, "custom_domain.onnx")  # the checker rejects ops it does not know, which is the point
+
+# conflicting_annotations.onnx: the exporter's annotations disagree with what the ops compute
+# (value_info says h is double [1, 8], the output says double): tract's own inference must win.
+xa = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+ya = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [1, 4])
+ha = helper.make_tensor_value_info("h", TensorProto.DOUBLE, [1, 8])
+g = helper.make_graph([helper.make_node("Relu", ["x"], ["h"], name="relu"),
+                       helper.make_node("Sigmoid", ["h"], ["y"], name="sigmoid")],
+                      "conflicting", [xa], [ya], value_info=[ha])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.producer_name = "ecgc-tests"
+onnx.save(m, "conflicting_annotations.onnx")  # not checked: the annotations are wrong on purpose
