@@ -145,7 +145,13 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
         if node.outputs.iter().all(|o| o.fact.konst.is_some()) {
             continue;
         }
-        let result = if node.outputs.len() != 1 {
+        let result = if node.op.name() == "Scan" {
+            Err(Fail::Unsupported(
+                "ONNX Scan (a loop over time) is not compiled yet: compile its body as a step graph with explicit \
+                 state and run the loop in firmware"
+                    .into(),
+            ))
+        } else if node.outputs.len() != 1 {
             Err(Fail::Unsupported(format!("{} outputs; ecgc lowers single-output ops", node.outputs.len())))
         } else if !matches!(node.outputs[0].fact.datum_type, DatumType::F32 | DatumType::Bool) {
             Err(Fail::Unsupported(format!(
