@@ -1,6 +1,7 @@
 //! The model zoo against the golden reference.
 //!
-//! For every `examples/models/<name>/<F>.onnx` this loads the graph with tract-onnx, takes the
+//! For every `examples/models/<name>/<F>.onnx` this loads the graph with tract-onnx (through ecgc's
+//! front end, which sets a symbolic batch axis to 1 and substitutes it everywhere), takes the
 //! decluttered plan without the optimize step (the golden truth, see PRODUCT.md), feeds it the
 //! inputs stored in the sibling `<F>.check.npz` and requires every output to match the outputs
 //! stored there (PyTorch's, already checked against onnxruntime by the model's `make.py`) within
@@ -95,7 +96,9 @@ struct CaseResult {
 
 fn check_one(path: &Path) -> TractResult<CaseResult> {
     let arrays = read_npz(&check_path(path))?;
-    let mut model = tract_onnx::onnx().model_for_path(path)?;
+    // Loaded the way ecgc loads models (front::load_typed): the exports of examples/models/exports/
+    // have a symbolic batch axis, which ecgc's front end sets to 1 (the check.npz inputs' batch).
+    let model = ecgc::front::load_typed(path, &[]).map_err(|e| format_err!("{e}"))?;
 
     let input_names: Vec<String> = model.input_outlets()?.iter().map(|o| model.node(o.node).name.clone()).collect();
     let output_names: Vec<String> = model
@@ -107,12 +110,17 @@ fn check_one(path: &Path) -> TractResult<CaseResult> {
     let mut inputs = TVec::new();
     for (ix, name) in input_names.iter().enumerate() {
         let a = arrays.get(name).ok_or_else(|| format_err!("check.npz has no input array `{name}`"))?;
-        let t = Tensor::from_shape(&a.shape, &a.data)?;
-        model.set_input_fact(ix, InferenceFact::dt_shape(f32::datum_type(), &a.shape))?;
-        inputs.push(t.into_tvalue());
+        let fact = model.input_fact(ix)?;
+        ensure!(
+            fact.shape.as_concrete() == Some(a.shape.as_slice()),
+            "input `{name}`: model shape {:?}, check.npz shape {:?}",
+            fact.shape,
+            a.shape
+        );
+        inputs.push(Tensor::from_shape(&a.shape, &a.data)?.into_tvalue());
     }
 
-    let typed = model.into_typed()?.into_decluttered()?;
+    let typed = model.into_decluttered()?;
     let nodes = typed.nodes().len();
     let plan = typed.into_runnable()?;
     let outputs = plan.run(inputs)?;

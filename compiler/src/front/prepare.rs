@@ -85,15 +85,14 @@ fn bind_input_shapes(graph: &mut pb::GraphProto, shapes: &InputShapes) -> Result
                     }
                 }
             }
-            *old = new;
-        } else {
-            let t = pb::type_proto::Tensor {
-                elem_type: pb::tensor_proto::DataType::Float as i32,
-                shape: Some(pb::TensorShapeProto { dim: new }),
-            };
-            graph.input[i].r#type =
-                Some(pb::TypeProto { value: Some(pb::type_proto::Value::TensorType(t)), ..Default::default() });
         }
+        let ty = graph.input[i].r#type.get_or_insert_with(Default::default);
+        let pb::type_proto::Value::TensorType(t) =
+            ty.value.get_or_insert(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: pb::tensor_proto::DataType::Float as i32,
+                shape: None,
+            }));
+        t.shape = Some(pb::TensorShapeProto { dim: new });
     }
 
     let user: std::collections::HashSet<String> = symbols.keys().cloned().collect();
@@ -121,7 +120,13 @@ fn bind_input_shapes(graph: &mut pb::GraphProto, shapes: &InputShapes) -> Result
     // 3. Every input dimension must now be known.
     for &i in &real {
         let name = graph.input[i].name.clone();
-        let Some(dims) = dims_mut(&mut graph.input[i]) else { continue };
+        let Some(dims) = dims_mut(&mut graph.input[i]) else {
+            return Err(Error::DynamicShape {
+                input: name,
+                shape: "(none)".into(),
+                unknown: "(the model gives this input no shape at all)".into(),
+            });
+        };
         let text = shape_text(dims);
         for (axis, d) in dims.iter_mut().enumerate() {
             if fixed(d).is_some() {
@@ -256,6 +261,19 @@ mod tests {
         let mut m = model(vec![value("x", &["batch", "T"])]);
         let e = prepare(&mut m, &[]).unwrap_err().to_string();
         assert!(e.contains("input 'x'") && e.contains("'T' (axis 1)") && e.contains("--input-shape x="), "{e}");
+    }
+
+    #[test]
+    fn an_input_without_a_shape_needs_input_shape() {
+        let mut x = value("x", &[]);
+        if let Some(pb::type_proto::Value::TensorType(t)) = x.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+            t.shape = None;
+        }
+        let e = prepare(&mut model(vec![x.clone()]), &[]).unwrap_err().to_string();
+        assert!(e.contains("input 'x'") && e.contains("no shape"), "{e}");
+        let mut m = model(vec![x]);
+        prepare(&mut m, &[("x".into(), vec![1, 5])]).unwrap();
+        assert_eq!(text(&mut m.graph.as_mut().unwrap().input[0]), "1,5");
     }
 
     #[test]
