@@ -33,7 +33,7 @@ pub enum Error {
         reason: String,
     },
     /// The file is a readable ONNX model, but tract (ecgc's reader) could not analyse it.
-    #[error("'{path}' is a readable ONNX model, but ecgc's front end (tract 0.23.9) could not analyse it: {reason}\n  (this is a limitation of ecgc, not of your export: please report it with the model)")]
+    #[error("'{path}' is a readable ONNX model, but ecgc's front end (tract 0.23.9) could not analyse it: {reason}\n  (if onnxruntime runs this model, this is a limitation of ecgc: please report it with the model)")]
     ModelAnalysis {
         /// The file.
         path: PathBuf,

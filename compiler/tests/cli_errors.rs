@@ -165,3 +165,23 @@ fn conflicting_annotations_are_overridden_by_inference() {
     let lib = std::fs::read_to_string(out_dir.join("src/lib.rs")).unwrap();
     assert!(lib.contains("pub const Y_SHAPE: [usize; 2] = [1, 4];"), "{lib}");
 }
+
+#[test]
+fn input_shape_on_a_dynamo_export_binds_the_batch_symbol_everywhere() {
+    // Used to fail: `Failed analyse for node "node_conv1d" ConvHir: ... Impossible to unify
+    // Sym(batch) with Val(1)` (the exporter's value_info kept the symbol the input had lost).
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
+        .arg("compile")
+        .arg(repo().join("examples/models/exports/ecg_cnn.dynamo.onnx"))
+        .args(["--target", "stm32f746", "--input-shape", "x=1,1,240", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("note:"), "the user chose the batch: no note expected, got {err}");
+    let lib = std::fs::read_to_string(out_dir.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("pub const X_SHAPE: [usize; 3] = [1, 1, 240];"), "{lib}");
+}

@@ -1,7 +1,7 @@
 //! The front end: ONNX → tract → ecgc IR. The only module that knows tract.
 //!
-//! Steps: decode the protobuf, name unsupported constructs ([`prescan`]), rewrite the proto so that
-//! symbolic exports load like static ones ([`prepare`]: `--input-shape`, a leading batch symbol
+//! Steps: decode the protobuf, name unsupported constructs (`prescan`), rewrite the proto so that
+//! symbolic exports load like static ones (`prepare`: `--input-shape`, a leading batch symbol
 //! defaulting to 1, symbols substituted everywhere, spec defaults tract misses), type the model
 //! (`into_typed`), require every input dimension to be concrete, declutter, then lower each
 //! decluttered node through the op table in [`lower`]. Every unsupported node is collected and
