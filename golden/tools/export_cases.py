@@ -71,7 +71,7 @@ def export_cases():
             check = np.load(src[: -len(".onnx")] + ".check.npz")
             ops = sorted({n.op_type for n in g.node})
             opset = max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
-            desc = f"{what}, random weights, {how} , symbolic batch"
+            desc = f"{what}, random weights, {how}, symbolic batch"
             case = f"export_{arch}_{exporter}"
             write_case(case, src, [check[n] for n in names], ops, desc, TOO_BIG.get(arch))
             print(case, len(g.node), "nodes, opset", opset, os.path.getsize(src), "bytes")
