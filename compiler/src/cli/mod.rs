@@ -76,9 +76,24 @@ struct CompileArgs {
     /// RAM budget; default: the target's.
     #[arg(long = "max-ram")]
     max_ram: Option<String>,
-    /// Write the JSON report here.
+    /// Write the JSON report here, and the memory-plan picture beside it (`out.json` → `out.svg`).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Write the memory-plan picture (SVG: values as boxes, time × arena offset) here.
+    #[arg(long = "plan-svg", value_name = "FILE")]
+    plan_svg: Option<PathBuf>,
+    /// Do not build a firmware to measure flash, RAM and instructions: report the estimate only.
+    #[arg(long = "no-measure")]
+    no_measure: bool,
+    /// Where measurement builds are cached (default: $ECGC_MEASURE_DIR, else ~/.cache/ecgc/measure).
+    #[arg(long = "measure-dir", value_name = "DIR")]
+    measure_dir: Option<PathBuf>,
+    /// opt-level of the measurement build (0, 1, 2, 3, s, z; always fat LTO).
+    #[arg(long = "opt-level", default_value = "3")]
+    opt_level: String,
+    /// Measure sizes only: do not run the firmware on QEMU.
+    #[arg(long = "no-run")]
+    no_run: bool,
     /// Use the kernel crate at this path instead of vendoring a copy.
     #[arg(long = "kernels-path", conflicts_with = "kernels_version")]
     kernels_path: Option<PathBuf>,

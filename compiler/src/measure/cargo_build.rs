@@ -2,8 +2,8 @@
 //! one quiet `cargo build` in a cached target directory.
 //!
 //! Layout of the directory: `<dir>/target/` (shared by every build, so the kernel crate and
-//! unchanged models are not rebuilt), `<dir>/<target>-<opt>/<crate>/model/` (the generated
-//! crate), `.../fw/` (the firmware) and `.../link-<layout>.x`. Files are rewritten only when their
+//! unchanged models are not rebuilt), `<dir>/<target>-o<opt>-<layout>/<crate>/model/` (the generated
+//! crate), `.../fw/` (the firmware) and `.../link.x`. Files are rewritten only when their
 //! bytes change, so cargo's freshness checks keep working.
 
 use crate::back::GeneratedCrate;
@@ -46,8 +46,8 @@ fn remove_stale(root: &Path, dir: &Path, krate: &GeneratedCrate) -> Result<()> {
 }
 
 /// `cargo build --release --target <triple>` of the firmware at `fw` linked with `link_x`;
-/// returns the ELF's path.
-pub fn build(fw: &Path, target_dir: &Path, triple: &str, link_x: &Path) -> Result<PathBuf> {
+/// returns the path of the ELF, the binary `bin`.
+pub fn build(fw: &Path, target_dir: &Path, triple: &str, link_x: &Path, bin: &str) -> Result<PathBuf> {
     let mut c = Command::new(super::toolchain::cargo());
     c.args(["build", "--release", "--quiet", "--target", triple, "--manifest-path"])
         .arg(fw.join("Cargo.toml"))
@@ -71,7 +71,7 @@ pub fn build(fw: &Path, target_dir: &Path, triple: &str, link_x: &Path) -> Resul
             Error::Internal(format!("building the measurement firmware in '{}' failed:\n{log}", fw.display()))
         }));
     }
-    Ok(target_dir.join(triple).join("release").join("ecgc-measure-fw"))
+    Ok(target_dir.join(triple).join("release").join(bin))
 }
 
 /// A linker's "does not fit" message as an over-budget error (exit 3), with the linker's words.

@@ -107,7 +107,7 @@ pub fn read(path: &Path, krate: &str, flash: (u64, u64)) -> Result<Sizes> {
             SymbolKind::Text => {
                 if path.iter().any(|p| p == "ecgc_kernels") {
                     s.kernel_code += size;
-                } else if from_model || path.iter().any(|p| p == krate) {
+                } else if from_model || path.iter().any(|p| p == krate) || name == "ecgc_model_run" {
                     s.model_code += size;
                 }
                 s.code_symbols.push((path.join("::"), size));

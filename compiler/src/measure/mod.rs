@@ -11,9 +11,10 @@
 //! - [`toolchain`]: what is installed, and what to install.
 //!
 //! Layout: a target whose triple runs on QEMU is linked at mps2-an500's addresses (code memory at
-//! 0x0) with the target's own flash and RAM sizes, so one ELF is both measured and run; the
-//! section sizes do not depend on the origins (a test checks this for the F746). Other targets are
-//! linked at their real addresses.
+//! 0x0) with the target's own flash and RAM sizes, so one ELF is both measured and run. Data
+//! sizes do not depend on the origins and code differs by the few bytes where an address is
+//! encoded (a test checks this for the F746: at most 32 bytes; 4 bytes for ecg-cnn). Other
+//! targets, and `--no-run`, are linked at their real addresses.
 
 pub mod cargo_build;
 pub mod elf;
@@ -135,18 +136,25 @@ pub fn measure(krate: &GeneratedCrate, package: &str, target: &Target, opts: &Op
     let not_run = why_not_run(target, opts);
     let layout = if not_run.is_none() { Layout::Mps2An500 } else { Layout::Board };
     let root = opts.dir.clone().unwrap_or_else(default_dir);
-    let work = root.join(format!("{}-o{}", sanitize(&target.name), sanitize(&opts.opt_level))).join(sanitize(package));
+    // One directory and one binary name per (target, opt-level, layout, crate): concurrent
+    // measurements share the cargo target directory but never each other's ELF.
+    let variant = format!("{}-o{}-{layout:?}", sanitize(&target.name), sanitize(&opts.opt_level)).to_ascii_lowercase();
+    let work = root.join(&variant).join(sanitize(package));
+    let bin = format!("ecgc-fw-{variant}-{}", sanitize(package)).replace('_', "-");
     cargo_build::write_crate(krate, &work.join("model"))?;
     let fw = work.join("fw");
-    cargo_build::write_if_changed(&fw.join("Cargo.toml"), firmware::cargo_toml(package, &opts.opt_level).as_bytes())?;
+    cargo_build::write_if_changed(
+        &fw.join("Cargo.toml"),
+        firmware::cargo_toml(package, &bin, &opts.opt_level).as_bytes(),
+    )?;
     cargo_build::write_if_changed(
         &fw.join("src/main.rs"),
         firmware::main_rs(arch, &krate.inputs, &krate.outputs).as_bytes(),
     )?;
-    let link_x = work.join(format!("link-{layout:?}.x").to_ascii_lowercase());
+    let link_x = work.join("link.x");
     cargo_build::write_if_changed(&link_x, linker::script(target, layout, arch.is_arm())?.as_bytes())?;
     let started = Instant::now();
-    let elf_path = cargo_build::build(&fw, &root.join("target"), &target.triple, &link_x)?;
+    let elf_path = cargo_build::build(&fw, &root.join("target"), &target.triple, &link_x, &bin)?;
     let build_seconds = started.elapsed().as_secs_f64();
     let (fo, fl, ..) = linker::regions(target, layout)?;
     let sizes = elf::read(&elf_path, &package.replace('-', "_"), (fo, fo + fl))?;
