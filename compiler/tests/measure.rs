@@ -117,8 +117,14 @@ fn soft_float_and_risc_v_targets_link() {
         assert_eq!(m.triple, triple);
         assert!(m.weight_bytes + tiny_constant_bytes(&built.graph) >= r.weight_bytes as u64, "{m:#?}");
         assert!(m.arena_bytes >= r.arena_bytes as u64, "{m:#?}");
-        assert!(m.instructions.is_none() && m.stack_bytes.is_none());
-        assert!(m.stack_note.as_deref().unwrap_or("").contains("not run"), "{m:#?}");
+        if target == "rp2040" && have(&[toolchain::check_qemu()]) {
+            // thumbv6m runs on QEMU's M7 too: soft-float f32 takes many more instructions per MAC.
+            let per_mac = m.instructions_per_mac.expect("thumbv6m ran on QEMU");
+            assert!(per_mac > 20.0 && m.stack_bytes.is_some(), "{m:#?}");
+        } else if target == "esp32c3" {
+            assert!(m.instructions.is_none() && m.stack_bytes.is_none());
+            assert!(m.stack_note.as_deref().unwrap_or("").contains("not run"), "{m:#?}");
+        }
     }
 }
 

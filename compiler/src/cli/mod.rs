@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Compile a model into a crate.
-    Compile(CompileArgs),
+    Compile(Box<CompileArgs>),
     /// Show the graph as ecgc sees it: ops, shapes, parameters, MACs, what is unsupported.
     Inspect(ModelArgs),
     /// Compile, build the crate for the host, run it and compare with tract.
@@ -131,7 +131,7 @@ pub fn main() -> i32 {
     };
     let argv: Vec<String> = std::env::args().collect();
     let result = match cli.command {
-        Cmd::Compile(a) => commands::compile(a, &argv),
+        Cmd::Compile(a) => commands::compile(*a, &argv),
         Cmd::Inspect(a) => commands::inspect(a),
         Cmd::Validate(a) => commands::validate(a),
         Cmd::Targets => commands::targets(),

@@ -105,8 +105,9 @@ impl Report {
             match (m.instructions, m.instructions_per_mac) {
                 (Some(i), per_mac) => {
                     s += &format!(
-                        "measured   {:>12}  instructions per inference on QEMU's Cortex-M7 (mps2-an500){}\n",
+                        "measured   {:>12}  instructions per inference ({} code on QEMU's Cortex-M7, mps2-an500){}\n",
                         i,
+                        m.triple,
                         per_mac.map(|p| format!(", {p:.2} per MAC")).unwrap_or_default()
                     );
                 }
