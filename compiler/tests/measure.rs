@@ -164,6 +164,8 @@ fn over_budget_on_measured_flash_exits_3_with_the_breakdown() {
         .arg(ecg_cnn())
         .args(["--target", "stm32f746", "--max-flash", "16K", "--name", "ecg_over", "--measure-dir"])
         .arg(measure_dir())
+        .arg("--report")
+        .arg(tmp.path().join("r.json"))
         .arg("-o")
         .arg(&out_dir)
         .output()
@@ -171,6 +173,11 @@ fn over_budget_on_measured_flash_exits_3_with_the_breakdown() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(!out_dir.exists());
+    // The report (with the measurement) and the plan picture are written beside each other.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("r.json")).unwrap()).unwrap();
+    assert!(json["measured"]["flash_bytes"].as_u64().unwrap() > 16 * 1024, "{json}");
+    assert!(json["measured"]["instructions"].as_u64().unwrap() > json["macs"].as_u64().unwrap());
+    assert!(std::fs::read_to_string(tmp.path().join("r.svg")).unwrap().starts_with("<svg"));
     // The weights alone fit 16 KiB: it is the measured code that does not.
     assert!(err.contains("kernel code") && err.contains("W_FEATURES_FEATURES_2_CONV_WEIGHT"), "{err}");
     insta::assert_snapshot!(mask(&err));
