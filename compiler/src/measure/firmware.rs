@@ -7,7 +7,8 @@
 //! sequence, reads the CMSDK timer around an empty section and around one `Model::run`, finds the
 //! stack's high-water mark from the pattern the reset code painted, and prints one line through
 //! semihosting:
-//! `ecgc-measure empty_ticks=E run_ticks=R calib_ticks=K stack_bytes=S checksum=C`, where the
+//! `ecgc-measure empty_ticks=E run_ticks=R coarse_ticks=Q calib_ticks=K stack_bytes=S checksum=C`
+//! (`R` modulo 2^32; `Q` from a second timer at 1/256 of the rate, to undo the wrap), where the
 //! calibration section runs a loop of exactly [`CALIBRATION_INSTRUCTIONS`] instructions.
 //! On other machines the same program only links (its sizes are what is measured).
 
@@ -183,12 +184,23 @@ extern "C" {{
 /// CMSDK APB timer 0 of mps2-an500 (25 MHz, counts down).
 const TIMER: usize = 0x4000_0000;
 
+/// CMSDK APB dual timer of mps2-an500, timer 1: free-running, 32-bit, 25 MHz / 256. Its count
+/// tells how often the exact timer wrapped (every 2^32 ticks, 671 million instructions).
+const COARSE: usize = 0x4000_2000;
+
 fn timer_start() {{
     unsafe {{
         write_volatile((TIMER + 8) as *mut u32, u32::MAX);
         write_volatile((TIMER + 4) as *mut u32, u32::MAX);
         write_volatile(TIMER as *mut u32, 1);
+        write_volatile(COARSE as *mut u32, u32::MAX);
+        write_volatile((COARSE + 8) as *mut u32, 0x80 | (2 << 2) | 0x02);
     }}
+}}
+
+#[inline(always)]
+fn coarse_now() -> u32 {{
+    unsafe {{ read_volatile((COARSE + 4) as *const u32) }}
 }}
 
 #[inline(always)]
@@ -258,11 +270,13 @@ pub extern "C" fn ecgc_main() -> ! {{
     unsafe {{
 {fill}        let model = &mut *addr_of_mut!(ECGC_MODEL);
         timer_start();
+        let c1 = coarse_now();
         let t0 = timer_now();
         black_box(&mut *model);
         let t1 = timer_now();
         ecgc_model_run(model);
         let t2 = timer_now();
+        let c2 = coarse_now();
         calibrate();
         let t3 = timer_now();
 {sum}        let bottom = addr_of!(_stack_bottom) as usize;
@@ -277,6 +291,8 @@ pub extern "C" fn ecgc_main() -> ! {{
         put_num(&mut buf, &mut at, t0.wrapping_sub(t1));
         put(&mut buf, &mut at, b" run_ticks=");
         put_num(&mut buf, &mut at, t1.wrapping_sub(t2));
+        put(&mut buf, &mut at, b" coarse_ticks=");
+        put_num(&mut buf, &mut at, c1.wrapping_sub(c2));
         put(&mut buf, &mut at, b" calib_ticks=");
         put_num(&mut buf, &mut at, t2.wrapping_sub(t3));
         put(&mut buf, &mut at, b" stack_bytes=");

@@ -40,15 +40,23 @@ pub fn command(elf: &Path) -> Command {
     c
 }
 
-/// Parses `ecgc-measure empty_ticks=E run_ticks=R calib_ticks=K stack_bytes=S checksum=C`; `None`
-/// when the line is missing or the calibration loop did not take [`TICKS_PER_INSTRUCTION`] ticks
-/// per instruction (to 0.1%).
+/// Parses `ecgc-measure empty_ticks=E run_ticks=R coarse_ticks=Q calib_ticks=K stack_bytes=S
+/// checksum=C`; `None`
+/// when the line is missing, the two timers disagree, or the calibration loop did not take
+/// [`TICKS_PER_INSTRUCTION`] ticks per instruction (to 0.1%).
 pub fn parse(text: &str) -> Option<Run> {
     let line = text.lines().find(|l| l.starts_with("ecgc-measure empty_ticks="))?;
     let field = |k: &str| -> Option<u64> {
         line.split_whitespace().find_map(|w| w.strip_prefix(k).and_then(|v| v.strip_prefix('='))?.parse().ok())
     };
     let (empty, run, calib) = (field("empty_ticks")?, field("run_ticks")?, field("calib_ticks")?);
+    // The exact timer wraps every 2^32 ticks; the coarse one (1/256 of the rate) says how often.
+    let coarse = field("coarse_ticks")? * 256;
+    let wraps = (coarse.saturating_sub(run) as f64 / 4_294_967_296.0).round() as u64;
+    let run = run + (wraps << 32);
+    if coarse.abs_diff(run) > 1024 + run / 100 {
+        return None;
+    }
     let instr = |t: u64| (t as f64 / TICKS_PER_INSTRUCTION).round() as u64;
     let rate = calib.saturating_sub(empty) as f64 / crate::measure::firmware::CALIBRATION_INSTRUCTIONS as f64;
     if (rate / TICKS_PER_INSTRUCTION - 1.0).abs() > 1e-3 {
@@ -109,11 +117,17 @@ mod tests {
 
     #[test]
     fn parses_the_firmware_line() {
-        let line = "ecgc-measure empty_ticks=64 run_ticks=64064 calib_ticks=128064 stack_bytes=96 checksum=7";
+        let line =
+            "ecgc-measure empty_ticks=64 run_ticks=64064 coarse_ticks=250 calib_ticks=128064 stack_bytes=96 checksum=7";
         let r = parse(&format!("x\n{line}\n")).unwrap();
         assert_eq!((r.instructions, r.overhead_instructions, r.stack_bytes, r.checksum), (10000, 10, 96, 7));
         assert!(parse("ecgc-measure panic").is_none());
         // A timer that does not run at 6.4 ticks per instruction is refused.
         assert!(parse(&line.replace("calib_ticks=128064", "calib_ticks=3189")).is_none());
+        // A run longer than 2^32 ticks: the coarse timer restores the wrapped count.
+        let long =
+            line.replace("run_ticks=64064", "run_ticks=1000064").replace("coarse_ticks=250", "coarse_ticks=16781122");
+        let r = parse(&long).unwrap();
+        assert_eq!(r.instructions, ((1u64 << 32) + 1_000_000) * 10 / 64);
     }
 }
