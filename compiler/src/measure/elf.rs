@@ -3,9 +3,12 @@
 //! (`W_*` statics) and the firmware's named statics (`ECGC_MODEL`, `ECGC_IN_*`, `ECGC_OUT_*`).
 //!
 //! Attribution is by symbol: after fat LTO most kernel functions are inlined into
-//! `Model::run`, so "kernel code" is what still carries an `ecgc_kernels` name and the rest of
-//! the model's code counts as model code. Bytes no symbol claims (padding, literal pools, the
-//! reset code) count as "other".
+//! `Model::run`, so "kernel code" is what still carries an `ecgc_kernels` name, and the model
+//! crate's functions plus `ecgc_model_run` (the firmware's out-of-line call of `Model::run`, which
+//! `run` is usually inlined into) are "model code". Weights are the model crate's `W_*` statics;
+//! LLVM may fold a constant of a few bytes into instructions, so measured weights can fall short
+//! of the estimate by those bytes. Bytes no symbol claims (padding, literal pools, the reset
+//! code) count as "other".
 
 use crate::error::{Error, Result};
 use object::{elf, Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, SymbolKind};
