@@ -44,6 +44,9 @@ pub struct Measured {
     pub instructions: Option<u64>,
     /// Instructions per multiply-accumulate.
     pub instructions_per_mac: Option<f64>,
+    /// Hash of the outputs' bits on the emulated run (fixed pseudo-random inputs): equal values
+    /// across targets and opt-levels mean bit-identical results.
+    pub output_checksum: Option<u32>,
     /// Largest weight statics `(name, bytes)`.
     pub largest_weights: Vec<(String, u64)>,
     /// Largest functions `(name, bytes)`.
@@ -80,6 +83,7 @@ impl Measured {
             ram_other_bytes: (s.data + s.bss).saturating_sub(named_ram),
             instructions,
             instructions_per_mac: instructions.filter(|_| macs > 0).map(|i| i as f64 / macs as f64),
+            output_checksum: m.run.as_ref().map(|r| r.checksum),
             largest_weights: s.weight_symbols.iter().take(5).cloned().collect(),
             largest_functions: s.code_symbols.iter().take(8).cloned().collect(),
             build_seconds: m.build_seconds,
