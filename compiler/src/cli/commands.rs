@@ -103,8 +103,9 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
     let dir = a.out.clone().unwrap_or_else(|| built.name.clone().into());
     crate::back::write_atomically(&built.krate, &dir)?;
     write_report(&built)?;
-    print!("{}", built.report.table());
-    println!("wrote crate '{}' to {}", built.name, dir.display());
+    // A closed stdout (`| head`) is not an error of the compilation: the crate is written.
+    let text = format!("{}wrote crate '{}' to {}\n", built.report.table(), built.name, dir.display());
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
 }
 
