@@ -6,15 +6,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "toolchain: thumbv7em target, clippy"
-rustup target add thumbv7em-none-eabihf >/dev/null
+step "toolchain: thumbv7em, thumbv6m and riscv32imc targets (measured sizes per target), clippy"
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
-step "system packages: binutils-arm-none-eabi (objdump for the no-f64 check)"
-if ! command -v arm-none-eabi-objdump >/dev/null; then
+step "system packages: binutils-arm-none-eabi (objdump for the no-f64 check), qemu-system-arm (measured instructions)"
+if ! command -v arm-none-eabi-objdump >/dev/null || ! command -v qemu-system-arm >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq binutils-arm-none-eabi >/dev/null
+  apt-get update -qq && apt-get install -y -qq binutils-arm-none-eabi qemu-system-arm >/dev/null
 fi
+# Measurement tests fail (rather than skip) when a target or QEMU is missing.
+export CI="${CI:-true}"
 
 step "python: onnxruntime for the golden cross-check (golden/tools/requirements.txt)"
 if [ ! -x .venv-golden/bin/python ] || ! .venv-golden/bin/python -c "import onnxruntime, onnx, numpy" 2>/dev/null; then

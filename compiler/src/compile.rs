@@ -10,9 +10,10 @@ use crate::back::{self, CrateSpec, GeneratedCrate, KernelsDep};
 use crate::error::{Error, Result};
 use crate::front;
 use crate::ir::Graph;
+use crate::measure;
 use crate::passes::{self, PassOptions};
 use crate::plan::{self, Plan};
-use crate::report::{self, Report};
+use crate::report::{self, Measured, Report};
 use crate::target::Target;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ pub struct Compiler {
     kernels: KernelsDep,
     passes: PassOptions,
     command: Option<String>,
+    measure: bool,
+    measure_options: measure::Options,
 }
 
 /// Everything a compilation produced.
@@ -76,6 +79,8 @@ impl Compiler {
             kernels: KernelsDep::Vendored,
             passes: PassOptions::default(),
             command: None,
+            measure: true,
+            measure_options: measure::Options::default(),
         }
     }
     /// Target name or target file.
@@ -134,6 +139,29 @@ impl Compiler {
         self
     }
 
+    /// Measure flash, RAM and instructions from a firmware built for the target (default: on; it
+    /// happens when the target's Rust toolchain is installed, else the report says why not).
+    /// Budgets are enforced on the measured numbers. Off: the estimate only.
+    pub fn measure(mut self, on: bool) -> Self {
+        self.measure = on;
+        self
+    }
+    /// Where measurement builds live (default: [`measure::default_dir`]).
+    pub fn measure_dir(mut self, d: impl Into<PathBuf>) -> Self {
+        self.measure_options.dir = Some(d.into());
+        self
+    }
+    /// `opt-level` of the measurement build: `3` (default), `s`, `z`, `2`, `1` or `0`.
+    pub fn measure_opt_level(mut self, level: &str) -> Self {
+        self.measure_options.opt_level = level.into();
+        self
+    }
+    /// Run the measurement firmware on QEMU when possible (default: on).
+    pub fn measure_run(mut self, on: bool) -> Self {
+        self.measure_options.run = on;
+        self
+    }
+
     /// The crate name this compilation uses: `--name`, else the output directory's name, else
     /// the model file's name (`ecg_model` for a file called `model.onnx`).
     pub fn crate_name(&self) -> String {
@@ -178,7 +206,7 @@ impl Compiler {
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));
-        let report = report::report(
+        let mut report = report::report(
             &source,
             &graph,
             &plan,
@@ -205,7 +233,45 @@ impl Compiler {
             ],
         };
         let krate = back::generate(&graph, &plan, &facts, &spec)?;
+        self.attach_measurement(&mut report, &krate, &name, &target)?;
         Ok(Compiled { graph, plan, report, krate, name, notes })
+    }
+
+    /// Measures the crate (when on and possible) into the report. A firmware the linker rejects
+    /// is over budget: [`Error::OverBudget`] with the linker's words and the estimated breakdown.
+    fn attach_measurement(
+        &self,
+        report: &mut Report,
+        krate: &GeneratedCrate,
+        name: &str,
+        target: &Target,
+    ) -> Result<()> {
+        if !self.measure {
+            report.not_measured = Some("measuring is off (--no-measure)".into());
+            return Ok(());
+        }
+        if !["0", "1", "2", "3", "s", "z"].contains(&self.measure_options.opt_level.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "opt-level '{}' is not one of 0, 1, 2, 3, s, z",
+                self.measure_options.opt_level
+            )));
+        }
+        if let Err(why) = measure::available(target) {
+            report.not_measured = Some(why);
+            return Ok(());
+        }
+        match measure::measure(krate, name, target, &self.measure_options) {
+            Ok(m) => {
+                report.measured = Some(Measured::new(&m, report.state_bytes as u64, report.macs));
+                report.not_measured = None;
+                Ok(())
+            }
+            Err(Error::OverBudget(linker)) => {
+                report.not_measured = Some("the linker rejected the firmware".into());
+                Err(Error::OverBudget(format!("{linker}{}{}", report.table(), report.breakdown(true))))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs the pipeline and writes the crate atomically. Over budget → [`Error::OverBudget`]
@@ -213,7 +279,7 @@ impl Compiler {
     pub fn compile(&self) -> Result<Compiled> {
         let compiled = self.build()?;
         if !compiled.report.fits() {
-            return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown())));
+            return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown(false))));
         }
         let dir = self.out_dir.clone().unwrap_or_else(|| PathBuf::from(&compiled.name));
         back::write_atomically(&compiled.krate, Path::new(&dir))?;

@@ -10,6 +10,7 @@ mod compile;
 pub mod error;
 pub mod front;
 pub mod ir;
+pub mod measure;
 pub mod passes;
 pub mod plan;
 pub mod report;

@@ -15,13 +15,28 @@ const BUILTIN: &[(&str, &str)] = &[
 
 /// A memory region for the linker.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Region {
-    /// Linker name (FLASH, RAM).
+    /// Linker name (FLASH, DTCM, SRAM1, …).
     pub name: String,
+    /// `flash`, `ram` or `reserved` (default: `flash` when the name contains FLASH, else `ram`).
+    #[serde(default)]
+    pub kind: Option<String>,
     /// Start address.
     pub origin: u64,
     /// Bytes.
     pub length: u64,
+}
+
+impl Region {
+    /// `flash`, `ram` or `reserved`.
+    pub fn kind(&self) -> &str {
+        match &self.kind {
+            Some(k) => k,
+            None if self.name.to_ascii_uppercase().contains("FLASH") => "flash",
+            None => "ram",
+        }
+    }
 }
 
 /// A target machine.
@@ -72,6 +87,37 @@ impl Target {
         toml::from_str(&text).map_err(|e| Error::InvalidInput(format!("target '{name}': {e}")))
     }
 
+    /// The flash region programs are linked into: the largest `flash` region.
+    pub fn flash_region(&self) -> Option<Region> {
+        self.memory.iter().filter(|r| r.kind() == "flash").max_by_key(|r| r.length).cloned()
+    }
+
+    /// The largest run of address-contiguous `ram` regions, as one region named after its parts
+    /// (`DTCM+SRAM1+SRAM2` on the F746): what a linker can place one program's RAM in.
+    pub fn ram_span(&self) -> Option<Region> {
+        let mut rams: Vec<&Region> = self.memory.iter().filter(|r| r.kind() == "ram").collect();
+        rams.sort_by_key(|r| r.origin);
+        let mut best: Option<Region> = None;
+        let mut cur: Option<Region> = None;
+        for r in rams {
+            cur = match cur {
+                Some(c) if c.origin + c.length == r.origin => Some(Region {
+                    name: format!("{}+{}", c.name, r.name),
+                    kind: c.kind,
+                    origin: c.origin,
+                    length: c.length + r.length,
+                }),
+                _ => Some(r.clone()),
+            };
+            if let Some(c) = &cur {
+                if best.as_ref().is_none_or(|b| c.length > b.length) {
+                    best = cur.clone();
+                }
+            }
+        }
+        best
+    }
+
     /// Every built-in target.
     pub fn builtin() -> Vec<Target> {
         BUILTIN.iter().filter_map(|(n, _)| Target::load(n).ok()).collect()
@@ -115,5 +161,17 @@ mod tests {
         assert_eq!(names, ["stm32f746", "nrf52840", "rp2040", "esp32c3", "host"]);
         let t = Target::load("stm32f746").unwrap();
         assert_eq!((t.flash_bytes, t.ram_bytes, t.triple.as_str()), (1 << 20, 320 * 1024, "thumbv7em-none-eabihf"));
+    }
+
+    #[test]
+    fn f746_ram_is_three_contiguous_regions() {
+        let t = Target::load("stm32f746").unwrap();
+        let ram = t.ram_span().unwrap();
+        assert_eq!((ram.name.as_str(), ram.origin, ram.length), ("DTCM+SRAM1+SRAM2", 0x2000_0000, 320 * 1024));
+        assert_eq!(t.flash_region().unwrap().origin, 0x0800_0000);
+        for t in Target::builtin().into_iter().filter(|t| t.triple != "host") {
+            let (f, r) = (t.flash_region().unwrap(), t.ram_span().unwrap());
+            assert!(f.length <= t.flash_bytes && r.length <= t.ram_bytes, "{}: regions exceed budgets", t.name);
+        }
     }
 }

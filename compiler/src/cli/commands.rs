@@ -79,26 +79,36 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
     if let Some(v) = &a.kernels_version {
         c = c.kernels(KernelsDep::Version(v.clone()));
     }
+    c = c.measure(!a.no_measure).measure_opt_level(&a.opt_level).measure_run(!a.no_run);
+    if let Some(d) = &a.measure_dir {
+        c = c.measure_dir(d);
+    }
     let built = c.build()?;
     for n in &built.notes {
         eprintln!("note: {n}");
     }
-    let write_report = |r: &report::Report| -> Result<()> {
+    let write_report = |b: &crate::Compiled| -> Result<()> {
+        let svg_path = a.plan_svg.clone().or_else(|| a.report.as_ref().map(|p| p.with_extension("svg")));
         if let Some(path) = &a.report {
-            let json = serde_json::to_string_pretty(r).map_err(|e| Error::Internal(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&b.report).map_err(|e| Error::Internal(e.to_string()))?;
             std::fs::write(path, json).map_err(Error::io(format!("writing '{}'", path.display())))?;
+        }
+        if let Some(path) = svg_path {
+            let svg = report::svg::plan_svg(&b.graph, &b.plan, &b.report.model);
+            std::fs::write(&path, svg).map_err(Error::io(format!("writing '{}'", path.display())))?;
         }
         Ok(())
     };
     if !built.report.fits() {
-        write_report(&built.report)?;
-        return Err(Error::OverBudget(format!("{}{}", built.report.table(), built.report.breakdown())));
+        write_report(&built)?;
+        return Err(Error::OverBudget(format!("{}{}", built.report.table(), built.report.breakdown(false))));
     }
     let dir = a.out.clone().unwrap_or_else(|| built.name.clone().into());
     crate::back::write_atomically(&built.krate, &dir)?;
-    write_report(&built.report)?;
-    print!("{}", built.report.table());
-    println!("wrote crate '{}' to {}", built.name, dir.display());
+    write_report(&built)?;
+    // A closed stdout (`| head`) is not an error of the compilation: the crate is written.
+    let text = format!("{}wrote crate '{}' to {}\n", built.report.table(), built.name, dir.display());
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
 }
 

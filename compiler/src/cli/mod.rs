@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Compile a model into a crate.
-    Compile(CompileArgs),
+    Compile(Box<CompileArgs>),
     /// Show the graph as ecgc sees it: ops, shapes, parameters, MACs, what is unsupported.
     Inspect(ModelArgs),
     /// Compile, build the crate for the host, run it and compare with tract.
@@ -76,9 +76,24 @@ struct CompileArgs {
     /// RAM budget; default: the target's.
     #[arg(long = "max-ram")]
     max_ram: Option<String>,
-    /// Write the JSON report here.
+    /// Write the JSON report here, and the memory-plan picture beside it (`out.json` → `out.svg`).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Write the memory-plan picture (SVG: values as boxes, time × arena offset) here.
+    #[arg(long = "plan-svg", value_name = "FILE")]
+    plan_svg: Option<PathBuf>,
+    /// Do not build a firmware to measure flash, RAM and instructions: report the estimate only.
+    #[arg(long = "no-measure")]
+    no_measure: bool,
+    /// Where measurement builds are cached (default: $ECGC_MEASURE_DIR, else ~/.cache/ecgc/measure).
+    #[arg(long = "measure-dir", value_name = "DIR")]
+    measure_dir: Option<PathBuf>,
+    /// opt-level of the measurement build (0, 1, 2, 3, s, z; always fat LTO).
+    #[arg(long = "opt-level", default_value = "3")]
+    opt_level: String,
+    /// Measure sizes only: do not run the firmware on QEMU.
+    #[arg(long = "no-run")]
+    no_run: bool,
     /// Use the kernel crate at this path instead of vendoring a copy.
     #[arg(long = "kernels-path", conflicts_with = "kernels_version")]
     kernels_path: Option<PathBuf>,
@@ -116,7 +131,7 @@ pub fn main() -> i32 {
     };
     let argv: Vec<String> = std::env::args().collect();
     let result = match cli.command {
-        Cmd::Compile(a) => commands::compile(a, &argv),
+        Cmd::Compile(a) => commands::compile(*a, &argv),
         Cmd::Inspect(a) => commands::inspect(a),
         Cmd::Validate(a) => commands::validate(a),
         Cmd::Targets => commands::targets(),

@@ -1,6 +1,16 @@
-//! What a compiled model costs: weights, arena, MACs, estimated cycles and energy, against the
-//! target's budget. Flash and RAM here are computed from the IR and the plan; measuring them from
-//! a real ELF build is a later step (see README "Reports").
+//! What a compiled model costs, against the target's budget: estimated from the IR and the plan
+//! (weights, arena, state, the caller's input/output buffers, MACs, cycles, energy) and, when the
+//! target's toolchain is installed, measured from a linked firmware ([`measured`], built by
+//! [`crate::measure`]). Budgets are enforced on the measured numbers when there are some.
+//!
+//! - [`table`]: the table `ecgc compile` prints and the over-budget breakdown.
+//! - [`svg`]: the picture of the memory plan.
+
+pub mod measured;
+pub mod svg;
+mod table;
+
+pub use measured::Measured;
 
 use crate::ir::{Graph, Op, ValueKind};
 use crate::plan::Plan;
@@ -40,6 +50,8 @@ pub struct Report {
     pub arena_lower_bound_bytes: usize,
     /// Bytes of persistent state (RAM).
     pub state_bytes: usize,
+    /// Bytes of the input and output buffers the caller holds (RAM): f32 × their elements.
+    pub io_bytes: usize,
     /// Multiply-accumulates per inference.
     pub macs: u64,
     /// Estimated cycles per inference (MACs × the target's cycles per MAC).
@@ -56,6 +68,10 @@ pub struct Report {
     pub op_histogram: BTreeMap<String, usize>,
     /// Per-node costs, in execution order.
     pub nodes: Vec<NodeCost>,
+    /// Flash, RAM and instructions measured from a linked firmware.
+    pub measured: Option<Measured>,
+    /// Why there is no measurement ("estimated, not measured: …").
+    pub not_measured: Option<String>,
 }
 
 /// MACs of one node.
@@ -110,6 +126,7 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
         arena_bytes: plan.arena_len * 4,
         arena_lower_bound_bytes: plan.lower_bound * 4,
         state_bytes: 0,
+        io_bytes: g.inputs.iter().chain(&g.outputs).map(|v| g.value(*v).len() * 4).sum(),
         macs,
         estimated_cycles: cycles,
         estimated_latency_us: cycles as f64 / target.clock_hz as f64 * 1e6,
@@ -118,90 +135,12 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
         ram_budget,
         op_histogram: hist,
         nodes,
+        measured: None,
+        not_measured: Some("not measured yet".into()),
     }
-}
-
-fn kib(b: u64) -> String {
-    format!("{:.1} KiB", b as f64 / 1024.0)
 }
 
 impl Report {
-    /// Bytes that must fit in flash (weights; code is measured from a build, not counted here).
-    pub fn flash_bytes(&self) -> u64 {
-        self.weight_bytes as u64
-    }
-
-    /// Bytes that must fit in RAM (arena + state; stack is not counted here).
-    pub fn ram_bytes(&self) -> u64 {
-        (self.arena_bytes + self.state_bytes) as u64
-    }
-
-    /// True when the model fits both budgets.
-    pub fn fits(&self) -> bool {
-        self.flash_bytes() <= self.flash_budget && self.ram_bytes() <= self.ram_budget
-    }
-
-    /// The short table `ecgc compile` prints.
-    pub fn table(&self) -> String {
-        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
-        let mut s = String::new();
-        s += &format!("model      {} → target {} ({})\n", self.model, self.target, self.precision);
-        s += &format!(
-            "flash      {:>12}  weights ({:.1}% of {} budget; code not yet measured)\n",
-            kib(self.flash_bytes()),
-            pct(self.flash_bytes(), self.flash_budget),
-            kib(self.flash_budget)
-        );
-        s += &format!(
-            "RAM        {:>12}  arena {} + state {} ({:.1}% of {} budget; lower bound {})\n",
-            kib(self.ram_bytes()),
-            kib(self.arena_bytes as u64),
-            kib(self.state_bytes as u64),
-            pct(self.ram_bytes(), self.ram_budget),
-            kib(self.ram_budget),
-            kib(self.arena_lower_bound_bytes as u64)
-        );
-        s += &format!("MACs       {:>12}  per inference\n", self.macs);
-        s += &format!(
-            "estimate   {:>12}  cycles ≈ {:.1} µs, {:.2} µJ (MACs × cycles/MAC from the target file)\n",
-            self.estimated_cycles, self.estimated_latency_us, self.estimated_energy_uj
-        );
-        s
-    }
-
-    /// The biggest consumers, for over-budget messages.
-    pub fn breakdown(&self) -> String {
-        let mut s = String::new();
-        if self.flash_bytes() > self.flash_budget {
-            s += &format!(
-                "flash: {} needed, {} budget; largest weights:\n",
-                kib(self.flash_bytes()),
-                kib(self.flash_budget)
-            );
-            let mut v: Vec<&NodeCost> = self.nodes.iter().filter(|n| n.weight_bytes > 0).collect();
-            v.sort_by_key(|n| std::cmp::Reverse(n.weight_bytes));
-            for n in v.iter().take(5) {
-                s += &format!("  {:>12}  {} ({})\n", kib(n.weight_bytes as u64), n.node, n.op);
-            }
-        }
-        if self.ram_bytes() > self.ram_budget {
-            s += &format!(
-                "RAM: {} needed (arena {} + state {}), {} budget; largest activations:\n",
-                kib(self.ram_bytes()),
-                kib(self.arena_bytes as u64),
-                kib(self.state_bytes as u64),
-                kib(self.ram_budget)
-            );
-            let mut v: Vec<&NodeCost> = self.nodes.iter().collect();
-            v.sort_by_key(|n| std::cmp::Reverse(n.output_shape.iter().product::<usize>()));
-            for n in v.iter().take(5) {
-                let b = n.output_shape.iter().product::<usize>() as u64 * 4;
-                s += &format!("  {:>12}  {} {:?} ({})\n", kib(b), n.node, n.output_shape, n.op);
-            }
-        }
-        s
-    }
-
     /// Model-card lines for the generated crate's rustdoc.
     pub fn card(&self, source: &str, sha256: &str, command: &str, g: &Graph) -> Vec<String> {
         let mut v = vec![
