@@ -92,11 +92,15 @@ fn board_and_qemu_layouts_have_the_same_sizes() {
     let qemu = measure::measure(&built.krate, "ecg_layouts", &t, &opts(true)).unwrap();
     assert!(board.layout.contains("memory map") && qemu.layout.contains("mps2-an500"));
     // Data sizes are equal; code differs only where an address is encoded (flash at 0x0800_0000
-    // or at 0x0: a literal or movw/movt pair), a few bytes.
+    // or at 0x0: a movw alone or a movw/movt pair, literal-pool placement, branch relaxation).
+    // Seen on ecg-cnn: 4 to 44 bytes of 45 KiB, depending on where LLVM puts literal pools. The
+    // bound is 0.25% of the code, the error the report's measured flash may carry from being
+    // linked at QEMU's addresses (docs/SIZES.md says so).
     let key =
         |m: &measure::Measurement| (m.sizes.weights, m.sizes.data, m.sizes.bss, m.sizes.io_ram, m.sizes.model_ram);
     assert_eq!(key(&board), key(&qemu));
-    assert!(board.sizes.code.abs_diff(qemu.sizes.code) <= 32, "{} vs {}", board.sizes.code, qemu.sizes.code);
+    let bound = board.sizes.code / 400;
+    assert!(board.sizes.code.abs_diff(qemu.sizes.code) <= bound, "{} vs {}", board.sizes.code, qemu.sizes.code);
     assert_eq!(board.sizes.flash - board.sizes.code, qemu.sizes.flash - qemu.sizes.code);
 }
 
