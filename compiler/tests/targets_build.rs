@@ -122,7 +122,8 @@ fn every_zoo_model_builds_for_every_target_it_fits() {
                 .compile();
             match compiled {
                 Ok(c) => {
-                    if let Err(e) = wrapper(&dir, &krate, &c).map_err(|e| e.to_string()).and_then(|()| build(&dir, triple))
+                    if let Err(e) =
+                        wrapper(&dir, &krate, &c).map_err(|e| e.to_string()).and_then(|()| build(&dir, triple))
                     {
                         failures.push(format!("{model} for {target} ({triple}):\n{e}"));
                     } else {

@@ -3,5 +3,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../../.."
-cargo run --release --quiet -p ecgc -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 \
+cargo run --quiet -p ecgc -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 \
   -o "$here/models/ecg_cnn" --kernels-path runtime-kernels

@@ -4,6 +4,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../../.."
-ecgc() { cargo run --release --quiet -p ecgc -- "$@"; }
+ecgc() { cargo run --quiet -p ecgc -- "$@"; }
 ecgc compile examples/models/ecg-cnn/model.onnx --target stm32f746 -o "$here/models/ecg_cnn" --kernels-path runtime-kernels
 ecgc compile examples/models/cfc-seq/model.onnx --target stm32f746 -o "$here/models/cfc_step" --kernels-path runtime-kernels

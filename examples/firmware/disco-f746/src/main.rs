@@ -72,7 +72,12 @@ async fn sample(mut adc: Adc<'static, ADC1>, mut pin: Peri<'static, PA0>) {
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     let p = embassy_stm32::init(clocks());
-    info!("ecg-cnn on the F746: {} MACs, weights {} B, arena {} B", ecg_cnn::MACS, ecg_cnn::WEIGHT_BYTES, ecg_cnn::ARENA_BYTES);
+    info!(
+        "ecg-cnn on the F746: {} MACs, weights {} B, arena {} B",
+        ecg_cnn::MACS,
+        ecg_cnn::WEIGHT_BYTES,
+        ecg_cnn::ARENA_BYTES
+    );
     spawner.spawn(sample(Adc::new(p.ADC1), p.PA0).expect("the sampler task is spawned once"));
 
     let model = MODEL.take();
