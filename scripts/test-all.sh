@@ -42,7 +42,8 @@ cargo test --workspace --quiet
 
 step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
 for fw in qemu-m7 disco-f746; do
-  (cd "examples/firmware/$fw" && bash models.sh && cargo build --release --quiet --target thumbv7em-none-eabihf)
+  (cd "examples/firmware/$fw" && bash models.sh && cargo build --release --quiet --target thumbv7em-none-eabihf &&
+    cargo clippy --release --quiet --target thumbv7em-none-eabihf -- -D warnings)
 done
 echo "firmware examples ok"
 

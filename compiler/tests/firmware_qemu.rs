@@ -32,6 +32,11 @@ const QEMU_TIMEOUT: Duration = Duration::from_secs(600);
 /// The F746's memories as `memory.x` lays them out (bytes).
 const SRAM1: usize = 240 * 1024;
 const DTCM: usize = 64 * 1024;
+/// Generated `lib.rs` files longer than this are left out of the zoo run unless
+/// `ECGC_BUILD_BIG_CRATES` is set: the 8-step unrolled CfC (25,055 lines) did not finish building
+/// with fat LTO in 13 minutes of CPU on the 2-core CI machine (re-rolling big graphs is issue 6
+/// item 7; raise this when it lands).
+const MAX_LIB_LINES: usize = 10_000;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
@@ -396,7 +401,7 @@ fn one_model_main(krate: &str, c: &Compiled, io_section: &str) -> String {
 fn write_one_model_firmware(dir: &Path, krate: &str, c: &Compiled, io_section: &str) -> std::io::Result<()> {
     let fw = firmware_src();
     let toml = format!(
-        "[package]\nname = \"fw_{krate}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nqemu-m7-board = {{ path = {:?} }}\ncortex-m-rt = \"0.7.5\"\nstatic_cell = \"2.1\"\n{krate} = {{ path = \"model\" }}\n\n[profile.release]\nopt-level = 3\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\ndebug = true\n\n[workspace]\nexclude = [\"model\"]\n",
+        "[package]\nname = \"fw_{krate}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nqemu-m7-board = {{ path = {:?} }}\ncortex-m-rt = \"0.7.5\"\nstatic_cell = \"2.1\"\n{krate} = {{ path = \"model\" }}\n\n[profile.release]\nopt-level = 3\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\n\n[workspace]\nexclude = [\"model\"]\n",
         fw.join("board").display().to_string()
     );
     std::fs::create_dir_all(dir.join("src"))?;
@@ -444,6 +449,12 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         }
         Err(e) => return Err(format!("{krate}: compile: {e}")),
     };
+    let lines = c.krate.files.get(Path::new("src/lib.rs")).map_or(0, |f| f.iter().filter(|&&b| b == b'\n').count());
+    if lines > MAX_LIB_LINES && std::env::var_os("ECGC_BUILD_BIG_CRATES").is_none() {
+        return Ok(Err(format!(
+            "left out: generated lib.rs has {lines} lines (> {MAX_LIB_LINES}), too slow to build with fat LTO in CI; ECGC_BUILD_BIG_CRATES=1 includes it"
+        )));
+    }
     let (in_lens, out_lens) = io_lens(&c);
     let io_bytes = 4 * (in_lens.iter().sum::<usize>() + out_lens.iter().sum::<usize>());
     let model_bytes = c.report.arena_bytes + c.report.state_bytes;

@@ -24,6 +24,12 @@ const TARGETS: [(&str, &str); 4] = [
     ("esp32c3", "riscv32imc-unknown-none-elf"),
 ];
 
+/// Generated `lib.rs` files longer than this are left out unless `ECGC_BUILD_BIG_CRATES` is set:
+/// the 8-step unrolled CfC (25,055 lines) takes many minutes per triple on the 2-core CI machine
+/// (re-rolling big graphs is issue 6 item 7; raise this when it lands). The golden tests still
+/// build it for thumbv7em.
+const MAX_LIB_LINES: usize = 10_000;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
@@ -47,6 +53,11 @@ fn zoo() -> Vec<PathBuf> {
         .collect();
     models.sort();
     models
+}
+
+/// Lines of the generated `lib.rs`.
+fn lib_lines(c: &Compiled) -> usize {
+    c.krate.files.get(Path::new("src/lib.rs")).map_or(0, |f| f.iter().filter(|&&b| b == b'\n').count())
 }
 
 /// A `no_std` staticlib exporting `ecgc_run`, which calls the generated `Model::run`.
@@ -108,7 +119,7 @@ fn every_zoo_model_builds_for_every_target_it_fits() {
             continue;
         }
         let started = Instant::now();
-        let (mut built, mut too_big, mut unsupported) = (0, vec![], 0);
+        let (mut built, mut too_big, mut unsupported, mut big) = (0, vec![], 0, vec![]);
         for onnx in &models {
             let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
             let krate = format!("{target}_{}", model.trim_end_matches(".onnx").replace(['/', '-'], "_"));
@@ -121,6 +132,9 @@ fn every_zoo_model_builds_for_every_target_it_fits() {
                 .out_dir(dir.join("model"))
                 .compile();
             match compiled {
+                Ok(c) if lib_lines(&c) > MAX_LIB_LINES && std::env::var_os("ECGC_BUILD_BIG_CRATES").is_none() => {
+                    big.push(format!("{model} ({} lines)", lib_lines(&c)));
+                }
                 Ok(c) => {
                     if let Err(e) =
                         wrapper(&dir, &krate, &c).map_err(|e| e.to_string()).and_then(|()| build(&dir, triple))
@@ -137,10 +151,11 @@ fn every_zoo_model_builds_for_every_target_it_fits() {
         }
         let _ = writeln!(
             table,
-            "{target:<11} {triple:<29} {built:>5} {:>8} {unsupported:>12}  {:.0?}   (over budget: {})",
+            "{target:<11} {triple:<29} {built:>5} {:>8} {unsupported:>12}  {:.0?}   (over budget: {}; left out, too big to build in CI time: {})",
             too_big.len(),
             started.elapsed(),
-            if too_big.is_empty() { "none".into() } else { too_big.join(", ") }
+            if too_big.is_empty() { "none".into() } else { too_big.join(", ") },
+            if big.is_empty() { "none".into() } else { big.join(", ") }
         );
         assert!(built >= 5, "{target}: only {built} zoo models fit and built");
     }

@@ -20,7 +20,7 @@ pub enum Error {
 /// Prints one line, prefixed `ecgc-fw `, to the host's stdout.
 pub fn line(args: core::fmt::Arguments) {
     if let Ok(mut out) = hio::hstdout() {
-        let _ = write!(out, "ecgc-fw {args}\n");
+        let _ = writeln!(out, "ecgc-fw {args}");
     }
 }
 
