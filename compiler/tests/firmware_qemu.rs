@@ -6,7 +6,10 @@
 //!   (ecg-cnn in DTCM and a 16-step CfC sequence, two generated crates sharing one kernel crate).
 //! - `every_zoo_model_that_fits_the_f746`: each `examples/models/*/*.onnx` that compiles for
 //!   stm32f746, in a one-model firmware this test writes, then a table of instructions per
-//!   inference and per MAC.
+//!   inference and per MAC. Each is also built for thumbv6m-none-eabi (the rp2040's Cortex-M0+
+//!   instruction set, no FPU, so f32 is soft-float) and run on the same emulated core, which
+//!   executes v6-M code: its instruction count is what soft-float costs; its outputs must match
+//!   the host too (the bit-identical column counts both builds).
 //!
 //! Every output must match the host within the golden tolerance (max |qemu − host| ≤
 //! 1e-5·max(1, |host|)); the test prints how many values are bit-identical. Instructions come from
@@ -25,6 +28,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TRIPLE: &str = "thumbv7em-none-eabihf";
+/// The Cortex-M0+ instruction set (rp2040), no FPU: the zoo run also builds each model for it and
+/// runs it on the same emulated core (v6-M is a subset of v7E-M) to measure what soft-float costs.
+const SOFT_TRIPLE: &str = "thumbv6m-none-eabi";
 const TOLERANCE: f32 = 1e-5;
 /// The board's timer: 32 ticks per 5 instructions (board/src/clock.rs).
 const TICKS_PER_INSTRUCTION: f64 = 6.4;
@@ -57,8 +63,11 @@ fn missing_tools() -> Option<String> {
         return Some("qemu-system-arm not found (apt-get install qemu-system-arm)".into());
     }
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
-    let lib = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("lib/rustlib").join(TRIPLE);
-    (!lib.exists()).then(|| format!("rust target {TRIPLE} not installed (rustup target add {TRIPLE})"))
+    let rustlib = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("lib/rustlib");
+    [TRIPLE, SOFT_TRIPLE]
+        .into_iter()
+        .find(|t| !rustlib.join(t).exists())
+        .map(|t| format!("rust target {t} not installed (rustup target add {t})"))
 }
 
 /// True if the test should go on; panics under CI when a tool is missing.
@@ -100,11 +109,11 @@ fn compile(model: &Path, name: &str, dir: &Path) -> ecgc::Result<Compiled> {
 
 /// Runs cargo in `dir` (firmware builds share one target directory); returns its output, or
 /// `Err` with it.
-fn cargo_build(dir: &Path) -> Result<(String, PathBuf), String> {
+fn cargo_build(dir: &Path, triple: &str) -> Result<(String, PathBuf), String> {
     let target_dir = work().join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "--target", TRIPLE])
+        .args(["build", "--release", "--quiet", "--target", triple])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("RUSTFLAGS")
@@ -114,7 +123,7 @@ fn cargo_build(dir: &Path) -> Result<(String, PathBuf), String> {
         .map_err(|e| format!("running cargo: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.success() {
-        Ok((text, target_dir.join(TRIPLE).join("release")))
+        Ok((text, target_dir.join(triple).join("release")))
     } else {
         Err(text)
     }
@@ -292,7 +301,8 @@ fn two_models_in_one_firmware() {
     write_f32(&dir.join("cfc_step.in1"), &h0).expect("input file");
 
     let started = Instant::now();
-    let (_, bin) = cargo_build(&dir.join("two-models")).unwrap_or_else(|e| panic!("two-models build failed:\n{e}"));
+    let (_, bin) =
+        cargo_build(&dir.join("two-models"), TRIPLE).unwrap_or_else(|e| panic!("two-models build failed:\n{e}"));
     let elf = bin.join("two-models");
     let built = started.elapsed();
     let stdout = qemu(&elf, &dir).unwrap_or_else(|e| panic!("{e}"));
@@ -401,7 +411,7 @@ fn one_model_main(krate: &str, c: &Compiled, io_section: &str) -> String {
 fn write_one_model_firmware(dir: &Path, krate: &str, c: &Compiled, io_section: &str) -> std::io::Result<()> {
     let fw = firmware_src();
     let toml = format!(
-        "[package]\nname = \"fw_{krate}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nqemu-m7-board = {{ path = {:?} }}\ncortex-m-rt = \"0.7.5\"\nstatic_cell = \"2.1\"\n{krate} = {{ path = \"model\" }}\n\n[profile.release]\nopt-level = 3\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\n\n[workspace]\nexclude = [\"model\"]\n",
+        "[package]\nname = \"fw_{krate}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nqemu-m7-board = {{ path = {:?} }}\ncortex-m-rt = \"0.7.5\"\nstatic_cell = \"2.1\"\nportable-atomic = {{ version = \"1\", features = [\"critical-section\"] }}\n{krate} = {{ path = \"model\" }}\n\n[profile.release]\nopt-level = 3\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\n\n[workspace]\nexclude = [\"model\"]\n",
         fw.join("board").display().to_string()
     );
     std::fs::create_dir_all(dir.join("src"))?;
@@ -426,6 +436,8 @@ struct Measured {
     bit_identical: usize,
     values: usize,
     stack: u64,
+    /// Instructions per inference of the thumbv6m (Cortex-M0+, soft-float) build.
+    soft_float_instructions: u64,
     /// ELF flash and RAM (arm-none-eabi-size), when the tool is there.
     elf: Option<(u64, u64)>,
 }
@@ -470,29 +482,23 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
     for (k, x) in xs.iter().enumerate() {
         write_f32(&dir.join(format!("in{k}")), x).map_err(|e| e.to_string())?;
     }
-    let (_, bin) = cargo_build(&dir).map_err(|e| format!("{krate}: firmware build failed:\n{e}"))?;
-    let elf = bin.join(format!("fw_{krate}"));
-    let run = parse(&qemu(&elf, &dir).map_err(|e| format!("{krate}: {e}"))?)?;
-    if !run.exit_ok {
-        return Err(format!("{krate}: the firmware did not report success"));
-    }
-    check_calibration(&run)?;
+    let (run, elf) = build_and_run(&dir, &krate, TRIPLE)?;
+    let (soft, _) = build_and_run(&dir, &krate, SOFT_TRIPLE)?;
     let exe = build_harness(&dir.join("model"), &krate, &c.krate.inputs, &c.krate.outputs, &work().join("host"))
         .map_err(|e| format!("{krate}: host harness: {e}"))?;
     let (host, _) = run_harness(&exe, &xs, &out_lens, 1).map_err(|e| format!("{krate}: host run: {e}"))?;
     let (mut worst, mut same, mut total) = (0.0f32, 0, 0);
     for (k, h) in host.iter().enumerate() {
-        let q = run.outputs.get(&(krate.clone(), k)).ok_or(format!("{krate}: output {k} missing"))?;
-        let (s, b, n) = matches(&format!("{krate} output {k}"), q, h)?;
-        worst = worst.max(s);
-        same += b;
-        total += n;
+        for (r, isa) in [(&run, TRIPLE), (&soft, SOFT_TRIPLE)] {
+            let q = r.outputs.get(&(krate.clone(), k)).ok_or(format!("{krate} ({isa}): output {k} missing"))?;
+            let (s, b, n) = matches(&format!("{krate} ({isa}) output {k}"), q, h)?;
+            worst = worst.max(s);
+            same += b;
+            total += n;
+        }
     }
-    let (macs, n, stack) = run.models.get(&krate).copied().ok_or(format!("{krate}: no report line"))?;
-    let n = n.ok_or(format!("{krate}: the timer wrapped"))?;
-    if n < macs {
-        return Err(format!("{krate}: {n} instructions for {macs} MACs: the count cannot be right"));
-    }
+    let (macs, n, stack) = instructions(&run, &krate)?;
+    let (_, soft_n, _) = instructions(&soft, &krate)?;
     Ok(Ok(Measured {
         macs,
         instructions: n,
@@ -500,8 +506,33 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         bit_identical: same,
         values: total,
         stack,
+        soft_float_instructions: soft_n,
         elf: elf_sizes(&elf),
     }))
+}
+
+/// Builds the firmware at `dir` for `triple`, runs it and checks its timer; returns what it
+/// printed and the ELF.
+fn build_and_run(dir: &Path, krate: &str, triple: &str) -> Result<(Run, PathBuf), String> {
+    let (_, bin) =
+        cargo_build(dir, triple).map_err(|e| format!("{krate}: firmware build for {triple} failed:\n{e}"))?;
+    let elf = bin.join(format!("fw_{krate}"));
+    let run = parse(&qemu(&elf, dir).map_err(|e| format!("{krate} ({triple}): {e}"))?)?;
+    if !run.exit_ok {
+        return Err(format!("{krate} ({triple}): the firmware did not report success"));
+    }
+    check_calibration(&run)?;
+    Ok((run, elf))
+}
+
+/// (MACs, instructions per inference, stack bytes) the firmware reported for `krate`.
+fn instructions(run: &Run, krate: &str) -> Result<(u64, u64, u64), String> {
+    let (macs, n, stack) = run.models.get(krate).copied().ok_or(format!("{krate}: no report line"))?;
+    let n = n.ok_or(format!("{krate}: the timer wrapped"))?;
+    if n < macs {
+        return Err(format!("{krate}: {n} instructions for {macs} MACs: the count cannot be right"));
+    }
+    Ok((macs, n, stack))
 }
 
 #[test]
@@ -529,7 +560,7 @@ fn every_zoo_model_that_fits_the_f746() {
         }
     }
     let mut table = String::from(
-        "\nmodel                               MACs  instr/inference  instr/MAC   max err  bit-identical   ELF flash     ELF RAM  stack B\n",
+        "\nmodel                               MACs  instr/inference  instr/MAC   max err  bit-identical   ELF flash     ELF RAM  stack B  v6m soft-float instr\n",
     );
     for r in &rows {
         match &r.outcome {
@@ -537,14 +568,16 @@ fn every_zoo_model_that_fits_the_f746() {
                 let (flash, ram) = m.elf.map(|(f, r)| (kib(f), kib(r))).unwrap_or_default();
                 let _ = writeln!(
                     table,
-                    "{:<30} {:>10} {:>16} {:>10.2} {:>9.1e} {:>14} {flash:>11} {ram:>11} {:>8}",
+                    "{:<30} {:>10} {:>16} {:>10.2} {:>9.1e} {:>14} {flash:>11} {ram:>11} {:>8} {:>12} ({:.1}x)",
                     r.model,
                     m.macs,
                     m.instructions,
                     m.instructions as f64 / m.macs as f64,
                     m.max_scaled_error,
                     format!("{}/{}", m.bit_identical, m.values),
-                    m.stack
+                    m.stack,
+                    m.soft_float_instructions,
+                    m.soft_float_instructions as f64 / m.instructions as f64
                 );
             }
             Err(why) => {
