@@ -456,7 +456,7 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
     let c = match compile(onnx, &krate, &dir.join("model")) {
         Ok(c) => c,
         Err(e @ (Error::OverBudget(_) | Error::Unsupported(_))) => {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            let first = e.to_string().lines().take(2).map(str::trim).collect::<Vec<_>>().join(" ");
             return Ok(Err(format!("does not compile for stm32f746: {first}")));
         }
         Err(e) => return Err(format!("{krate}: compile: {e}")),
