@@ -39,6 +39,9 @@ cargo build -p ecgc-kernels --target thumbv7em-none-eabihf --release --quiet
 step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds,
   every target's triple, zoo models on the emulated Cortex-M7 (QEMU) vs host"
 cargo test --workspace --quiet
+for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/targets-work/targets.txt; do
+  if [ -f "$t" ]; then cat "$t"; fi
+done
 
 step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
 for fw in qemu-m7 disco-f746; do

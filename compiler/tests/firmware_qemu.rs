@@ -15,7 +15,9 @@
 //! 1e-5·max(1, |host|)); the test prints how many values are bit-identical. Instructions come from
 //! the CMSDK timer under `-icount shift=8` (the board crate's `clock` module); the test checks the
 //! timer's calibration loop first. Without qemu-system-arm or the thumbv7em target the tests are
-//! skipped with a warning, and fail when `CI` is set. Run with `--nocapture` to see the tables:
+//! skipped with a warning, and fail when `CI` is set. The tables are written to
+//! `target/firmware-work/{two-models,zoo}.txt` (scripts/test-all.sh prints them); or run with
+//! `--nocapture`:
 //! `cargo test --release -p ecgc --test firmware_qemu -- --nocapture`.
 
 use ecgc::back::KernelsDep;
@@ -355,6 +357,7 @@ fn two_models_in_one_firmware() {
         started.elapsed() - built
     );
     println!("{table}");
+    std::fs::write(work().join("two-models.txt"), &table).expect("writing the table");
 }
 
 /// Where the one-model firmware puts its buffers: the model (arena inside) in SRAM1's `.bss`, the
@@ -587,6 +590,7 @@ fn every_zoo_model_that_fits_the_f746() {
     }
     let _ = writeln!(table, "({:.0?} in all)", started.elapsed());
     println!("{table}");
+    std::fs::write(work().join("zoo.txt"), &table).expect("writing the table");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     let ran = rows.iter().filter(|r| r.outcome.is_ok()).count();
     assert!(ran >= 5, "only {ran} zoo models ran on the emulated M7:{table}");
