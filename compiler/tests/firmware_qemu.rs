@@ -458,7 +458,17 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
     let _ = std::fs::remove_dir_all(&dir);
     let c = match compile(onnx, &krate, &dir.join("model")) {
         Ok(c) => c,
-        Err(e @ (Error::OverBudget(_) | Error::Unsupported(_))) => {
+        Err(Error::OverBudget(table)) => {
+            // The budget table's flash and RAM lines say which budget the model exceeds.
+            let lines: Vec<String> = table
+                .lines()
+                .filter(|l| l.starts_with("flash") || l.starts_with("RAM"))
+                .take(2)
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            return Ok(Err(format!("over stm32f746's budget: {}", lines.join("; "))));
+        }
+        Err(e @ Error::Unsupported(_)) => {
             let first = e.to_string().lines().take(2).map(str::trim).collect::<Vec<_>>().join(" ");
             return Ok(Err(format!("does not compile for stm32f746: {first}")));
         }
