@@ -19,3 +19,15 @@ core::arch::global_asm!(
     "2:  bx lr",
     ".size __pre_init, . - __pre_init",
 );
+
+/// A non-zero value in DTCM: QEMU's RAM starts zeroed, so only a value that is not zero shows
+/// that the copy above ran (the models' statics there are all zeros at reset).
+#[link_section = ".dtcm"]
+static CANARY: u32 = 0x5EED_F746;
+
+/// True if `.dtcm` holds its initial values (checked by [`crate::exit`]).
+pub fn initialised() -> bool {
+    // SAFETY: reads a `static` through a valid reference; volatile so the value is read from DTCM
+    // rather than folded from the initializer at compile time.
+    unsafe { core::ptr::read_volatile(&CANARY) == 0x5EED_F746 }
+}

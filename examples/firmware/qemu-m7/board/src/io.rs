@@ -88,8 +88,13 @@ pub fn print_f32(model: &str, k: usize, values: &[f32]) {
     }
 }
 
-/// Ends the run: QEMU exits with status 0 if `ok`, 1 otherwise.
+/// Ends the run: QEMU exits with status 0 if `ok` (and `.dtcm` was initialised), 1 otherwise.
 pub fn exit(ok: bool) -> ! {
+    let dtcm = crate::dtcm::initialised();
+    if !dtcm {
+        line(format_args!("error .dtcm was not copied from flash at reset"));
+    }
+    let ok = ok && dtcm;
     line(format_args!("exit {}", if ok { "ok" } else { "failure" }));
     debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     loop {
