@@ -18,7 +18,7 @@
 //! skipped with a warning, and fail when `CI` is set. The tables are written to
 //! `target/firmware-work/{two-models,zoo}.txt` (scripts/test-all.sh prints them); or run with
 //! `--nocapture`:
-//! `cargo test --release -p ecgc --test firmware_qemu -- --nocapture`.
+//! `cargo test -p ecgc --test firmware_qemu -- --nocapture`.
 
 use ecgc::back::KernelsDep;
 use ecgc::validate::{build_harness, compare, run_harness, seeded_inputs};
