@@ -6,14 +6,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "toolchain: thumbv7em, thumbv6m and riscv32imc targets (measured sizes per target), clippy"
+step "toolchain: the targets' triples (Cortex-M7/M4F, Cortex-M0+, RISC-V), clippy"
 rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
-step "system packages: binutils-arm-none-eabi (objdump for the no-f64 check), qemu-system-arm (measured instructions)"
-if ! command -v arm-none-eabi-objdump >/dev/null || ! command -v qemu-system-arm >/dev/null; then
+step "system packages: binutils-arm-none-eabi (objdump, size), qemu-system-arm (the emulated Cortex-M7)"
+missing=()
+command -v arm-none-eabi-objdump >/dev/null || missing+=(binutils-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
+if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq binutils-arm-none-eabi qemu-system-arm >/dev/null
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Measurement tests fail (rather than skip) when a target or QEMU is missing.
 export CI="${CI:-true}"
@@ -27,6 +30,7 @@ export ECGC_PYTHON="$PWD/.venv-golden/bin/python"
 
 step "rustfmt"
 cargo fmt --all --check
+for fw in examples/firmware/*/; do (cd "$fw" && cargo fmt --check); done
 
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -34,8 +38,19 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "kernel crate for the Cortex-M7 target"
 cargo build -p ecgc-kernels --target thumbv7em-none-eabihf --release --quiet
 
-step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds"
+step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds,
+  every target's triple, zoo models on the emulated Cortex-M7 (QEMU) vs host"
 cargo test --workspace --quiet
+for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/targets-work/targets.txt; do
+  if [ -f "$t" ]; then cat "$t"; fi
+done
+
+step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
+for fw in qemu-m7 disco-f746; do
+  (cd "examples/firmware/$fw" && bash models.sh && cargo build --release --quiet --target thumbv7em-none-eabihf &&
+    cargo clippy --release --quiet --target thumbv7em-none-eabihf -- -D warnings)
+done
+echo "firmware examples ok"
 
 step "quick start: compile an example model for stm32f746"
 out="$(mktemp -d)"

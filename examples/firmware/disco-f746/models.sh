@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Writes the generated ecg-cnn crate this firmware links into models/ (not committed).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here/../../.."
+cargo run --quiet -p ecgc -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 \
+  -o "$here/models/ecg_cnn" --kernels-path runtime-kernels
