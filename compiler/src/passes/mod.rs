@@ -2,7 +2,10 @@
 //!
 //! The whole order of work is [`pipeline`]; each pass is one file. After every pass the verifier
 //! runs (in debug builds and whenever `--print-after` is used): a failure there is a compiler bug.
+//! Before any pass, names are made canonical ([`canonical_names`]), so output bytes never depend
+//! on the order tract created its nodes in.
 
+pub mod canonical_names;
 mod check_finite;
 mod dce;
 mod weight_layout;
@@ -47,6 +50,7 @@ pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
             names().join(", ")
         )));
     }
+    canonical_names::canonicalize(g);
     if opts.print_after.iter().any(|n| n == "lower") {
         eprintln!("// IR after lower\n{g}");
     }
