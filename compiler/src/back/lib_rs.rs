@@ -200,14 +200,20 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         const_names.insert(ValueId(i as u32), id);
     }
 
+    // Long graphs run in parts, which take the inputs they read as slices.
+    let split = (0..g.nodes.len()).filter(|&i| !plan.elided[i]).count() > NODES_PER_PART;
     let input_index = |v: ValueId| inputs.iter().position(|x| x.value == v);
-    let operand = |v: ValueId| -> Option<TokenStream> {
+    let operand = |v: ValueId, in_part: bool| -> Option<TokenStream> {
         if let Some(c) = const_names.get(&v) {
             return Some(quote!(&#c[..]));
         }
         input_index(v).map(|k| {
             let p = &inputs[k].param;
-            quote!(&#p[..])
+            if in_part {
+                quote!(#p)
+            } else {
+                quote!(&#p[..])
+            }
         })
     };
     let range = |v: ValueId| -> Option<TokenStream> {
@@ -256,7 +262,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             if let Some(r) = range(v) {
                 arena_names.push(name);
                 arena_ranges.push(r);
-            } else if let Some(src) = operand(v) {
+            } else if let Some(src) = operand(v, split) {
                 others.extend(quote!(let #name: &[f32] = #src;));
                 reads.extend(input_index(v));
             } else {
@@ -280,7 +286,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks.
     let mut body = TokenStream::new();
     let mut parts = TokenStream::new();
-    if blocks.len() <= NODES_PER_PART {
+    if !split {
         body.extend(blocks.iter().map(|b| b.tokens.clone()));
     } else {
         // A part's name must not be shadowed by a parameter of `run`.
@@ -302,11 +308,19 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             body.extend(quote!(#f(arena, #(&#args[..]),*);));
         }
     }
+    // An input no node reads (the model ignores it) is still a parameter of `run`.
+    let read: BTreeSet<usize> = blocks.iter().flat_map(|b| b.reads.iter().copied()).collect();
+    for (k, x) in inputs.iter().enumerate() {
+        let p = &x.param;
+        if !read.contains(&k) && !outputs.iter().any(|o| o.value == x.value) {
+            body.extend(quote!(let _ = #p;));
+        }
+    }
     for o in &outputs {
         let param = &o.param;
         let src = match range(o.value) {
             Some(r) => quote!(k::arena::view(arena, #r)),
-            None => operand(o.value).ok_or_else(|| "output with no storage".to_string())?,
+            None => operand(o.value, false).ok_or_else(|| "output with no storage".to_string())?,
         };
         body.extend(quote! {
             for (o, x) in #param.iter_mut().zip(#src.iter()) {

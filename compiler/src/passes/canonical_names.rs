@@ -12,11 +12,13 @@
 use crate::ir::{Graph, ValueId, ValueKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// `name` without trailing `.<digits>` groups (`a.1.2` → `a`); a name that is only digits stays.
+/// `name` without trailing `.<digits>` groups (`a.1.2` → `a`); a name that is only digits, and a
+/// range such as `k.0..8`, stay.
 fn stem(name: &str) -> &str {
     let mut s = name;
     while let Some((head, tail)) = s.rsplit_once('.') {
-        if head.is_empty() || tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
+        // `a..8` is a range in tract's names (`split-over-1.0..8`), not a suffix.
+        if head.is_empty() || head.ends_with('.') || tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
             break;
         }
         s = head;
@@ -84,6 +86,8 @@ mod tests {
         assert_eq!(stem("7"), "7");
         assert_eq!(stem(".1"), ".1");
         assert_eq!(stem("a."), "a.");
+        assert_eq!(stem("split-over-1.0..8"), "split-over-1.0..8");
+        assert_eq!(stem("split-over-1.0..8.2"), "split-over-1.0..8");
     }
 
     /// Two graphs that differ only in which node got tract's `.1` and which `.2` get equal names.

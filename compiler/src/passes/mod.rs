@@ -8,6 +8,7 @@
 pub mod canonical_names;
 mod check_finite;
 mod dce;
+mod dedup_consts;
 mod weight_layout;
 
 use crate::error::{Error, Result};
@@ -23,7 +24,13 @@ pub trait Pass {
 
 /// The passes, in order.
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
-    vec![Box::new(check_finite::CheckFinite), Box::new(dce::DeadCode), Box::new(weight_layout::WeightLayout)]
+    vec![
+        Box::new(check_finite::CheckFinite),
+        Box::new(dce::DeadCode),
+        Box::new(weight_layout::WeightLayout),
+        // After every pass that rewrites constants.
+        Box::new(dedup_consts::DedupConsts),
+    ]
 }
 
 /// Names of every pass, for the CLI's help.
