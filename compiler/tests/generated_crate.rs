@@ -63,30 +63,34 @@ fn written_crate_matches_the_in_memory_one() {
 }
 
 /// Compiles one export several times, each in a process of its own (tract's node naming depends
-/// on hash order, which differs between processes), and compares every file's bytes. The
-/// unrolled CfC has dozens of nodes per name stem (tract suffixes them `.1`, `.2`, …).
+/// on hash order, which differs between processes), and compares every file's bytes. Before names
+/// were made canonical, three compilations of the CLTC export gave three different `lib.rs` (two
+/// tract nodes swapping their `.1`/`.2` suffixes); the unrolled CfC has dozens of nodes per name
+/// stem.
 #[test]
 fn same_model_same_bytes_across_processes() {
-    let model = repo().join("examples/models/cfc-seq/model_unrolled.onnx");
-    let tmp = tempfile::tempdir().expect("tmp");
-    let mut crates = vec![];
-    for run in 0..4 {
-        let dir = tmp.path().join(format!("run{run}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
-            .args(["compile", model.to_str().expect("utf8"), "--target", "stm32f746", "-o", "model_crate"])
-            .current_dir(&dir)
-            .output()
-            .expect("runs ecgc");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        crates.push(read_tree(&dir.join("model_crate")));
-    }
-    assert!(crates[0].len() > 10, "expected a crate with weight files");
-    for (k, c) in crates.iter().enumerate().skip(1) {
-        for (path, bytes) in &crates[0] {
-            assert_eq!(Some(bytes), c.get(path), "run {k} differs in {}", path.display());
+    for (model, runs) in [("cltc/model.onnx", 4), ("cfc-seq/model_unrolled.onnx", 3)] {
+        let model = repo().join("examples/models").join(model);
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut crates = vec![];
+        for run in 0..runs {
+            let dir = tmp.path().join(format!("run{run}"));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
+                .args(["compile", model.to_str().expect("utf8"), "--target", "host", "-o", "model_crate"])
+                .current_dir(&dir)
+                .output()
+                .expect("runs ecgc");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            crates.push(read_tree(&dir.join("model_crate")));
         }
-        assert_eq!(c.len(), crates[0].len());
+        assert!(crates[0].len() > 10, "expected a crate with weight files");
+        for (k, c) in crates.iter().enumerate().skip(1) {
+            for (path, bytes) in &crates[0] {
+                assert_eq!(Some(bytes), c.get(path), "{}: run {k} differs in {}", model.display(), path.display());
+            }
+            assert_eq!(c.len(), crates[0].len());
+        }
     }
 }
 
@@ -287,13 +291,33 @@ fn two_generated_crates_build_in_one_firmware_workspace() {
         ],
     );
     ecgc::validate::cargo(&thumb, &shared, &target).expect("two models on one shared kernel crate build");
-    let meta = Command::new("cargo")
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
-        .current_dir(&shared)
+    assert_eq!(kernel_packages(&shared), vec!["ecgc-kernels".to_string()], "one kernel package");
+    assert_eq!(
+        kernel_packages(&ws),
+        vec!["cfc-step-ecgc-kernels".to_string(), "ecg-cnn-ecgc-kernels".to_string()],
+        "one vendored kernel package per model, named after it"
+    );
+}
+
+/// Names of the kernel packages in the dependency graph of the workspace at `dir`.
+fn kernel_packages(dir: &Path) -> Vec<String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(dir)
         .output()
         .expect("cargo metadata");
-    let text = String::from_utf8_lossy(&meta.stdout);
-    assert_eq!(text.matches("\"name\":\"ecgc-kernels\"").count(), 1, "one kernel package: {text}");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let mut names: Vec<String> = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .filter(|n| n.ends_with("ecgc-kernels"))
+        .map(String::from)
+        .collect();
+    names.sort();
+    names
 }
 
 /// Every unary, binary and reduce variant of the IR, in one hand-built graph, generates a crate
