@@ -320,6 +320,31 @@ fn kernel_packages(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `module_out` (for a firmware's build.rs) writes `model.rs` and `model_weights/` into a directory
+/// that holds other files, touches nothing else, and leaves no temporary directory behind. The
+/// module has no inner attributes (it is `include!`d into a module) and its weights resolve
+/// relative to `model.rs`.
+#[test]
+fn module_output_writes_only_its_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("other.rs"), "// another build-script output").expect("write");
+    for _ in 0..2 {
+        Compiler::new(repo().join("examples/models/ecg-cnn/model.onnx"))
+            .target("stm32f746")
+            .module_out(tmp.path())
+            .compile()
+            .expect("compiles");
+    }
+    let mut names: Vec<String> =
+        std::fs::read_dir(tmp.path()).expect("dir").flatten().map(|e| e.file_name().to_string_lossy().into()).collect();
+    names.sort();
+    assert_eq!(names, ["model.rs", "model_weights", "other.rs"]);
+    let text = std::fs::read_to_string(tmp.path().join("model.rs")).expect("model.rs");
+    assert!(!text.contains("#!["), "no inner attributes in an include!d module");
+    assert!(text.contains("include_bytes!(\"model_weights/"), "weights next to model.rs");
+    assert!(std::fs::read_dir(tmp.path().join("model_weights")).expect("weights").count() > 0);
+}
+
 /// Every unary, binary and reduce variant of the IR, in one hand-built graph, generates a crate
 /// that compiles against the kernel crate (covers variants no golden model uses).
 #[test]
