@@ -64,10 +64,9 @@ pub fn canonicalize(g: &mut Graph) {
             g.values[out.index()].name = name;
         }
     }
-    for v in 0..g.values.len() {
-        if !named[v] && matches!(g.values[v].kind, ValueKind::Const(_)) {
-            let name = fresh(&g.values[v].name, &mut taken);
-            g.values[v].name = name;
+    for (value, done) in g.values.iter_mut().zip(&named) {
+        if !done && matches!(value.kind, ValueKind::Const(_)) {
+            value.name = fresh(&value.name, &mut taken);
         }
     }
 }
