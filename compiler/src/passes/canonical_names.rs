@@ -1,24 +1,27 @@
 //! Canonical names: node and constant names that depend only on the graph, not on the order in
 //! which tract happened to create its nodes.
 //!
-//! tract makes node names unique by appending `.1`, `.2`, … in creation order, and parts of its
-//! loader and declutter iterate hash maps, so two runs on one file can swap two suffixes (and the
-//! generated constant and parameter names with them: six compilations, six different `lib.rs`).
-//! This step strips such numeric suffixes and numbers names again in graph order (nodes in
-//! execution order; a constant when its first reader is reached), so equal graphs get equal names.
-//! Graph inputs and outputs keep their model names: they are the generated crate's API.
-//! It runs before every pass, unconditionally (it cannot be disabled: determinism is not optional).
+//! tract makes a node name unique by appending `.1`, `.2`, … in creation order, and parts of its
+//! loader and declutter iterate hash maps, so two runs on one file can swap two suffixes — or keep
+//! `X.2` in one run and `X.1` in the next when declutter removes the other node — and the
+//! generated constant and parameter names change with them (three compilations of the CLTC export
+//! gave three different `lib.rs`). So such suffixes (`.<n>`, n ≥ 1 without a leading zero, the
+//! only ones tract appends) are stripped and names numbered again in graph order: nodes in
+//! execution order, a constant when its first reader is reached; the first name of a stem is the
+//! bare stem, the next ones `.1`, `.2`, …. Other names (`dense_w.0`, `k.0..8`) are kept as they
+//! are. Graph inputs and outputs keep their model names (they are the generated crate's API).
+//! This runs before every pass, unconditionally (determinism is not optional).
 
 use crate::ir::{Graph, ValueId, ValueKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// `name` without trailing `.<digits>` groups (`a.1.2` → `a`); a name that is only digits, and a
-/// range such as `k.0..8`, stay.
+/// `name` without the trailing `.<n>` groups tract may have appended (`a.1.2` → `a`).
 fn stem(name: &str) -> &str {
     let mut s = name;
     while let Some((head, tail)) = s.rsplit_once('.') {
+        let numeral = !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) && !tail.starts_with('0');
         // `a..8` is a range in tract's names (`split-over-1.0..8`), not a suffix.
-        if head.is_empty() || head.ends_with('.') || tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
+        if head.is_empty() || head.ends_with('.') || !numeral {
             break;
         }
         s = head;
@@ -29,10 +32,9 @@ fn stem(name: &str) -> &str {
 /// Renames nodes, their output values and constants; see the module docs.
 pub fn canonicalize(g: &mut Graph) {
     let io: BTreeSet<ValueId> = g.inputs.iter().chain(&g.outputs).copied().collect();
-    // Unique among renamed names only (the code generator's Namer keeps identifiers apart).
     let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut fresh = |raw: &str, taken: &mut BTreeSet<String>| -> String {
+    let mut fresh = |raw: &str| -> String {
         let base = stem(raw).to_string();
         loop {
             let k = counts.entry(base.clone()).or_insert(0);
@@ -43,21 +45,17 @@ pub fn canonicalize(g: &mut Graph) {
             }
         }
     };
-    let mut named = vec![false; g.values.len()];
-    for v in &io {
-        named[v.index()] = true;
-    }
+    let mut named: Vec<bool> = (0..g.values.len()).map(|i| io.contains(&ValueId(i as u32))).collect();
     for n in 0..g.nodes.len() {
         for i in 0..g.nodes[n].inputs.len() {
             let v = g.nodes[n].inputs[i];
             if !named[v.index()] && matches!(g.value(v).kind, ValueKind::Const(_)) {
                 named[v.index()] = true;
-                let name = fresh(&g.value(v).name, &mut taken);
-                g.values[v.index()].name = name;
+                g.values[v.index()].name = fresh(&g.value(v).name);
             }
         }
         let out = g.nodes[n].output;
-        let name = fresh(&g.nodes[n].name, &mut taken);
+        let name = fresh(&g.nodes[n].name);
         g.nodes[n].name = name.clone();
         if !named[out.index()] {
             named[out.index()] = true;
@@ -66,7 +64,7 @@ pub fn canonicalize(g: &mut Graph) {
     }
     for (value, done) in g.values.iter_mut().zip(&named) {
         if !done && matches!(value.kind, ValueKind::Const(_)) {
-            value.name = fresh(&value.name, &mut taken);
+            value.name = fresh(&value.name);
         }
     }
 }
@@ -87,6 +85,8 @@ mod tests {
         assert_eq!(stem("a."), "a.");
         assert_eq!(stem("split-over-1.0..8"), "split-over-1.0..8");
         assert_eq!(stem("split-over-1.0..8.2"), "split-over-1.0..8");
+        assert_eq!(stem("dense_w.0"), "dense_w.0");
+        assert_eq!(stem("a.01"), "a.01");
     }
 
     /// Two graphs that differ only in which node got tract's `.1` and which `.2` get equal names.
