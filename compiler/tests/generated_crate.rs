@@ -134,7 +134,8 @@ fn input(g: &mut Graph, name: &str, len: usize) -> ValueId {
 #[test]
 fn hostile_names_compile_without_warnings() {
     let mut g = Graph::default();
-    let names = ["input", "a-b", "a_b", "fn", "", "run_part_0", "ARENA_LEN", "arena", "i0", "信号", "Self", "1x"];
+    let names =
+        ["input", "a-b", "a_b", "fn", "", "run_part_0", "ARENA_LEN", "arena", "i0", "信号", "Self", "1x", "x\ny`*/"];
     let ins: Vec<ValueId> = names.iter().map(|n| input(&mut g, n, 3)).collect();
     let hostile_consts = ["k", "MACS", "W_K", "w_k", "Model", "INPUT_LEN", "out"];
     let mut x = ins[0];
@@ -159,7 +160,11 @@ fn hostile_names_compile_without_warnings() {
     }
     verify::verify(&g).expect("valid graph");
     let plan = ecgc::plan::plan(&g);
-    let facts = ecgc::back::lib_rs::CardFacts { card: vec!["hostile".into()], weight_bytes: 0, macs: 0 };
+    let card = vec!["hostile".into(), "a name with a newline: `x\ny`*/".into()];
+    let facts = ecgc::back::lib_rs::CardFacts { card, weight_bytes: 0, macs: 0 };
+    let module = ecgc::back::generate_module(&g, &plan, &facts).expect("module form");
+    let module = String::from_utf8(module.files[Path::new("model.rs")].clone()).expect("utf8");
+    syn::parse_file(&module).expect("the module form parses");
     let krate =
         ecgc::back::generate(&g, &plan, &facts, &spec("hostile", KernelsDep::Path(repo().join("runtime-kernels"))))
             .expect("generates");

@@ -414,6 +414,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                 "// Include into a module of your crate (ecgc-kernels must be a dependency):\n//     #[allow(clippy::excessive_precision, clippy::unreadable_literal)]\n//     mod model {\n//         include!(concat!(env!(\"OUT_DIR\"), \"/model.rs\"));\n//     }\n//\n",
             );
             for l in &facts.card {
+                // A model name holding a newline must not end the comment.
+                let l: String = l.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
                 h.push_str(&format!("// {l}\n").replace("// \n", "//\n"));
             }
             h
