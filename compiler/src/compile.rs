@@ -5,6 +5,16 @@
 //! ecgc::Compiler::new("model.onnx").target("stm32f746").out_dir("ecg_model").compile()?;
 //! # Ok::<(), ecgc::Error>(())
 //! ```
+//!
+//! From a firmware's `build.rs`, write a module instead of a crate (a crate made by a build
+//! script cannot be a dependency of the crate being built: Cargo resolves dependencies first):
+//!
+//! ```no_run
+//! let out = std::env::var("OUT_DIR").expect("OUT_DIR");
+//! ecgc::Compiler::new("model.onnx").target("stm32f746").module_out(&out).compile()?;
+//! // in the firmware: mod model { include!(concat!(env!("OUT_DIR"), "/model.rs")); }
+//! # Ok::<(), ecgc::Error>(())
+//! ```
 
 use crate::back::{self, CrateSpec, GeneratedCrate, KernelsDep};
 use crate::error::{Error, Result};
@@ -36,6 +46,7 @@ pub struct Compiler {
     calibration: Option<PathBuf>,
     input_shapes: Vec<(String, Vec<usize>)>,
     out_dir: Option<PathBuf>,
+    module_dir: Option<PathBuf>,
     name: Option<String>,
     max_flash: Option<u64>,
     max_ram: Option<u64>,
@@ -73,6 +84,7 @@ impl Compiler {
             calibration: None,
             input_shapes: vec![],
             out_dir: None,
+            module_dir: None,
             name: None,
             max_flash: None,
             max_ram: None,
@@ -106,6 +118,14 @@ impl Compiler {
     /// Where to write the crate.
     pub fn out_dir(mut self, d: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(d.into());
+        self
+    }
+    /// Write a module instead of a crate: `dir/model.rs` and `dir/model_weights/*.bin`, for
+    /// `include!(concat!(env!("OUT_DIR"), "/model.rs"))` in a firmware whose `build.rs` runs the
+    /// compiler (pass `OUT_DIR`). The firmware depends on `ecgc-kernels` itself. Other files in
+    /// `dir` are left alone.
+    pub fn module_out(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.module_dir = Some(dir.into());
         self
     }
     /// Crate name (default: from the model file name).
@@ -232,8 +252,13 @@ impl Compiler {
                 ("MACs per inference".into(), report.macs.to_string()),
             ],
         };
-        let krate = back::generate(&graph, &plan, &facts, &spec)?;
-        self.attach_measurement(&mut report, &krate, &name, &target)?;
+        // The crate form is what gets measured, even when a module is what gets written.
+        let crate_form = back::generate(&graph, &plan, &facts, &spec)?;
+        self.attach_measurement(&mut report, &crate_form, &name, &target)?;
+        let krate = match self.module_dir {
+            Some(_) => back::generate_module(&graph, &plan, &facts)?,
+            None => crate_form,
+        };
         Ok(Compiled { graph, plan, report, krate, name, notes })
     }
 
@@ -274,12 +299,17 @@ impl Compiler {
         }
     }
 
-    /// Runs the pipeline and writes the crate atomically. Over budget → [`Error::OverBudget`]
-    /// and nothing written.
+    /// Runs the pipeline and writes the crate atomically (or the module, with
+    /// [`module_out`](Self::module_out)). Over budget → [`Error::OverBudget`] with the budget
+    /// breakdown, and nothing written.
     pub fn compile(&self) -> Result<Compiled> {
         let compiled = self.build()?;
         if !compiled.report.fits() {
             return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown(false))));
+        }
+        if let Some(dir) = &self.module_dir {
+            back::write_module(&compiled.krate, dir)?;
+            return Ok(compiled);
         }
         let dir = self.out_dir.clone().unwrap_or_else(|| PathBuf::from(&compiled.name));
         back::write_atomically(&compiled.krate, Path::new(&dir))?;

@@ -1,16 +1,64 @@
-//! Assembles the generated crate's `src/lib.rs`: model card, size constants, weights, parameter
+//! Assembles the generated Rust source: model card, size constants, weights, parameter
 //! constants, the `Model` type and its `run` method.
+//!
+//! Two forms share one body: a crate root (`src/lib.rs`, with `#![no_std]` and the card as crate
+//! docs) and a module (`model.rs` for `include!` from a firmware's `build.rs`, no inner
+//! attributes). Names: every identifier the generator writes itself is reserved in a [`Namer`]
+//! before any model name is turned into an identifier, so no model name can shadow or duplicate
+//! one. Size: identical parameter constants are emitted once, and a long graph's `run` is split
+//! into `#[inline(never)]` functions of at most [`NODES_PER_PART`] nodes (LLVM's optimisation
+//! time grows faster than linearly with a function's size).
 
 use super::names::Namer;
 use super::ops::{self, f32_lit};
-use crate::ir::{Graph, ValueId, ValueKind};
+use crate::ir::{Graph, Op, ValueId, ValueKind};
 use crate::plan::Plan;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Constants up to this many elements are written inline; larger ones go to `src/weights/*.bin`.
+/// Constants up to this many elements are written inline; larger ones go to `weights/*.bin`.
 const INLINE_MAX: usize = 16;
+
+/// Directory of the weight files next to a module-form `model.rs`.
+pub const MODULE_WEIGHTS_DIR: &str = "model_weights";
+
+/// Most nodes in one generated function: beyond it `run` calls parts of this size.
+pub const NODES_PER_PART: usize = 64;
+
+/// Module-level names the generated source writes itself.
+const RESERVED_ITEMS: &[&str] = &[
+    "k",
+    "ecgc_kernels",
+    "Model",
+    "ARENA_LEN",
+    "ARENA_BYTES",
+    "STATE_BYTES",
+    "WEIGHT_BYTES",
+    "MACS",
+    "INPUT_SHAPE",
+    "INPUT_LEN",
+    "OUTPUT_SHAPE",
+    "OUTPUT_LEN",
+    "f32",
+    "usize",
+];
+
+/// Local names of `run`, of its parts, and of the harness and README examples around it
+/// (`i0, i1, …` are reserved separately, as many as the widest node needs).
+const RESERVED_LOCALS: &[&str] = &[
+    "self", "arena", "out", "o", "x", "k", "model", "data", "bytes", "reps", "start", "take", "main", "inputs",
+    "outputs", "at_in", "at_out", "guard", "f32", "usize",
+];
+
+/// Which file the source is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `src/lib.rs` of a generated crate.
+    CrateRoot,
+    /// `model.rs`, included into a module of the firmware with `include!`.
+    Module,
+}
 
 /// Facts for the model card and size constants, computed by `report`.
 pub struct CardFacts {
@@ -22,7 +70,7 @@ pub struct CardFacts {
     pub macs: u64,
 }
 
-/// The text of `src/lib.rs` and the weight files it includes.
+/// The generated source and the weight files it includes.
 pub struct LibRs {
     /// Formatted Rust source.
     pub source: String,
@@ -40,55 +88,88 @@ struct Io {
     value: ValueId,
 }
 
-/// Generates `lib.rs`.
-pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, String> {
+/// A model name as shown inside a doc comment: control characters escaped, backticks replaced.
+pub fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '`' => "'".to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The namespaces of one generated file, with every generated name reserved.
+fn namers(g: &Graph) -> (Namer, Namer) {
     let mut items = Namer::default();
     let mut locals = Namer::default();
-    let mut weights = BTreeMap::new();
-    let mut statics = TokenStream::new();
-    let mut io_consts = TokenStream::new();
+    RESERVED_ITEMS.iter().for_each(|r| items.reserve(r));
+    RESERVED_LOCALS.iter().for_each(|r| locals.reserve(r));
+    let widest = g.nodes.iter().map(|n| n.inputs.len()).max().unwrap_or(0);
+    for k in 0..widest.max(3) {
+        locals.reserve(&format!("i{k}"));
+    }
+    (items, locals)
+}
 
-    let mut io = |ids: &[ValueId], kind: &str, items: &mut Namer, io_consts: &mut TokenStream| -> Vec<Io> {
-        let list: Vec<Io> = ids
-            .iter()
-            .map(|&v| {
-                let val = g.value(v);
-                let param = format_ident!("{}", locals.snake(&val.name));
-                let upper = items.upper(&val.name);
-                Io { param, upper, value: v }
-            })
-            .collect();
-        for (k, x) in list.iter().enumerate() {
-            let val = g.value(x.value);
-            let (shape_id, len_id) = (format_ident!("{}_SHAPE", x.upper), format_ident!("{}_LEN", x.upper));
-            let rank = Literal::usize_unsuffixed(val.shape.len());
-            let dims = val.shape.iter().map(|&d| Literal::usize_unsuffixed(d));
-            let len = Literal::usize_unsuffixed(val.len());
-            let doc_shape = format!(" Shape of {kind} {k}, `{}` (row-major).", val.name);
-            let doc_len = format!(" Element count of {kind} {k}, `{}`.", val.name);
-            io_consts.extend(quote! {
+fn io_list(g: &Graph, ids: &[ValueId], items: &mut Namer, locals: &mut Namer) -> Vec<Io> {
+    ids.iter()
+        .map(|&v| {
+            let name = &g.value(v).name;
+            let param = format_ident!("{}", locals.snake(name));
+            let upper = items.upper_with(name, &["", "_SHAPE", "_LEN"]);
+            Io { param, upper, value: v }
+        })
+        .collect()
+}
+
+fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (k, x) in list.iter().enumerate() {
+        let val = g.value(x.value);
+        let (shape_id, len_id) = (format_ident!("{}_SHAPE", x.upper), format_ident!("{}_LEN", x.upper));
+        let rank = Literal::usize_unsuffixed(val.shape.len());
+        let dims = val.shape.iter().map(|&d| Literal::usize_unsuffixed(d));
+        let len = Literal::usize_unsuffixed(val.len());
+        let doc_shape = format!(" Shape of {kind} {k}, `{}` (row-major).", shown(&val.name));
+        let doc_len = format!(" Element count of {kind} {k}, `{}`.", shown(&val.name));
+        out.extend(quote! {
+            #[doc = #doc_shape]
+            pub const #shape_id: [usize; #rank] = [#(#dims),*];
+            #[doc = #doc_len]
+            pub const #len_id: usize = #len;
+        });
+        if list.len() == 1 {
+            let up = kind.to_uppercase();
+            let (s2, l2) = (format_ident!("{}_SHAPE", up), format_ident!("{}_LEN", up));
+            out.extend(quote! {
                 #[doc = #doc_shape]
-                pub const #shape_id: [usize; #rank] = [#(#dims),*];
+                pub const #s2: [usize; #rank] = #shape_id;
                 #[doc = #doc_len]
-                pub const #len_id: usize = #len;
+                pub const #l2: usize = #len_id;
             });
-            if list.len() == 1 {
-                let up = kind.to_uppercase();
-                let (s2, l2) = (format_ident!("{}_SHAPE", up), format_ident!("{}_LEN", up));
-                io_consts.extend(quote! {
-                    #[doc = #doc_shape]
-                    pub const #s2: [usize; #rank] = #shape_id;
-                    #[doc = #doc_len]
-                    pub const #l2: usize = #len_id;
-                });
-            }
         }
-        list
-    };
-    let inputs = io(&g.inputs, "input", &mut items, &mut io_consts);
-    let outputs = io(&g.outputs, "output", &mut items, &mut io_consts);
+    }
+    out
+}
+
+/// One emitted node: its block inside `run` (or a part) and the graph inputs it reads.
+struct Block {
+    tokens: TokenStream,
+    reads: BTreeSet<usize>,
+}
+
+/// Generates the source in the given form.
+pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result<LibRs, String> {
+    let (mut items, mut locals) = namers(g);
+    let inputs = io_list(g, &g.inputs, &mut items, &mut locals);
+    let outputs = io_list(g, &g.outputs, &mut items, &mut locals);
+    let mut consts_io = io_consts(g, &inputs, "input");
+    consts_io.extend(io_consts(g, &outputs, "output"));
 
     // Constants: a static per constant value that some node reads or that is an output.
+    let mut weights = BTreeMap::new();
+    let mut statics = TokenStream::new();
     let used = g.used_values();
     let mut const_names: BTreeMap<ValueId, Ident> = BTreeMap::new();
     for (i, v) in g.values.iter().enumerate() {
@@ -102,12 +183,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         let name = items.upper(&format!("w_{}", v.name));
         let id = format_ident!("{}", name);
         let n = Literal::usize_unsuffixed(data.len());
-        let doc = format!(" Constant `{}`, shape {:?}.", v.name, v.shape);
+        let doc = format!(" Constant `{}`, shape {:?}.", shown(&v.name), v.shape);
         if data.len() <= INLINE_MAX {
             let elems = data.iter().map(|&x| f32_lit(x));
             statics.extend(quote!(#[doc = #doc] static #id: [f32; #n] = [#(#elems),*];));
         } else {
-            let file = format!("weights/{}.bin", name.to_lowercase());
+            let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
+            let file = format!("{dir}/{}.bin", name.to_lowercase());
             let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
             weights.insert(file.clone(), bytes);
             statics.extend(quote! {
@@ -118,13 +200,20 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         const_names.insert(ValueId(i as u32), id);
     }
 
-    let operand = |v: ValueId| -> Option<TokenStream> {
+    // Long graphs run in parts, which take the inputs they read as slices.
+    let split = (0..g.nodes.len()).filter(|&i| !plan.elided[i]).count() > NODES_PER_PART;
+    let input_index = |v: ValueId| inputs.iter().position(|x| x.value == v);
+    let operand = |v: ValueId, in_part: bool| -> Option<TokenStream> {
         if let Some(c) = const_names.get(&v) {
             return Some(quote!(&#c[..]));
         }
-        inputs.iter().find(|x| x.value == v).map(|x| {
-            let p = &x.param;
-            quote!(&#p[..])
+        input_index(v).map(|k| {
+            let p = &inputs[k].param;
+            if in_part {
+                quote!(#p)
+            } else {
+                quote!(&#p[..])
+            }
         })
     };
     let range = |v: ValueId| -> Option<TokenStream> {
@@ -134,48 +223,104 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         })
     };
 
+    // Nodes: parameter constants (identical ones shared) and one block each.
     let mut params = TokenStream::new();
-    let mut body = TokenStream::new();
+    let mut shared_params: BTreeMap<String, Ident> = BTreeMap::new();
+    let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
+    let mut blocks = vec![];
     for (i, node) in g.nodes.iter().enumerate() {
         if plan.elided[i] {
             continue;
         }
-        let p = format_ident!("{}", items.upper(&format!("p_{}", node.name)));
-        let emitted = ops::emit(g, node, &p);
-        let doc = format!(" Node `{}`: {}.", node.name, node.op.summary());
-        if !emitted.items.is_empty() {
+        let draft = ops::emit(g, node, &placeholder);
+        let p = if draft.items.is_empty() {
+            placeholder.clone()
+        } else if let Some(p) = shared_params.get(&draft.items.to_string()) {
+            p.clone()
+        } else {
+            let suffixes: Vec<String> = match node.op {
+                Op::Concat(_) => {
+                    std::iter::once(String::new()).chain((0..node.inputs.len()).map(|k| format!("_{k}"))).collect()
+                }
+                _ => vec![String::new()],
+            };
+            let suffixes: Vec<&str> = suffixes.iter().map(String::as_str).collect();
+            let p = format_ident!("{}", items.upper_with(&format!("p_{}", node.name), &suffixes));
+            shared_params.insert(draft.items.to_string(), p.clone());
+            let doc = format!(" Node `{}`: {}.", shown(&node.name), node.op.summary());
             params.extend(quote!(#[doc = #doc]));
-        }
-        params.extend(emitted.items);
+            params.extend(ops::emit(g, node, &p).items);
+            p
+        };
+        let emitted = ops::emit(g, node, &p);
         let mut arena_names = vec![];
         let mut arena_ranges = vec![];
         let mut others = TokenStream::new();
+        let mut reads = BTreeSet::new();
         for (k, &v) in node.inputs.iter().enumerate() {
             let name = format_ident!("i{}", k);
             if let Some(r) = range(v) {
                 arena_names.push(name);
                 arena_ranges.push(r);
-            } else if let Some(src) = operand(v) {
+            } else if let Some(src) = operand(v, split) {
                 others.extend(quote!(let #name: &[f32] = #src;));
+                reads.extend(input_index(v));
             } else {
                 return Err(format!("node '{}' reads a value with no storage", node.name));
             }
         }
         let out = range(node.output).ok_or_else(|| format!("node '{}' has no arena slot", node.name))?;
         let node_body = emitted.body;
-        body.extend(quote! {
-            {
-                let (out, [#(#arena_names),*]) = k::arena::split(arena, #out, [#(#arena_ranges),*]);
-                #others
-                #node_body
-            }
+        blocks.push(Block {
+            tokens: quote! {
+                {
+                    let (out, [#(#arena_names),*]) = k::arena::split(arena, #out, [#(#arena_ranges),*]);
+                    #others
+                    #node_body
+                }
+            },
+            reads,
         });
+    }
+
+    // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks.
+    let mut body = TokenStream::new();
+    let mut parts = TokenStream::new();
+    if !split {
+        body.extend(blocks.iter().map(|b| b.tokens.clone()));
+    } else {
+        // A part's name must not be shadowed by a parameter of `run`.
+        inputs.iter().chain(&outputs).for_each(|x| items.reserve(&x.param.to_string()));
+        for (n, chunk) in blocks.chunks(NODES_PER_PART).enumerate() {
+            let f = format_ident!("{}", items.snake(&format!("run_part_{n}")));
+            let reads: BTreeSet<usize> = chunk.iter().flat_map(|b| b.reads.iter().copied()).collect();
+            let args: Vec<&Ident> = reads.iter().map(|&k| &inputs[k].param).collect();
+            let code = chunk.iter().map(|b| &b.tokens);
+            let doc =
+                format!(" Nodes {} to {} of [`Model::run`].", n * NODES_PER_PART, n * NODES_PER_PART + chunk.len() - 1);
+            parts.extend(quote! {
+                #[doc = #doc]
+                #[inline(never)]
+                fn #f(arena: &mut [f32], #(#args: &[f32]),*) {
+                    #(#code)*
+                }
+            });
+            body.extend(quote!(#f(arena, #(&#args[..]),*);));
+        }
+    }
+    // An input no node reads (the model ignores it) is still a parameter of `run`.
+    let read: BTreeSet<usize> = blocks.iter().flat_map(|b| b.reads.iter().copied()).collect();
+    for (k, x) in inputs.iter().enumerate() {
+        let p = &x.param;
+        if !read.contains(&k) && !outputs.iter().any(|o| o.value == x.value) {
+            body.extend(quote!(let _ = #p;));
+        }
     }
     for o in &outputs {
         let param = &o.param;
         let src = match range(o.value) {
             Some(r) => quote!(k::arena::view(arena, #r)),
-            None => operand(o.value).ok_or_else(|| "output with no storage".to_string())?,
+            None => operand(o.value, false).ok_or_else(|| "output with no storage".to_string())?,
         };
         body.extend(quote! {
             for (o, x) in #param.iter_mut().zip(#src.iter()) {
@@ -192,10 +337,6 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
         let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
         quote!(#p: &mut [f32; #len])
     });
-    let card = facts.card.iter().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {}", l.trim_start()) };
-        quote!(#![doc = #l])
-    });
     let arena_len = Literal::usize_unsuffixed(plan.arena_len);
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
@@ -204,16 +345,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
     } else {
         quote!(let arena = &mut self.arena[..];)
     };
-    let file = quote! {
-        #(#card)*
-        #![no_std]
-        #![forbid(unsafe_code)]
-        #![deny(missing_docs)]
-        #![allow(clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments)]
-
+    let model = quote! {
         use ecgc_kernels as k;
 
-        #io_consts
+        #consts_io
         /// f32 elements of the activation arena.
         pub const ARENA_LEN: usize = #arena_len;
         /// Bytes of the activation arena (inside [`Model`]).
@@ -251,10 +386,43 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts) -> Result<LibRs, Stri
                 #body
             }
         }
+
+        #parts
+    };
+    let file = match form {
+        Form::CrateRoot => {
+            let card = facts.card.iter().map(|l| {
+                let l = if l.is_empty() { String::new() } else { format!(" {}", l.trim_start()) };
+                quote!(#![doc = #l])
+            });
+            quote! {
+                #(#card)*
+                #![no_std]
+                #![forbid(unsafe_code)]
+                #![deny(missing_docs)]
+                #![allow(clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments)]
+                #model
+            }
+        }
+        Form::Module => model,
     };
     let parsed: syn::File = syn::parse2(file).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let header = match form {
+        Form::CrateRoot => String::new(),
+        Form::Module => {
+            let mut h = String::from(
+                "// Include into a module of your crate (ecgc-kernels must be a dependency):\n//     #[allow(clippy::excessive_precision, clippy::unreadable_literal)]\n//     mod model {\n//         include!(concat!(env!(\"OUT_DIR\"), \"/model.rs\"));\n//     }\n//\n",
+            );
+            for l in &facts.card {
+                // A model name holding a newline must not end the comment.
+                let l: String = l.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+                h.push_str(&format!("// {l}\n").replace("// \n", "//\n"));
+            }
+            h
+        }
+    };
     let source = format!(
-        "// @generated by ecgc {}. Do not edit: regenerate instead.\n{}",
+        "// @generated by ecgc {}. Do not edit: regenerate instead.\n{header}{}",
         env!("CARGO_PKG_VERSION"),
         prettyplease::unparse(&parsed)
     );

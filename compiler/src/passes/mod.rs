@@ -2,9 +2,13 @@
 //!
 //! The whole order of work is [`pipeline`]; each pass is one file. After every pass the verifier
 //! runs (in debug builds and whenever `--print-after` is used): a failure there is a compiler bug.
+//! Before any pass, names are made canonical ([`canonical_names`]), so output bytes never depend
+//! on the order tract created its nodes in.
 
+pub mod canonical_names;
 mod check_finite;
 mod dce;
+mod dedup_consts;
 mod weight_layout;
 
 use crate::error::{Error, Result};
@@ -20,7 +24,13 @@ pub trait Pass {
 
 /// The passes, in order.
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
-    vec![Box::new(check_finite::CheckFinite), Box::new(dce::DeadCode), Box::new(weight_layout::WeightLayout)]
+    vec![
+        Box::new(check_finite::CheckFinite),
+        Box::new(dce::DeadCode),
+        Box::new(weight_layout::WeightLayout),
+        // After every pass that rewrites constants.
+        Box::new(dedup_consts::DedupConsts),
+    ]
 }
 
 /// Names of every pass, for the CLI's help.
@@ -47,6 +57,7 @@ pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
             names().join(", ")
         )));
     }
+    canonical_names::canonicalize(g);
     if opts.print_after.iter().any(|n| n == "lower") {
         eprintln!("// IR after lower\n{g}");
     }
