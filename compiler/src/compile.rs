@@ -252,13 +252,21 @@ impl Compiler {
                 ("MACs per inference".into(), report.macs.to_string()),
             ],
         };
-        // The crate form is what gets measured, even when a module is what gets written.
-        let crate_form = back::generate(&graph, &plan, &facts, &spec)?;
-        self.attach_measurement(&mut report, &crate_form, &name, &target)?;
         let krate = match self.module_dir {
             Some(_) => back::generate_module(&graph, &plan, &facts)?,
-            None => crate_form,
+            None => back::generate(&graph, &plan, &facts, &spec)?,
         };
+        // What gets measured is a self-contained crate with vendored kernels (the same kernel
+        // code): a module, or a crate whose kernels are a relative path or a registry version,
+        // cannot be built from the measurement directory.
+        let standalone;
+        let to_measure = if self.measure && (self.module_dir.is_some() || spec.kernels != KernelsDep::Vendored) {
+            standalone = back::generate(&graph, &plan, &facts, &CrateSpec { kernels: KernelsDep::Vendored, ..spec })?;
+            &standalone
+        } else {
+            &krate
+        };
+        self.attach_measurement(&mut report, to_measure, &name, &target)?;
         Ok(Compiled { graph, plan, report, krate, name, notes })
     }
 
