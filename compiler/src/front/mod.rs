@@ -10,6 +10,7 @@
 //!
 //! [`reference`] also lives here: it runs tract itself, for golden outputs and `ecgc validate`.
 
+mod check;
 pub mod lower;
 mod ops;
 mod prepare;
@@ -49,8 +50,10 @@ pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
         let onnx = tract_onnx::onnx();
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
+        check::check(&mut proto, path)?;
         prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
         let notes = prepare::prepare(&mut proto, shapes)?;
+        check::check_input_sizes(&proto)?;
         let typed = match onnx.model_for_proto_model(&proto).and_then(|m| m.into_typed()) {
             Ok(t) => t,
             // The exporter's type and shape annotations (value_info, output types) are hints that
@@ -116,9 +119,15 @@ fn shorten(reason: &str) -> String {
     s
 }
 
-/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error.
+/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error. The
+/// default panic hook is silenced meanwhile (and restored after), so the user sees ecgc's message
+/// only, not `thread 'main' panicked at ...` and the backtrace hint.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match result {
         Ok(r) => r,
         Err(p) => {
             let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
