@@ -133,6 +133,10 @@ fn is_external(t: &pb::TensorProto) -> bool {
 
 /// Checks one stored tensor (initializer or Constant value): data type, dims, size, data count.
 fn check_tensor(what: &str, t: &pb::TensorProto, bad: &mut Vec<String>) {
+    if t.data_type == DataType::String as i32 {
+        bad.push(format!("{what} holds strings; ecgc compiles models that compute on numbers"));
+        return;
+    }
     if let Some(d) = t.dims.iter().find(|&&d| d < 0) {
         bad.push(format!("{what} has the negative dimension {d} (dims {:?})", t.dims));
         return;
@@ -407,6 +411,34 @@ fn check_ops(g: &pb::GraphProto, bad: &mut Vec<String>) {
                     }
                 }
             }
+            "Reshape" => {
+                if let (Some(x), Some(to)) = (shape_of(n, 0), value_of(n, 1)) {
+                    let allowzero = int(n, "allowzero").unwrap_or(0) != 0;
+                    let wildcards = to.iter().filter(|&&d| d == -1).count();
+                    if let Some(d) = to.iter().find(|&&d| d < -1) {
+                        say(format!("target shape {to:?} has the negative dimension {d} (only -1 is allowed)"));
+                    } else if wildcards > 1 {
+                        say(format!("target shape {to:?} has {wildcards} dimensions of -1 (at most one is allowed)"));
+                    } else if let Some(n_in) = elements(x) {
+                        let dims: Vec<i64> = to
+                            .iter()
+                            .enumerate()
+                            .map(|(a, &d)| if d == 0 && !allowzero { x.get(a).copied().unwrap_or(0) } else { d })
+                            .collect();
+                        let known: Option<u64> =
+                            elements(&dims.iter().copied().filter(|&d| d != -1).collect::<Vec<_>>());
+                        let fits = match known {
+                            None => false,
+                            Some(0) => n_in == 0,
+                            Some(k) if wildcards == 1 => n_in % k == 0,
+                            Some(k) => k == n_in,
+                        };
+                        if !fits {
+                            say(format!("cannot reshape its input of shape {x:?} ({n_in} elements) to {to:?}"));
+                        }
+                    }
+                }
+            }
             "Conv" | "ConvTranspose" | "MaxPool" | "AveragePool" | "LpPool" => check_window(n, &k, &mut say),
             "Flatten" => {
                 if let (Some(a), Some(s)) = (int(n, "axis"), shape_of(n, 0)) {
@@ -586,11 +618,11 @@ fn finish(bad: Vec<String>) -> Result<()> {
 /// Checks the model against the ONNX rules and loads external data; run before anything else.
 pub(super) fn check(proto: &mut pb::ModelProto, model: &Path) -> Result<()> {
     let mut bad = vec![];
+    if proto.graph.is_none() {
+        return finish(vec!["the file holds no graph (an empty file, or not an ONNX model)".into()]);
+    }
     check_opset(proto, &mut bad);
-    let Some(g) = proto.graph.as_mut() else {
-        bad.push("the file holds no graph".into());
-        return finish(bad);
-    };
+    let Some(g) = proto.graph.as_mut() else { return finish(bad) };
     if g.node.is_empty() && g.input.is_empty() && g.output.is_empty() {
         bad.push("the graph is empty: no inputs, nodes or outputs".into());
         return finish(bad);

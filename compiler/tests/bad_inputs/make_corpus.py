@@ -64,7 +64,7 @@ def add(kind, klass, exit_code, m=None, raw=None, cmd=None, files=None, note="")
         "kind": kind,
         "class": klass,
         "model": name,
-        "args": cmd or COMPILE,
+        "args": COMPILE if cmd is None else cmd,
         "exit": exit_code,
         "note": note,
     })
