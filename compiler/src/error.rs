@@ -42,7 +42,7 @@ pub enum Error {
     },
     /// The model breaks the ONNX rules (checked on the protobuf before tract reads it); every
     /// problem found is listed, each naming the node or tensor.
-    #[error("the model is not valid ONNX ({} problem{}):\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("the model cannot be compiled as written ({} problem{}):\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     BadModel(Vec<String>),
     /// A model input has a dimension with no value (other than a leading batch axis, which
     /// defaults to 1).

@@ -12,6 +12,7 @@
 //! Shapes are only known here for graph inputs (after `--input-shape`) and initializers; errors
 //! that need inferred shapes are caught after typing (`lower`) and named there.
 
+use super::InputShapes;
 use crate::error::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -108,7 +109,7 @@ fn stored_elements(t: &pb::TensorProto) -> std::result::Result<u64, String> {
             return Err(format!("stores {} values as raw bytes, which ONNX does not allow", type_name(t.data_type)));
         };
         let len = t.raw_data.len() as u64;
-        if len % size != 0 {
+        if !len.is_multiple_of(size) {
             return Err(format!("holds {len} raw bytes, not a whole number of {size}-byte {} values", dt_name(dt)));
         }
         return Ok(len / size);
@@ -262,10 +263,12 @@ fn declared_dims(v: &pb::ValueInfoProto) -> Option<Vec<Option<i64>>> {
     )
 }
 
-/// Input dimensions as written: negative or zero dims are errors (not "unknown").
-fn check_input_dims(g: &pb::GraphProto, bad: &mut Vec<String>) {
+/// Input dimensions as written: negative or zero dims are errors (not "unknown"), unless
+/// `--input-shape` replaces them (`given`).
+fn check_input_dims(g: &pb::GraphProto, given: &InputShapes, bad: &mut Vec<String>) {
     let inits: HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
-    for i in g.input.iter().filter(|i| !inits.contains(i.name.as_str())) {
+    let given: HashSet<&str> = given.iter().map(|(n, _)| n.as_str()).collect();
+    for i in g.input.iter().filter(|i| !inits.contains(i.name.as_str()) && !given.contains(i.name.as_str())) {
         let Some(dims) = declared_dims(i) else { continue };
         for (axis, d) in dims.iter().enumerate() {
             match d {
@@ -430,7 +433,7 @@ fn check_ops(g: &pb::GraphProto, bad: &mut Vec<String>) {
                         let fits = match known {
                             None => false,
                             Some(0) => n_in == 0,
-                            Some(k) if wildcards == 1 => n_in % k == 0,
+                            Some(k) if wildcards == 1 => n_in.is_multiple_of(k),
                             Some(k) => k == n_in,
                         };
                         if !fits {
@@ -513,6 +516,19 @@ fn check_window(n: &pb::NodeProto, k: &Known<'_>, say: &mut impl FnMut(String)) 
         ints(n, "kernel_shape")
     };
     let (Some(x), Some(kernel)) = (x, kernel) else { return };
+    if n.op_type == "Conv" {
+        let w = n.input.get(1).and_then(|w| k.shapes.get(w.as_str())).cloned().unwrap_or_default();
+        let group = int(n, "group").unwrap_or(1);
+        if let (Some(&c), Some(&wc)) = (x.get(1), w.get(1)) {
+            if c != wc.saturating_mul(group) {
+                say(format!(
+                    "its input has {c} channels (shape {x:?}), but its weights {w:?} with group {group} expect {}",
+                    wc.saturating_mul(group)
+                ));
+                return;
+            }
+        }
+    }
     if x.len() < 2 || kernel.len() != x.len() - 2 {
         say(format!("a {}-d kernel {kernel:?} on an input of shape {x:?}", kernel.len()));
         return;
@@ -616,7 +632,7 @@ fn finish(bad: Vec<String>) -> Result<()> {
 }
 
 /// Checks the model against the ONNX rules and loads external data; run before anything else.
-pub(super) fn check(proto: &mut pb::ModelProto, model: &Path) -> Result<()> {
+pub(super) fn check(proto: &mut pb::ModelProto, model: &Path, given: &InputShapes) -> Result<()> {
     let mut bad = vec![];
     if proto.graph.is_none() {
         return finish(vec!["the file holds no graph (an empty file, or not an ONNX model)".into()]);
@@ -632,7 +648,7 @@ pub(super) fn check(proto: &mut pb::ModelProto, model: &Path) -> Result<()> {
     for t in &g.initializer {
         check_tensor(&format!("initializer '{}'", t.name), t, &mut bad);
     }
-    check_input_dims(g, &mut bad);
+    check_input_dims(g, given, &mut bad);
     if bad.is_empty() {
         check_ops(g, &mut bad);
     }

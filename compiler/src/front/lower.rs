@@ -28,6 +28,16 @@ fn check_new_nodes(g: &Graph, first: usize) -> std::result::Result<(), Fail> {
         let ins: Vec<(&[usize], DType)> =
             n.inputs.iter().map(|&i| (g.value(i).shape.as_slice(), g.value(i).dtype)).collect();
         let out = g.value(n.output);
+        let bytes = ir::shape::elements(&out.shape).and_then(|e| e.checked_mul(4));
+        if bytes.is_none_or(|b| b as u64 > super::check::MAX_TENSOR_BYTES) {
+            return Err(Fail::Invalid(format!(
+                "computes a tensor of shape {:?}, which needs {} bytes; no target has that much memory (ecgc's \
+                 limit is {} bytes per tensor)",
+                out.shape,
+                bytes.map(|b| b.to_string()).unwrap_or("more than 2^64".into()),
+                super::check::MAX_TENSOR_BYTES
+            )));
+        }
         let shape = ir::shape::infer(&n.op, &ins, &out.shape)
             .map_err(|e| Fail::Invalid(e.replace("18446744073709551615", "-1")))?
             .0;

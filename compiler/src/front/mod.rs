@@ -50,7 +50,7 @@ pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
         let onnx = tract_onnx::onnx();
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
-        check::check(&mut proto, path)?;
+        check::check(&mut proto, path, shapes)?;
         prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
         let notes = prepare::prepare(&mut proto, shapes)?;
         check::check_input_sizes(&proto)?;

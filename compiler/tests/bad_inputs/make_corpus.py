@@ -174,6 +174,8 @@ def main():
     add("shape_beyond_memory", "shape", 2, m=relu_shape([1, 1 << 30]), note="4 GiB of f32")
     add("shape_huge_single_dim", "shape", 2, m=relu_shape([1, (1 << 63) - 1]))
     add("shape_rank_12", "shape", 0, m=relu_shape([1] * 11 + [2]), note="a rank-12 elementwise graph compiles")
+    add("shape_negative_dim_given_by_input_shape", "shape", 0, m=relu_shape([1, -5]),
+        cmd=COMPILE + ["--input-shape", "x=1,5"], note="--input-shape replaces the bad dimension")
     add("shape_scalar_input", "shape", 0, m=relu_shape([]), note="a rank-0 input compiles")
     add("shape_input_shape_2p60", "shape", 2, m=relu_model(),
         cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--input-shape",
@@ -391,6 +393,13 @@ def main():
         m=model([helper.make_node("Greater", ["x", "z"], ["c"], name="gt"),
                  helper.make_node("Where", ["c", "x", "w"], ["y"], name="where")],
                 [vi("x", [1, 8]), vi("z", [1, 8]), vi("w", [1, 3])], [vi("y", None)]))
+    add("user_matmul_result_beyond_memory", "user-shape", 2,
+        m=model([helper.make_node("MatMul", ["x", "z"], ["y"], name="outer")], [vi("x", [65536, 1]),
+                                                                               vi("z", [1, 65536])], [vi("y", None)]),
+        note="inputs of 256 KiB, a 16 GiB result")
+    add("user_expand_beyond_memory", "user-shape", 2,
+        m=model([helper.make_node("Expand", ["x", "s"], ["y"], name="grow")], [vi("x", [1, 1])], [vi("y", None)],
+                [numpy_helper.from_array(i64(1 << 20, 1 << 12), "s")]))
     add("user_int64_input", "user-shape", 2,
         m=model([helper.make_node("Cast", ["x"], ["y"], name="cast", to=F)], [vi("x", [1, 8], TensorProto.INT64)],
                 [vi("y", [1, 8])]))
