@@ -119,19 +119,46 @@ fn shorten(reason: &str) -> String {
     s
 }
 
-/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error. The
-/// default panic hook is silenced meanwhile (and restored after), so the user sees ecgc's message
-/// only, not `thread 'main' panicked at ...` and the backtrace hint.
+thread_local! {
+    /// True while this thread runs inside [`guard`]: its panics are reported as errors, not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error. The panic
+/// hook stays silent for this thread meanwhile, so the user sees ecgc's message only, not
+/// `thread 'main' panicked at ...` and the backtrace hint. The hook is wrapped once (not swapped
+/// per call), so panics of other threads, e.g. parallel tests, still print.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    static WRAP: std::sync::Once = std::sync::Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info)
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
     let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    QUIET.with(|q| q.set(was));
     match result {
         Ok(r) => r,
         Err(p) => {
             let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-            Err(invalid(path, format!("tract panicked while reading the model: {}", msg.unwrap_or_default())))
+            Err(analysis(path, format!("tract stopped on an internal check: {}", msg.unwrap_or_default())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_guard_is_an_error_and_the_hook_is_back_after() {
+        let e = guard(Path::new("m.onnx"), || -> Result<()> { panic!("boom") }).unwrap_err();
+        assert!(e.to_string().contains("tract stopped on an internal check: boom"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        assert!(!QUIET.with(|q| q.get()));
     }
 }

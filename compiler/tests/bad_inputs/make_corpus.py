@@ -276,6 +276,11 @@ def main():
                      [vi("x", [1, 8])], [vi("y", [1, 8])], inits)
 
     add("op_slice_step_zero", "op-attribute", 2, m=slice_model([0]))
+    hidden = slice_model([0])
+    hidden.graph.node.insert(0, helper.make_node("Identity", ["sp"], ["sp_copy"], name="copy_steps"))
+    hidden.graph.node[1].input[4] = "sp_copy"
+    add("op_slice_step_zero_hidden", "op-attribute", 2, m=hidden,
+        note="a zero step the proto check cannot see (behind an Identity): tract's panic is caught, silently")
     add("op_slice_axis_out_of_range", "op-attribute", 2,
         m=model([helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"], name="slice")], [vi("x", [1, 8])],
                 [vi("y", [1, 8])],
