@@ -244,6 +244,69 @@ fn check_structure(g: &pb::GraphProto, bad: &mut Vec<String>) {
             bad.push(format!("graph output '{}' is not computed by any node, nor an input or initializer", o.name));
         }
     }
+    check_acyclic(g, bad);
+}
+
+/// Nodes that can never run because they depend on each other (ONNX graphs are acyclic).
+fn check_acyclic(g: &pb::GraphProto, bad: &mut Vec<String>) {
+    let writer: HashMap<&str, usize> =
+        g.node.iter().enumerate().flat_map(|(k, n)| n.output.iter().map(move |o| (o.as_str(), k))).collect();
+    let mut done = vec![false; g.node.len()];
+    loop {
+        let mut progress = false;
+        for (k, n) in g.node.iter().enumerate() {
+            if !done[k] && n.input.iter().all(|i| writer.get(i.as_str()).is_none_or(|&w| done[w])) {
+                done[k] = true;
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let stuck: Vec<String> =
+        g.node.iter().enumerate().filter(|(k, _)| !done[*k]).map(|(k, n)| node_label(k, n)).collect();
+    if !stuck.is_empty() {
+        bad.push(format!("the graph has a cycle: {} depend on each other (ONNX graphs are acyclic)", stuck.join(", ")));
+    }
+}
+
+/// Operand counts (min, max) of common ops, from the ONNX operator specs.
+fn arity(op: &str) -> Option<(usize, usize)> {
+    Some(match op {
+        "Relu" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Sigmoid" | "Tanh" | "Erf" | "Floor" | "Ceil" | "Sin"
+        | "Cos" | "Reciprocal" | "Softmax" | "LogSoftmax" | "Transpose" | "Flatten" | "Identity" | "Not"
+        | "LeakyRelu" | "Elu" | "Selu" | "HardSigmoid" | "Softplus" | "Softsign" | "Gelu" | "Sign" | "Round"
+        | "IsNaN" | "Shape" | "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => (1, 1),
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "MatMul" | "Equal" | "Less" | "Greater" | "LessOrEqual"
+        | "GreaterOrEqual" | "And" | "Or" | "Xor" | "Gather" | "Reshape" | "Expand" | "PRelu" | "Mod" => (2, 2),
+        "Gemm" | "Conv" | "ConvTranspose" | "LayerNormalization" => (2, 3),
+        "Where" => (3, 3),
+        "Slice" => (1, 5), // opset < 10: one operand, the rest attributes
+        "BatchNormalization" => (5, 5),
+        "Clip" => (1, 3),
+        "Concat" | "Sum" | "Max" | "Min" | "Mean" => (1, usize::MAX),
+        _ => return None,
+    })
+}
+
+/// Each node of a common op has as many operands as its spec allows.
+fn check_arity(g: &pb::GraphProto, bad: &mut Vec<String>) {
+    for (k, n) in g.node.iter().enumerate() {
+        let Some((lo, hi)) = arity(&n.op_type) else { continue };
+        // trailing empty names are omitted optional operands
+        let given = n.input.iter().rposition(|i| !i.is_empty()).map_or(0, |p| p + 1);
+        if given < lo || given > hi {
+            let want = if lo == hi {
+                lo.to_string()
+            } else if hi == usize::MAX {
+                format!("at least {lo}")
+            } else {
+                format!("{lo} to {hi}")
+            };
+            bad.push(format!("{} has {given} operand(s); {} takes {want}", node_label(k, n), n.op_type));
+        }
+    }
 }
 
 /// Declared dims of a value, as written (`None` entries are symbols or unknown).
@@ -649,6 +712,7 @@ pub(super) fn check(proto: &mut pb::ModelProto, model: &Path, given: &InputShape
         check_tensor(&format!("initializer '{}'", t.name), t, &mut bad);
     }
     check_input_dims(g, given, &mut bad);
+    check_arity(g, &mut bad);
     if bad.is_empty() {
         check_ops(g, &mut bad);
     }
