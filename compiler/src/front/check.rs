@@ -266,8 +266,11 @@ fn check_acyclic(g: &pb::GraphProto, bad: &mut Vec<String>) {
     }
     let stuck: Vec<String> =
         g.node.iter().enumerate().filter(|(k, _)| !done[*k]).map(|(k, n)| node_label(k, n)).collect();
-    if !stuck.is_empty() {
-        bad.push(format!("the graph has a cycle: {} depend on each other (ONNX graphs are acyclic)", stuck.join(", ")));
+    match stuck.as_slice() {
+        [] => {}
+        [one] => bad.push(format!("{one} reads its own result (ONNX graphs are acyclic)")),
+        many => bad
+            .push(format!("the graph has a cycle: {} depend on each other (ONNX graphs are acyclic)", many.join(", "))),
     }
 }
 
@@ -473,6 +476,26 @@ fn check_ops(g: &pb::GraphProto, bad: &mut Vec<String>) {
                                     size - 1
                                 ));
                             }
+                        }
+                    }
+                }
+            }
+            "MatMul" | "Gemm" => {
+                if let (Some(a), Some(b)) = (shape_of(n, 0), shape_of(n, 1)) {
+                    let gemm = n.op_type == "Gemm";
+                    let (ta, tb) = (gemm && int(n, "transA") == Some(1), gemm && int(n, "transB") == Some(1));
+                    if a.len() >= 2 && b.len() >= 2 {
+                        let k_a = if ta { a[a.len() - 2] } else { a[a.len() - 1] };
+                        let k_b = if tb { b[b.len() - 1] } else { b[b.len() - 2] };
+                        if k_a != k_b {
+                            say(format!(
+                                "operand shapes {a:?} and {b:?}{} do not multiply: {k_a} columns against {k_b} rows",
+                                if ta || tb {
+                                    format!(" (transA={}, transB={})", ta as u8, tb as u8)
+                                } else {
+                                    String::new()
+                                }
+                            ));
                         }
                     }
                 }
