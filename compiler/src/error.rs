@@ -40,6 +40,10 @@ pub enum Error {
         /// What tract said, shortened.
         reason: String,
     },
+    /// The model breaks the ONNX rules (checked on the protobuf before tract reads it); every
+    /// problem found is listed, each naming the node or tensor.
+    #[error("the model cannot be compiled as written ({} problem{}):\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    BadModel(Vec<String>),
     /// A model input has a dimension with no value (other than a leading batch axis, which
     /// defaults to 1).
     #[error("input '{input}' has shape {shape} with unknown dimension {unknown}; give every dimension a value with --input-shape {input}=<d0,d1,...>")]
@@ -91,6 +95,7 @@ impl Error {
             Error::OverBudget(_) => 3,
             Error::InvalidModel { .. }
             | Error::ModelAnalysis { .. }
+            | Error::BadModel(_)
             | Error::DynamicShape { .. }
             | Error::InvalidInput(_)
             | Error::Unsupported(_)

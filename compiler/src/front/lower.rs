@@ -15,6 +15,41 @@ pub(crate) enum Fail {
     Unsupported(String),
     /// An operand came from a node that failed already; not reported again.
     Skipped,
+    /// The node breaks the op's rules (operand shapes that do not fit, an axis out of range):
+    /// the model is invalid; reported to the user.
+    Invalid(String),
+}
+
+/// Checks the IR nodes lowered from one tract node (from index `first`) against the op rules.
+/// tract types some invalid models without complaint (an Add of [1, 8] and [1, 3], a Softmax on
+/// axis 5 of a rank-2 tensor); such a node is the model's fault, not ecgc's.
+fn check_new_nodes(g: &Graph, first: usize) -> std::result::Result<(), Fail> {
+    for n in &g.nodes[first..] {
+        let ins: Vec<(&[usize], DType)> =
+            n.inputs.iter().map(|&i| (g.value(i).shape.as_slice(), g.value(i).dtype)).collect();
+        let out = g.value(n.output);
+        let bytes = ir::shape::elements(&out.shape).and_then(|e| e.checked_mul(4));
+        if bytes.is_none_or(|b| b as u64 > super::check::MAX_TENSOR_BYTES) {
+            return Err(Fail::Invalid(format!(
+                "computes a tensor of shape {:?}, which needs {} bytes; no target has that much memory (ecgc's \
+                 limit is {} bytes per tensor)",
+                out.shape,
+                bytes.map(|b| b.to_string()).unwrap_or("more than 2^64".into()),
+                super::check::MAX_TENSOR_BYTES
+            )));
+        }
+        let shape = ir::shape::infer(&n.op, &ins, &out.shape)
+            .map_err(|e| Fail::Invalid(e.replace("18446744073709551615", "-1")))?
+            .0;
+        if shape != out.shape {
+            return Err(Fail::Invalid(format!(
+                "its operands {:?} give shape {shape:?}, but tract typed the result as {:?}",
+                ins.iter().map(|i| i.0).collect::<Vec<_>>(),
+                out.shape
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl From<String> for Fail {
@@ -112,6 +147,7 @@ fn dtype_of(dt: DatumType) -> DType {
 pub fn lower(model: &TypedModel) -> Result<Graph> {
     let mut l = Lowerer { model, g: Graph::default(), map: HashMap::new() };
     let mut unsupported = vec![];
+    let mut invalid = vec![];
     let order = model.eval_order().map_err(|e| Error::Internal(format!("tract eval order: {e}")))?;
     let inputs = model.input_outlets().map_err(|e| Error::Internal(e.to_string()))?.to_vec();
     for (k, outlet) in inputs.iter().enumerate() {
@@ -145,6 +181,7 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
         if node.outputs.iter().all(|o| o.fact.konst.is_some()) {
             continue;
         }
+        let first_new = l.g.nodes.len();
         let result = if node.op.name() == "Scan" {
             Err(Fail::Unsupported(
                 "ONNX Scan (a loop over time) is not compiled yet: compile its body as a step graph with explicit \
@@ -161,20 +198,26 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
         } else {
             ops::lower_node(&mut l, node)
         };
+        let result = result.and_then(|v| check_new_nodes(&l.g, first_new).map(|_| v));
         match result {
             Ok(v) => {
                 l.map.insert(OutletId::new(id, 0), v);
             }
+            Err(Fail::Invalid(reason)) => invalid.push(format!("node '{}' ({}): {reason}", node.name, node.op.name())),
             Err(Fail::Skipped) => {}
             Err(Fail::Unsupported(reason)) => {
                 unsupported.push(Unsupported { node: node.name.clone(), op: node.op.name().to_string(), reason })
             }
         }
     }
+    if !invalid.is_empty() {
+        return Err(Error::BadModel(invalid));
+    }
     if !unsupported.is_empty() {
         return Err(Error::Unsupported(unsupported));
     }
     for outlet in model.output_outlets().map_err(|e| Error::Internal(e.to_string()))? {
+        let label = output_label(model, *outlet);
         let v = match l.map.get(outlet) {
             Some(v) => *v,
             None => {
@@ -182,6 +225,14 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
                 let Some(t) = fact.konst.clone() else {
                     return Err(Error::Internal(format!("output {outlet:?} was not lowered")));
                 };
+                let dt = t.datum_type();
+                if dt != f32::datum_type() && dt != bool::datum_type() {
+                    invalid.push(format!(
+                        "graph output '{label}' is a constant of type {dt:?}; ecgc's outputs are f32 (or bool) \
+                         tensors (cast it to float in the model, or drop the output)"
+                    ));
+                    continue;
+                }
                 let name = model.node(outlet.node).name.clone();
                 match l.add_tensor_const(&name, &t) {
                     Ok(v) => v,
@@ -189,7 +240,18 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
                 }
             }
         };
+        // An output no node computes (an input passed through, a constant, a folded value) gets
+        // a copy node, so that every output owns a buffer the generated code writes.
+        let v = if l.g.value(v).kind == ValueKind::Computed {
+            v
+        } else {
+            let (shape, dtype) = (l.g.value(v).shape.clone(), l.g.value(v).dtype);
+            l.g.add_node(label.clone(), Op::Unary(ir::UnaryOp::Identity), vec![v], shape, dtype)
+        };
         l.g.outputs.push(v);
+    }
+    if !invalid.is_empty() {
+        return Err(Error::BadModel(invalid));
     }
     let mut g = l.g;
     name_outputs(model, &mut g);
@@ -197,16 +259,20 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
     Ok(g)
 }
 
-/// Graph outputs carry the model's output names (tract names the node, ONNX names the tensor).
+/// The model's name for an output tensor (tract names the node, ONNX names the tensor), without
+/// the suffix `prepare` gives an input passed straight through.
+fn output_label(model: &TypedModel, o: OutletId) -> String {
+    let label = model.outlet_label(o).map(|s| s.to_string()).unwrap_or_else(|| model.node(o.node).name.clone());
+    label.strip_suffix(super::prepare::PASSTHROUGH_SUFFIX).map(String::from).unwrap_or(label)
+}
+
+/// Graph outputs carry the model's output names.
 fn name_outputs(model: &TypedModel, g: &mut Graph) {
-    let labels: Vec<Option<String>> = model
-        .output_outlets()
-        .map(|o| o.iter().map(|o| model.outlet_label(*o).map(|s| s.to_string())).collect())
-        .unwrap_or_default();
-    for (k, label) in labels.into_iter().enumerate() {
-        if let (Some(label), Some(&v)) = (label, g.outputs.get(k)) {
+    let outlets = model.output_outlets().map(|o| o.to_vec()).unwrap_or_default();
+    for (k, o) in outlets.into_iter().enumerate() {
+        if let Some(&v) = g.outputs.get(k) {
             if !g.inputs.contains(&v) {
-                g.values[v.index()].name = label;
+                g.values[v.index()].name = output_label(model, o);
             }
         }
     }

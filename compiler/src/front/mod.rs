@@ -10,6 +10,7 @@
 //!
 //! [`reference`] also lives here: it runs tract itself, for golden outputs and `ecgc validate`.
 
+mod check;
 pub mod lower;
 mod ops;
 mod prepare;
@@ -49,8 +50,10 @@ pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
         let onnx = tract_onnx::onnx();
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
+        check::check(&mut proto, path, shapes)?;
         prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
         let notes = prepare::prepare(&mut proto, shapes)?;
+        check::check_input_sizes(&proto)?;
         let typed = match onnx.model_for_proto_model(&proto).and_then(|m| m.into_typed()) {
             Ok(t) => t,
             // The exporter's type and shape annotations (value_info, output types) are hints that
@@ -116,13 +119,46 @@ fn shorten(reason: &str) -> String {
     s
 }
 
-/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error.
+thread_local! {
+    /// True while this thread runs inside [`guard`]: its panics are reported as errors, not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside tract on a malformed model into an ordinary error. The panic
+/// hook stays silent for this thread meanwhile, so the user sees ecgc's message only, not
+/// `thread 'main' panicked at ...` and the backtrace hint. The hook is wrapped once (not swapped
+/// per call), so panics of other threads, e.g. parallel tests, still print.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    static WRAP: std::sync::Once = std::sync::Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info)
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    match result {
         Ok(r) => r,
         Err(p) => {
             let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-            Err(invalid(path, format!("tract panicked while reading the model: {}", msg.unwrap_or_default())))
+            Err(analysis(path, format!("tract stopped on an internal check: {}", msg.unwrap_or_default())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_the_guard_is_an_error_and_the_hook_is_back_after() {
+        let e = guard(Path::new("m.onnx"), || -> Result<()> { panic!("boom") }).unwrap_err();
+        assert!(e.to_string().contains("tract stopped on an internal check: boom"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        assert!(!QUIET.with(|q| q.get()));
     }
 }

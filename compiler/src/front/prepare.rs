@@ -22,6 +22,7 @@ pub(super) fn prepare(proto: &mut pb::ModelProto, shapes: &InputShapes) -> Resul
     };
     let notes = bind_input_shapes(graph, shapes)?;
     fix_constant_of_shape(graph);
+    pass_inputs_through(graph);
     Ok(notes)
 }
 
@@ -165,6 +166,34 @@ fn bind_input_shapes(graph: &mut pb::GraphProto, shapes: &InputShapes) -> Result
             )
         })
         .collect())
+}
+
+/// Suffix of the tensor that carries a graph input straight to a graph output (see
+/// [`pass_inputs_through`]); `lower` strips it from the output's name.
+pub(super) const PASSTHROUGH_SUFFIX: &str = "::ecgc-passthrough";
+
+/// A graph input that is also a graph output: tract 0.23.9 resets the input's type to the
+/// output's (unknown) one and then cannot type the model. The output becomes an `Identity` of the
+/// input under a suffixed name, which `lower` strips again.
+fn pass_inputs_through(graph: &mut pb::GraphProto) {
+    let inits: std::collections::HashSet<String> = graph.initializer.iter().map(|t| t.name.clone()).collect();
+    let inputs: std::collections::HashSet<String> =
+        graph.input.iter().map(|i| i.name.clone()).filter(|n| !inits.contains(n)).collect();
+    for o in &mut graph.output {
+        if inputs.contains(&o.name) {
+            let renamed = format!("{}{PASSTHROUGH_SUFFIX}", o.name);
+            if !graph.node.iter().any(|n| n.output.contains(&renamed)) {
+                graph.node.push(pb::NodeProto {
+                    name: renamed.clone(),
+                    op_type: "Identity".into(),
+                    input: vec![o.name.clone()],
+                    output: vec![renamed.clone()],
+                    ..Default::default()
+                });
+            }
+            o.name = renamed;
+        }
+    }
 }
 
 /// ONNX: `ConstantOfShape` without `value` is float32 zeros. Applies inside subgraphs too.

@@ -82,9 +82,10 @@ pub struct Value {
 }
 
 impl Value {
-    /// Number of elements.
+    /// Number of elements (`usize::MAX` when the product overflows; the front end rejects such
+    /// shapes, so this saturation only keeps arithmetic on a bad graph from panicking).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX)
     }
 
     /// True for a zero-element tensor.

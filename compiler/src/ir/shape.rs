@@ -20,11 +20,17 @@ pub fn broadcast(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
-/// Output length of a windowed axis (conv or pool).
+/// Number of elements of a shape; `None` when the product overflows.
+pub fn elements(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
+}
+
+/// Output length of a windowed axis (conv or pool); 0 when the window does not fit (or for a
+/// zero kernel or stride, which the front end rejects).
 pub fn windowed_len(input: usize, pad: usize, after: usize, kernel: usize, dilation: usize, stride: usize) -> usize {
-    let span = dilation * (kernel - 1) + 1;
-    let padded = input + pad + after;
-    if padded < span {
+    let span = dilation.saturating_mul(kernel.saturating_sub(1)).saturating_add(1);
+    let padded = input.saturating_add(pad).saturating_add(after);
+    if padded < span || kernel == 0 || stride == 0 {
         0
     } else {
         (padded - span) / stride + 1
@@ -141,7 +147,7 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
         }
         Op::Reshape => {
             expect_inputs(op, 1, inputs.len())?;
-            if declared.iter().product::<usize>() != x.iter().product::<usize>() {
+            if elements(declared) != elements(x) {
                 return Err(format!("Reshape {x:?} -> {declared:?} changes the element count"));
             }
             Ok((declared.to_vec(), x_dtype))

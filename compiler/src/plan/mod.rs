@@ -76,7 +76,8 @@ pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
     bufs
 }
 
-/// Places buffers; returns offsets and the arena size.
+/// Places buffers; returns offsets and the arena size. Sizes add with saturation: the front end
+/// bounds every tensor (2 GiB), so a saturated arena only ever reads as "over budget".
 pub fn place(bufs: &[Option<Buffer>]) -> (Vec<Option<usize>>, usize) {
     let mut order: Vec<usize> = (0..bufs.len()).filter(|&i| bufs[i].is_some()).collect();
     // Largest first; ties by first use then index, so plans are deterministic.
@@ -95,16 +96,16 @@ pub fn place(bufs: &[Option<Buffer>]) -> (Vec<Option<usize>>, usize) {
             .map(|(o, s, _)| (*o, *s))
             .collect();
         live.sort();
-        let mut offset = 0;
+        let mut offset = 0usize;
         for (o, s) in live {
-            if offset + b.size <= o {
+            if offset.saturating_add(b.size) <= o {
                 break;
             }
-            offset = offset.max(o + s);
+            offset = offset.max(o.saturating_add(s));
         }
         offsets[i] = Some(offset);
         placed.push((offset, b.size, b));
-        arena = arena.max(offset + b.size);
+        arena = arena.max(offset.saturating_add(b.size));
     }
     (offsets, arena)
 }
@@ -112,7 +113,9 @@ pub fn place(bufs: &[Option<Buffer>]) -> (Vec<Option<usize>>, usize) {
 /// The most elements alive at any node.
 pub fn lower_bound(bufs: &[Option<Buffer>], steps: usize) -> usize {
     (0..=steps)
-        .map(|t| bufs.iter().flatten().filter(|b| b.first <= t && t <= b.last).map(|b| b.size).sum())
+        .map(|t| {
+            bufs.iter().flatten().filter(|b| b.first <= t && t <= b.last).fold(0usize, |a, b| a.saturating_add(b.size))
+        })
         .max()
         .unwrap_or(0)
 }

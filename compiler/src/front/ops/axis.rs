@@ -74,7 +74,7 @@ pub(crate) fn gather(l: &mut Lowerer, node: &TypedNode, op: &TractGather) -> Low
     for &i in raw.to_plain_array_view::<i64>().map_err(|e| format!("gather indices: {e}"))?.iter() {
         let j = if i < 0 { i + len } else { i };
         if !(0..len).contains(&j) {
-            return Err(Fail::Unsupported(format!("gather index {i} out of range for an axis of {len}")));
+            return Err(Fail::Invalid(format!("index {i} is out of range for axis {} of size {len}", op.axis)));
         }
         indices.push(j as usize);
     }
