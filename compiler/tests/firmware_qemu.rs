@@ -41,10 +41,10 @@ const QEMU_TIMEOUT: Duration = Duration::from_secs(600);
 const SRAM1: usize = 240 * 1024;
 const DTCM: usize = 64 * 1024;
 /// Generated `lib.rs` files longer than this are left out of the zoo run unless
-/// `ECGC_BUILD_BIG_CRATES` is set: the 8-step unrolled CfC (25,055 lines) did not finish building
-/// with fat LTO in 13 minutes of CPU on the 2-core CI machine (re-rolling big graphs is issue 6
-/// item 7; raise this when it lands).
-const MAX_LIB_LINES: usize = 10_000;
+/// `ECGC_BUILD_BIG_CRATES` is set, to bound CI time. Since `run` is split into parts of at most
+/// 64 nodes and identical constants are shared, the zoo's 16-step unrolled CfC (11,017 lines)
+/// builds with fat LTO in seconds (it took over 13 CPU-minutes before), so every zoo model is in.
+const MAX_LIB_LINES: usize = 100_000;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
@@ -453,7 +453,7 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         onnx.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(),
         onnx.file_stem().unwrap_or_default().to_string_lossy()
     );
-    let krate = format!("zoo_{}", stem.replace('-', "_"));
+    let krate = format!("zoo_{}", stem.replace(['-', '.'], "_"));
     let dir = work().join("zoo").join(&krate);
     let _ = std::fs::remove_dir_all(&dir);
     let c = match compile(onnx, &krate, &dir.join("model")) {
@@ -557,7 +557,9 @@ fn every_zoo_model_that_fits_the_f746() {
     let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
         .expect("examples/models")
         .flatten()
-        .filter(|d| d.path().is_dir())
+        // exports/ holds the zoo's architectures again, through both torch exporters with random
+        // weights: the golden suite compiles and runs them (stm32f746 ones measured on QEMU).
+        .filter(|d| d.path().is_dir() && d.file_name() != "exports")
         .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();

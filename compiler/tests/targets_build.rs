@@ -24,11 +24,11 @@ const TARGETS: [(&str, &str); 4] = [
     ("esp32c3", "riscv32imc-unknown-none-elf"),
 ];
 
-/// Generated `lib.rs` files longer than this are left out unless `ECGC_BUILD_BIG_CRATES` is set:
-/// the 8-step unrolled CfC (25,055 lines) takes many minutes per triple on the 2-core CI machine
-/// (re-rolling big graphs is issue 6 item 7; raise this when it lands). The golden tests still
-/// build it for thumbv7em.
-const MAX_LIB_LINES: usize = 10_000;
+/// Generated `lib.rs` files longer than this are left out unless `ECGC_BUILD_BIG_CRATES` is set, to
+/// bound CI time. Since `run` is split into parts of at most 64 nodes and identical constants are
+/// shared, the zoo's 16-step unrolled CfC (11,017 lines) builds in seconds per triple, so every zoo
+/// model is in.
+const MAX_LIB_LINES: usize = 100_000;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
@@ -47,7 +47,9 @@ fn zoo() -> Vec<PathBuf> {
     let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
         .expect("examples/models")
         .flatten()
-        .filter(|d| d.path().is_dir())
+        // exports/ holds the zoo's architectures again, through both torch exporters with random
+        // weights: the golden suite compiles and runs them (stm32f746 ones measured on QEMU).
+        .filter(|d| d.path().is_dir() && d.file_name() != "exports")
         .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();
@@ -122,7 +124,7 @@ fn every_zoo_model_builds_for_every_target_it_fits() {
         let (mut built, mut too_big, mut unsupported, mut big) = (0, vec![], 0, vec![]);
         for onnx in &models {
             let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
-            let krate = format!("{target}_{}", model.trim_end_matches(".onnx").replace(['/', '-'], "_"));
+            let krate = format!("{target}_{}", model.trim_end_matches(".onnx").replace(['/', '-', '.'], "_"));
             let dir = work().join(target).join(&krate);
             let _ = std::fs::remove_dir_all(&dir);
             let compiled = Compiler::new(onnx)
