@@ -373,10 +373,12 @@ pub fn check_crate_name(name: &str) -> Result<()> {
     }
     let ident = name.replace('-', "_").to_ascii_lowercase();
     if RESERVED.contains(&ident.as_str()) {
-        return Err(Error::InvalidInput(format!(
-            "crate name '{name}' is reserved: '{ident}' is a Rust keyword, a standard crate or ecgc's kernel crate, \
-             so a firmware could not name it{what}"
-        )));
+        let why = match ident.as_str() {
+            "ecgc_kernels" => "the name of ecgc's kernel crate, which every generated crate depends on",
+            "core" | "std" | "alloc" | "test" | "proc_macro" => "a crate of the Rust distribution",
+            _ => "a Rust keyword, so a firmware could not name the crate",
+        };
+        return Err(Error::InvalidInput(format!("crate name '{name}' is reserved: '{ident}' is {why}{what}")));
     }
     Ok(())
 }

@@ -123,8 +123,7 @@ pub fn check_crate_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result<
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).map_err(Error::io("reading the working directory"))?;
     if cwd.starts_with(&target) {
         return Err(bad(format!(
-            "-o '{shown}' is the working directory or one of its ancestors; ecgc never replaces it. Give a new directory, e.g. -o {}",
-            Path::new(&name).join("ecg_model").display()
+            "-o '{shown}' is the working directory or one of its ancestors; ecgc never replaces it. Give a new directory (e.g. -o ecg_model)"
         )));
     }
     if let Some(m) = canonical_model(model) {
