@@ -13,7 +13,7 @@
 //!
 //! Manifest extensions: `setup` maps a path in the temporary directory to `dir:` (an empty
 //! directory), `text:…` (a file with that text) or `copy:NAME` (a copy of `models/NAME`); in
-//! `args`, `{xff}` is the byte 0xFF, so an argument is not UTF-8 (passed as an `OsString`).
+//! `args`, `{xff}` (also in `setup` paths) is the byte 0xFF, so an argument is not UTF-8 (passed as an `OsString`).
 //!
 //! Run: `cargo test -p ecgc --test bad_inputs` (filter by kind name as usual; `--list` lists them).
 
@@ -83,7 +83,7 @@ fn run(k: &Kind) -> Result<(), Failed> {
         }
     }
     for (rel, what) in &k.setup {
-        let p = t.join(rel);
+        let p = t.join(not_utf8(rel));
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
@@ -127,11 +127,13 @@ fn run(k: &Kind) -> Result<(), Failed> {
     if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
         problems.push("panic text on stderr".to_string());
     }
+    let mut before = before;
     let mut after = tree(t);
     let wrote_out =
         code == 0 && k.args.first().is_some_and(|c| c == "compile") && k.args.iter().any(|a| a.starts_with("{out}"));
     if wrote_out {
         after.retain(|p, _| !p.starts_with("out"));
+        before.retain(|p, _| !p.starts_with("out"));
     }
     if after != before {
         let changed: Vec<_> = after

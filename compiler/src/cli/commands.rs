@@ -64,6 +64,12 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
         c = c.out_dir(o);
     }
     if let Some(n) = &a.name {
+        let n = n.to_str().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "--name '{}' is not UTF-8; a crate name is ASCII letters, digits, - or _, starting with a letter",
+                n.to_string_lossy()
+            ))
+        })?;
         c = c.name(n);
     }
     if let Some(s) = &a.max_flash {
@@ -141,7 +147,11 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
 /// `--kernels-path`: a directory holding the `ecgc-kernels` package.
 fn kernels_path(p: &std::path::Path) -> Result<std::path::PathBuf> {
     let shown = p.display();
-    let dir = std::fs::canonicalize(p).map_err(Error::io(format!("--kernels-path '{shown}'")))?;
+    let dir = std::fs::canonicalize(p).map_err(|e| {
+        Error::InvalidInput(format!(
+            "--kernels-path '{shown}': {e}; give the directory of the ecgc-kernels crate (runtime-kernels/ in ecgc's repository)"
+        ))
+    })?;
     let toml = std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|_| {
         Error::InvalidInput(format!(
             "--kernels-path '{shown}' holds no readable Cargo.toml; give the directory of the ecgc-kernels crate (runtime-kernels/ in ecgc's repository)"

@@ -68,8 +68,8 @@ struct CompileArgs {
     #[arg(long = "state", value_name = "IN=OUT")]
     state: Vec<String>,
     /// Crate name (default: from the model file name).
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, value_parser = clap::value_parser!(std::ffi::OsString))]
+    name: Option<std::ffi::OsString>,
     /// Flash budget (64K, 1M, 320KiB, bytes); default: the target's.
     #[arg(long = "max-flash")]
     max_flash: Option<String>,

@@ -541,8 +541,11 @@ def main():
         setup={"notes.txt": mine})
     add("out_nonexistent_dot", "out", 0, m=good, cmd=fast + ["-o", "{out}/."],
         note="'out/.' is 'out': written there, no temporary directory left in the working directory")
-    add("out_not_utf8", "out", 0, m=good, cmd=fast + ["-o", "{out}/crate_{xff}", "--name", "ecg"],
-        note="a path that is not UTF-8 is an ordinary path")
+    add("out_not_utf8_model_path", "out", 0, m=good,
+        cmd=["compile", "{tmp}/m{xff}.onnx", "--target", "stm32f746", "--no-measure", "-o", "{out}"],
+        setup={"m{xff}.onnx": "copy:out_not_utf8_model_path.onnx"},
+        note="a path that is not UTF-8 is an ordinary path (the model card shows it lossily); "
+             "rustc itself cannot build a crate under a non-UTF-8 path, so -o stays UTF-8 here")
     add("report_under_regular_file", "out", 2, m=good,
         cmd=fast + ["-o", "{out}", "--report", "{tmp}/notes.txt/r.json"], setup={"notes.txt": mine},
         note="found before the crate is written")
