@@ -7,8 +7,8 @@
 pub mod harness;
 pub mod lib_rs;
 pub mod names;
-pub mod output;
 pub mod ops;
+pub mod output;
 pub mod strides;
 
 use crate::error::{Error, Result};

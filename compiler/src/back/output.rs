@@ -120,7 +120,8 @@ pub fn check_crate_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result<
     let shown = dir.display();
     let (parent, name) = resolve(dir)?;
     let target = parent.join(&name);
-    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).map_err(Error::io("reading the working directory"))?;
+    let cwd =
+        std::env::current_dir().and_then(std::fs::canonicalize).map_err(Error::io("reading the working directory"))?;
     if cwd.starts_with(&target) {
         return Err(bad(format!(
             "-o '{shown}' is the working directory or one of its ancestors; ecgc never replaces it. Give a new directory (e.g. -o ecg_model)"
@@ -223,4 +224,99 @@ pub fn check_module_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result
     }
     writable_ancestor(&target, &format!("module directory '{shown}'"))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::back::{write_atomically, GeneratedCrate};
+    use std::collections::BTreeMap;
+
+    fn krate(marker: bool) -> GeneratedCrate {
+        let toml = if marker { format!("{CRATE_MARKER}test\n[package]\n") } else { "[package]\n".into() };
+        let files = BTreeMap::from([
+            (PathBuf::from("Cargo.toml"), toml.into_bytes()),
+            (PathBuf::from("src/lib.rs"), b"#![no_std]\n".to_vec()),
+        ]);
+        GeneratedCrate { files, inputs: vec![], outputs: vec![] }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn trailing_dot_resolves_to_the_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let (parent, name) = resolve(&t.path().join("new/.")).unwrap();
+        assert_eq!(parent, std::fs::canonicalize(t.path()).unwrap());
+        assert_eq!(name, "new");
+        write_atomically(&krate(true), &t.path().join("new/.")).unwrap();
+        assert_eq!(names(t.path()), ["new"], "no temporary directory left beside it");
+        assert!(is_ecgc_crate(&t.path().join("new")));
+    }
+
+    #[test]
+    fn replaces_an_earlier_crate_but_not_a_user_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("out");
+        write_atomically(&krate(true), &out).unwrap();
+        std::fs::write(out.join("stale.rs"), "x").unwrap();
+        write_atomically(&krate(true), &out).unwrap();
+        assert_eq!(names(&out), ["Cargo.toml", "src"], "the earlier crate is replaced as a whole");
+
+        let user = t.path().join("user");
+        std::fs::create_dir(&user).unwrap();
+        std::fs::write(user.join("notes.txt"), "mine").unwrap();
+        let e = write_atomically(&krate(true), &user).unwrap_err().to_string();
+        assert!(e.contains("not an ecgc crate") && e.contains("--force"), "{e}");
+        assert_eq!(std::fs::read(user.join("notes.txt")).unwrap(), b"mine");
+        assert_eq!(names(t.path()), ["out", "user"]);
+        crate::back::write_crate(&krate(true), &user, None, true).unwrap();
+        assert!(is_ecgc_crate(&user));
+    }
+
+    #[test]
+    fn never_a_file_the_model_or_the_working_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let model = t.path().join("m.onnx");
+        std::fs::write(&model, "model").unwrap();
+        for (dir, want) in [
+            (model.clone(), "model file"),
+            (t.path().to_path_buf(), "model file"),
+            (PathBuf::from("."), "working directory"),
+            (PathBuf::from(".."), "working directory"),
+            (PathBuf::from("/"), "root"),
+            (model.join("sub"), "is a file"),
+        ] {
+            let e = check_crate_dir(&dir, Some(&model), true).unwrap_err().to_string();
+            assert!(e.contains(want), "{}: {e}", dir.display());
+        }
+        assert_eq!(std::fs::read(&model).unwrap(), b"model");
+    }
+
+    #[test]
+    fn report_paths() {
+        let t = tempfile::tempdir().unwrap();
+        let model = t.path().join("m.onnx");
+        std::fs::write(&model, "model").unwrap();
+        let out = std::fs::canonicalize(t.path()).unwrap().join("out");
+        assert!(check_file("--report", &model, Some(&model), None).is_err());
+        assert!(check_file("--report", &t.path().join("out/r.json"), None, Some(&out)).is_err());
+        assert!(check_file("--report", t.path(), None, None).is_err());
+        assert!(check_file("--report", &model.join("r.json"), None, None).is_err());
+        assert!(check_file("--report", &t.path().join("new/dir/r.json"), Some(&model), Some(&out)).is_ok());
+    }
+
+    #[test]
+    fn module_dir_keeps_foreign_files() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("model.rs"), "// mine\n").unwrap();
+        assert!(check_module_dir(t.path(), None, false).is_err());
+        std::fs::write(t.path().join("model.rs"), format!("{MODULE_MARKER}0.1.0\n")).unwrap();
+        assert!(check_module_dir(t.path(), None, false).is_ok());
+    }
 }
