@@ -214,7 +214,7 @@ pub fn check_module_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result
         }
     }
     let ours = std::fs::read(&rs).is_ok_and(|b| b.starts_with(MODULE_MARKER.as_bytes()));
-    let foreign = (rs.exists() && !ours) || (weights.exists() && !ours);
+    let foreign = !ours && (rs.exists() || weights.exists());
     if foreign && !force {
         return Err(bad(format!(
             "'{}' or '{}' exists and was not written by ecgc; move it, or allow replacing it (force)",

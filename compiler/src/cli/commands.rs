@@ -127,7 +127,7 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
         if let Some(path) = &svg_path {
             let svg = report::svg::plan_svg(&b.graph, &b.plan, &b.report.model);
             parent_of(path)?;
-            std::fs::write(&path, svg).map_err(Error::io(format!("writing '{}'", path.display())))?;
+            std::fs::write(path, svg).map_err(Error::io(format!("writing '{}'", path.display())))?;
         }
         Ok(())
     };
