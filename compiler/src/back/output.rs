@@ -229,7 +229,7 @@ pub fn check_module_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::back::{write_atomically, GeneratedCrate};
+    use crate::back::{write_atomically, CrateSpec, GeneratedCrate, KernelsDep};
     use std::collections::BTreeMap;
 
     fn krate(marker: bool) -> GeneratedCrate {
@@ -246,6 +246,21 @@ mod tests {
             std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn every_generated_manifest_carries_the_marker() {
+        for kernels in [KernelsDep::Vendored, KernelsDep::Version("0.1".into())] {
+            let spec = CrateSpec {
+                name: "m".into(),
+                kernels,
+                command: "ecgc compile\nx".into(),
+                source: "m.onnx".into(),
+                sha256: String::new(),
+                facts: vec![],
+            };
+            assert!(crate::back::cargo_toml(&spec).unwrap().starts_with(CRATE_MARKER));
+        }
     }
 
     #[test]
