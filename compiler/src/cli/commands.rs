@@ -78,8 +78,12 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
     if let Some(s) = &a.max_ram {
         c = c.max_ram(parse_size(s)?);
     }
-    if let Some(p) = &a.kernels_path {
-        c = c.kernels(KernelsDep::Path(kernels_path(p)?));
+    let kernels_dir = match &a.kernels_path {
+        Some(p) => Some(kernels_path(p)?),
+        None => None,
+    };
+    if let Some(k) = &kernels_dir {
+        c = c.kernels(KernelsDep::Path(k.clone()));
     }
     if let Some(v) = &a.kernels_version {
         c = c.kernels(KernelsDep::Version(kernels_version(v)?));
@@ -90,6 +94,15 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
     }
     // Every output path is checked before any work is written.
     let crate_dir = c.check_outputs()?;
+    if let (Some(k), Some(d)) = (&kernels_dir, &crate_dir) {
+        if k.starts_with(d) {
+            return Err(Error::InvalidInput(format!(
+                "--kernels-path '{}' is inside the output directory '{}', which ecgc replaces as a whole; keep the kernel crate elsewhere",
+                k.display(),
+                d.display()
+            )));
+        }
+    }
     let model = Some(a.model.model.as_path());
     let svg_path = a.plan_svg.clone().or_else(|| a.report.as_ref().map(|p| p.with_extension("svg")));
     let report_file = match &a.report {
