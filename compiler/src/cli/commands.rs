@@ -123,37 +123,59 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
     for n in &built.notes {
         eprintln!("note: {n}");
     }
-    let write_report = |b: &crate::Compiled| -> Result<()> {
-        let parent_of = |p: &std::path::Path| -> Result<()> {
-            match p.parent() {
-                Some(d) if !d.as_os_str().is_empty() => {
-                    std::fs::create_dir_all(d).map_err(Error::io(format!("creating '{}'", d.display())))
-                }
-                _ => Ok(()),
-            }
-        };
+    // The report files are staged beside their final paths and renamed into place once the
+    // crate is written: on any error neither a half-written report nor a temporary file is left.
+    let stage = |b: &crate::Compiled| -> Result<Vec<Staged>> {
+        let mut staged = vec![];
         if let Some(path) = &a.report {
-            parent_of(path)?;
             let json = serde_json::to_string_pretty(&b.report).map_err(|e| Error::Internal(e.to_string()))?;
-            std::fs::write(path, json).map_err(Error::io(format!("writing '{}'", path.display())))?;
+            staged.push(stage_file(path, json.as_bytes())?);
         }
         if let Some(path) = &svg_path {
             let svg = report::svg::plan_svg(&b.graph, &b.plan, &b.report.model);
-            parent_of(path)?;
-            std::fs::write(path, svg).map_err(Error::io(format!("writing '{}'", path.display())))?;
+            staged.push(stage_file(path, svg.as_bytes())?);
         }
-        Ok(())
+        Ok(staged)
     };
+    let staged = stage(&built)?;
     if !built.report.fits() {
-        write_report(&built)?;
+        persist(staged)?;
         return Err(Error::OverBudget(format!("{}{}", built.report.table(), built.report.breakdown(false))));
     }
     let dir = a.out.clone().unwrap_or_else(|| built.name.clone().into());
     crate::back::write_crate(&built.krate, &dir, model, a.force)?;
-    write_report(&built)?;
+    persist(staged)?;
     // A closed stdout (`| head`) is not an error of the compilation: the crate is written.
     let text = format!("{}wrote crate '{}' to {}\n", built.report.table(), built.name, dir.display());
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    Ok(())
+}
+
+/// A report file written next to its final path, not yet renamed into place.
+type Staged = (tempfile::NamedTempFile, std::path::PathBuf);
+
+fn stage_file(path: &std::path::Path, bytes: &[u8]) -> Result<Staged> {
+    let parent = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(Error::io(format!("creating '{}'", parent.display())))?;
+    let mut b = tempfile::Builder::new();
+    b.prefix(".ecgc-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666)); // then the umask, like fs::write
+    }
+    let mut f = b.tempfile_in(parent).map_err(Error::io(format!("creating a file in '{}'", parent.display())))?;
+    std::io::Write::write_all(&mut f, bytes).map_err(Error::io(format!("writing '{}'", path.display())))?;
+    Ok((f, path.to_path_buf()))
+}
+
+fn persist(staged: Vec<Staged>) -> Result<()> {
+    for (f, path) in staged {
+        f.persist(&path).map_err(|e| Error::io(format!("writing '{}'", path.display()))(e.error))?;
+    }
     Ok(())
 }
 
