@@ -251,7 +251,8 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
     let shapes = shapes(&a.model)?;
     let tmp;
     let work = match &a.work_dir {
-        Some(d) => d.clone(),
+        // absolute: cargo resolves a relative target directory from the harness directory
+        Some(d) => std::path::absolute(d).map_err(Error::io(format!("--work-dir '{}'", d.display())))?,
         None => {
             tmp = tempfile::tempdir().map_err(Error::io("creating a temporary directory"))?;
             tmp.path().to_path_buf()
