@@ -55,6 +55,7 @@ pub struct Compiler {
     command: Option<String>,
     measure: bool,
     measure_options: measure::Options,
+    force: bool,
 }
 
 /// Everything a compilation produced.
@@ -93,6 +94,7 @@ impl Compiler {
             command: None,
             measure: true,
             measure_options: measure::Options::default(),
+            force: false,
         }
     }
     /// Target name or target file.
@@ -166,6 +168,24 @@ impl Compiler {
         self.measure = on;
         self
     }
+    /// Replace a non-empty output directory that is not an ecgc crate (`--force`). Never the
+    /// model, a file or the working directory: see [`back::output`].
+    pub fn force(mut self, on: bool) -> Self {
+        self.force = on;
+        self
+    }
+    /// Checks, before any work, that the outputs may be written ([`back::output`]): the crate
+    /// directory (or the module directory), and the crate name. Returns the resolved crate
+    /// directory (`None` for a module).
+    pub fn check_outputs(&self) -> Result<Option<PathBuf>> {
+        check_crate_name(&self.crate_name())?;
+        if let Some(dir) = &self.module_dir {
+            back::output::check_module_dir(dir, Some(&self.model), self.force)?;
+            return Ok(None);
+        }
+        let dir = self.out_dir.clone().unwrap_or_else(|| PathBuf::from(self.crate_name()));
+        back::output::check_crate_dir(&dir, Some(&self.model), self.force).map(Some)
+    }
     /// Where measurement builds live (default: [`measure::default_dir`]).
     pub fn measure_dir(mut self, d: impl Into<PathBuf>) -> Self {
         self.measure_options.dir = Some(d.into());
@@ -211,13 +231,7 @@ impl Compiler {
             return Err(Error::InvalidInput("--calibration only applies to --precision int8".into()));
         }
         let name = self.crate_name();
-        if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(Error::InvalidInput(format!(
-                "crate name '{name}' must be ASCII letters, digits, - or _, starting with a letter"
-            )));
-        }
+        check_crate_name(&name)?;
         let target = Target::load(&self.target)?;
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
@@ -311,6 +325,7 @@ impl Compiler {
     /// [`module_out`](Self::module_out)). Over budget → [`Error::OverBudget`] with the budget
     /// breakdown, and nothing written.
     pub fn compile(&self) -> Result<Compiled> {
+        self.check_outputs()?;
         let compiled = self.build()?;
         if !compiled.report.fits() {
             return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown(false))));
@@ -320,7 +335,102 @@ impl Compiler {
             return Ok(compiled);
         }
         let dir = self.out_dir.clone().unwrap_or_else(|| PathBuf::from(&compiled.name));
-        back::write_atomically(&compiled.krate, Path::new(&dir))?;
+        back::write_crate(&compiled.krate, Path::new(&dir), Some(&self.model), self.force)?;
         Ok(compiled)
     }
+}
+
+/// Rust keywords (strict, reserved, edition-dependent) and the crates every build links: none may
+/// be a crate's identifier (`-` → `_`).
+const RESERVED: &[&str] = &[
+    "as",
+    "async",
+    "await",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "core",
+    "std",
+    "alloc",
+    "test",
+    "proc_macro",
+    "ecgc_kernels",
+];
+
+/// Longest crate name accepted (crates.io's limit).
+pub const MAX_NAME_LEN: usize = 64;
+
+/// A crate name Cargo accepts and whose identifier (`-` → `_`) a firmware can `use`: ASCII
+/// letters, digits, `-`, `_`, starting with a letter, at most [`MAX_NAME_LEN`] characters, and
+/// not a Rust keyword, a standard crate or the kernel crate.
+pub fn check_crate_name(name: &str) -> Result<()> {
+    let what = "; choose another with --name";
+    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::InvalidInput(format!(
+            "crate name '{name}' must be ASCII letters, digits, - or _, starting with a letter{what}"
+        )));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(Error::InvalidInput(format!(
+            "crate name '{name}' is {} characters long; Cargo registries take at most {MAX_NAME_LEN}{what}",
+            name.len()
+        )));
+    }
+    let ident = name.replace('-', "_").to_ascii_lowercase();
+    if RESERVED.contains(&ident.as_str()) {
+        let why = match ident.as_str() {
+            "ecgc_kernels" => "the name of ecgc's kernel crate, which every generated crate depends on",
+            "core" | "std" | "alloc" | "test" | "proc_macro" => "a crate of the Rust distribution",
+            _ => "a Rust keyword, so a firmware could not name the crate",
+        };
+        return Err(Error::InvalidInput(format!("crate name '{name}' is reserved: '{ident}' is {why}{what}")));
+    }
+    Ok(())
 }

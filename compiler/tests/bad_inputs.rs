@@ -5,15 +5,22 @@
 //!   valid model, 3 for over budget);
 //! - print no panic text (`panicked`, `RUST_BACKTRACE`);
 //! - match its stderr snapshot (`tests/bad_inputs/snapshots/`, paths replaced by `<tmp>`);
-//! - leave every file as it was, except the `-o` directory of a successful compile;
+//! - leave every file as it was (byte for byte, including the files a kind's `setup` puts in the
+//!   directory first, e.g. a user's directory at the `-o` path), except the `-o` directory of a
+//!   successful compile;
 //! - when it compiles (exit 0), give a crate that `cargo build` builds on the host (one shared
 //!   target directory, `target/bad-inputs`, keeps that fast).
+//!
+//! Manifest extensions: `setup` maps a path in the temporary directory to `dir:` (an empty
+//! directory), `text:…` (a file with that text) or `copy:NAME` (a copy of `models/NAME`); in
+//! `args`, `{xff}` (also in `setup` paths) is the byte 0xFF, so an argument is not UTF-8 (passed as an `OsString`).
 //!
 //! Run: `cargo test -p ecgc --test bad_inputs` (filter by kind name as usual; `--list` lists them).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,6 +31,8 @@ struct Kind {
     model: Option<String>,
     args: Vec<String>,
     exit: i32,
+    #[serde(default)]
+    setup: BTreeMap<String, String>,
     #[allow(dead_code)]
     note: String,
 }
@@ -73,15 +82,32 @@ fn run(k: &Kind) -> Result<(), Failed> {
             }
         }
     }
+    for (rel, what) in &k.setup {
+        let p = t.join(not_utf8(rel));
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        if what == "dir:" {
+            std::fs::create_dir_all(&p).map_err(|e| e.to_string())?;
+        } else if let Some(text) = what.strip_prefix("text:") {
+            std::fs::write(&p, text).map_err(|e| e.to_string())?;
+        } else if let Some(name) = what.strip_prefix("copy:") {
+            std::fs::copy(models.join(name), &p).map_err(|e| e.to_string())?;
+        } else {
+            return Err(format!("{}: setup '{rel}': unknown '{what}'", k.kind).into());
+        }
+    }
     let before = tree(t);
     let out_dir = t.join("out");
-    let args: Vec<String> = k
+    let args: Vec<OsString> = k
         .args
         .iter()
         .map(|a| {
-            a.replace("{model}", &t.join(k.model.as_deref().unwrap_or("")).display().to_string())
+            let text = a
+                .replace("{model}", &t.join(k.model.as_deref().unwrap_or("")).display().to_string())
                 .replace("{out}", &out_dir.display().to_string())
-                .replace("{tmp}", &t.display().to_string())
+                .replace("{tmp}", &t.display().to_string());
+            not_utf8(&text)
         })
         .collect();
     let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
@@ -101,10 +127,13 @@ fn run(k: &Kind) -> Result<(), Failed> {
     if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
         problems.push("panic text on stderr".to_string());
     }
+    let mut before = before;
     let mut after = tree(t);
-    let wrote_out = code == 0 && k.args.first().is_some_and(|c| c == "compile") && k.args.iter().any(|a| a == "{out}");
+    let wrote_out =
+        code == 0 && k.args.first().is_some_and(|c| c == "compile") && k.args.iter().any(|a| a.starts_with("{out}"));
     if wrote_out {
         after.retain(|p, _| !p.starts_with("out"));
+        before.retain(|p, _| !p.starts_with("out"));
     }
     if after != before {
         let changed: Vec<_> = after
@@ -130,11 +159,19 @@ fn run(k: &Kind) -> Result<(), Failed> {
         return Err(format!("{}: stderr differs from its snapshot (cargo insta review)", k.kind).into());
     }
     if wrote_out {
+        // the `-o` argument as given (`{out}`, `{out}/.`, `{out}/sub`)
+        let crate_dir = k
+            .args
+            .iter()
+            .position(|a| a == "-o")
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| out_dir.clone());
         let target = repo().join("target/bad-inputs");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let b = Command::new(cargo)
             .args(["build", "--quiet"])
-            .current_dir(&out_dir)
+            .current_dir(&crate_dir)
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("RUSTFLAGS")
             .output()
@@ -149,6 +186,19 @@ fn run(k: &Kind) -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+/// `text` with every `{xff}` replaced by the byte 0xFF: an argument that is not UTF-8.
+fn not_utf8(text: &str) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let mut bytes = vec![];
+    for (i, part) in text.split("{xff}").enumerate() {
+        if i > 0 {
+            bytes.push(0xff);
+        }
+        bytes.extend_from_slice(part.as_bytes());
+    }
+    OsString::from_vec(bytes)
 }
 
 fn main() {

@@ -8,6 +8,7 @@ pub mod harness;
 pub mod lib_rs;
 pub mod names;
 pub mod ops;
+pub mod output;
 pub mod strides;
 
 use crate::error::{Error, Result};
@@ -225,20 +226,28 @@ pub fn generate_module(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts) -> Res
 
 /// Writes module-form files into `dir` (usually `OUT_DIR`, which holds other files too): the
 /// weights directory is replaced as a whole, then `model.rs` is renamed into place, so a reader
-/// never sees a `model.rs` whose weights are missing. Nothing else in `dir` is touched.
+/// never sees a `model.rs` whose weights are missing. Nothing else in `dir` is touched, and an
+/// existing `model.rs` or weights directory that ecgc did not write is refused
+/// ([`output::check_module_dir`]).
 pub fn write_module(files: &GeneratedCrate, dir: &Path) -> Result<()> {
+    let dir = output::check_module_dir(dir, None, false)?;
+    let created = first_missing(&dir);
+    let r = write_module_in(files, &dir);
+    if r.is_err() {
+        if let Some(c) = created {
+            let _ = std::fs::remove_dir_all(c);
+        }
+    }
+    r
+}
+
+fn write_module_in(files: &GeneratedCrate, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating '{}'", dir.display())))?;
     let tmp = tempfile::Builder::new()
         .prefix(".ecgc-tmp-")
         .tempdir_in(dir)
         .map_err(Error::io(format!("creating a temporary directory in '{}'", dir.display())))?;
-    for (rel, bytes) in &files.files {
-        let path = tmp.path().join(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(Error::io(format!("creating '{}'", p.display())))?;
-        }
-        std::fs::write(&path, bytes).map_err(Error::io(format!("writing '{}'", path.display())))?;
-    }
+    write_files(files, tmp.path())?;
     let weights = dir.join(lib_rs::MODULE_WEIGHTS_DIR);
     if weights.exists() {
         std::fs::remove_dir_all(&weights).map_err(Error::io(format!("removing '{}'", weights.display())))?;
@@ -253,35 +262,77 @@ pub fn write_module(files: &GeneratedCrate, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes the crate to `dir`: first into a temporary sibling directory, then renamed into place,
-/// replacing an earlier `dir`. On error nothing is left at `dir` (or the earlier one is kept).
-pub fn write_atomically(krate: &GeneratedCrate, dir: &Path) -> Result<()> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(Error::io(format!("creating '{}'", parent.display())))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".ecgc-tmp-")
-        .tempdir_in(&parent)
-        .map_err(Error::io(format!("creating a temporary directory in '{}'", parent.display())))?;
-    for (rel, bytes) in &krate.files {
-        let path = tmp.path().join(rel);
+/// The outermost ancestor of `p` (itself included) that does not exist: what creating `p`
+/// creates, and what to remove when writing fails.
+fn first_missing(p: &Path) -> Option<PathBuf> {
+    let mut missing = None;
+    let mut a = Some(p);
+    while let Some(q) = a {
+        if std::fs::symlink_metadata(q).is_ok() {
+            break;
+        }
+        missing = Some(q.to_path_buf());
+        a = q.parent();
+    }
+    missing
+}
+
+fn write_files(files: &GeneratedCrate, root: &Path) -> Result<()> {
+    for (rel, bytes) in &files.files {
+        let path = root.join(rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(Error::io(format!("creating '{}'", p.display())))?;
         }
         std::fs::write(&path, bytes).map_err(Error::io(format!("writing '{}'", path.display())))?;
     }
-    if dir.exists() {
+    Ok(())
+}
+
+/// Writes the crate to `dir` when the output rule allows it ([`output::check_crate_dir`]: a new
+/// or empty directory, or an earlier ecgc crate): first into a temporary sibling directory, then
+/// renamed into place. On error nothing is left behind and an earlier crate is kept.
+pub fn write_atomically(krate: &GeneratedCrate, dir: &Path) -> Result<()> {
+    write_crate(krate, dir, None, false)
+}
+
+/// [`write_atomically`] that also refuses to replace `model` (the input) and, with `force`,
+/// replaces a non-empty directory that is not an ecgc crate.
+pub fn write_crate(krate: &GeneratedCrate, dir: &Path, model: Option<&Path>, force: bool) -> Result<()> {
+    let dir = output::check_crate_dir(dir, model, force)?;
+    let parent = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    let created = first_missing(&parent);
+    let r = write_crate_in(krate, &dir, &parent);
+    if r.is_err() {
+        if let Some(c) = created {
+            let _ = std::fs::remove_dir_all(c);
+        }
+    }
+    r
+}
+
+fn write_crate_in(krate: &GeneratedCrate, dir: &Path, parent: &Path) -> Result<()> {
+    std::fs::create_dir_all(parent).map_err(Error::io(format!("creating '{}'", parent.display())))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".ecgc-tmp-")
+        .tempdir_in(parent)
+        .map_err(Error::io(format!("creating a temporary directory in '{}'", parent.display())))?;
+    write_files(krate, tmp.path())?;
+    let into = |e| Error::io(format!("renaming into '{}'", dir.display()))(e);
+    if std::fs::symlink_metadata(dir).is_ok() {
         let old = tempfile::Builder::new()
             .prefix(".ecgc-old-")
-            .tempdir_in(&parent)
+            .tempdir_in(parent)
             .map_err(Error::io("creating a temporary directory"))?;
-        std::fs::rename(dir, old.path().join("crate"))
-            .map_err(Error::io(format!("moving old '{}' aside", dir.display())))?;
-        std::fs::rename(tmp.keep(), dir).map_err(Error::io(format!("renaming into '{}'", dir.display())))?;
+        let aside = old.path().join("crate");
+        std::fs::rename(dir, &aside).map_err(Error::io(format!("moving old '{}' aside", dir.display())))?;
+        if let Err(e) = std::fs::rename(tmp.path(), dir) {
+            // Put the earlier crate back before the temporary directories are dropped.
+            let _ = std::fs::rename(&aside, dir);
+            return Err(into(e));
+        }
     } else {
-        std::fs::rename(tmp.keep(), dir).map_err(Error::io(format!("renaming into '{}'", dir.display())))?;
+        std::fs::rename(tmp.path(), dir).map_err(into)?;
     }
+    let _ = tmp.keep();
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The subcommands' bodies.
 
 use super::{CompileArgs, ModelArgs, PrecisionArg, ValidateArgs};
-use crate::back::KernelsDep;
+use crate::back::{output, KernelsDep};
 use crate::error::{Error, Result};
 use crate::front::reference::{Plan, Reference};
 use crate::passes::PassOptions;
@@ -35,7 +35,7 @@ fn compiler(m: &ModelArgs) -> Result<Compiler> {
     Ok(c)
 }
 
-pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
+pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()> {
     if !a.state.is_empty() {
         return Err(Error::InvalidInput(
             "--state (streaming compilation of step graphs) is not implemented yet in this version of ecgc".into(),
@@ -47,12 +47,13 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
     });
     // The model card records the command with the model's file name only, so the crate's bytes
     // do not depend on the directory the command ran in.
+    // Arguments that are not UTF-8 are recorded lossily (U+FFFD).
     let mut cmd: Vec<String> = vec!["ecgc".into()];
     for arg in argv.iter().skip(1) {
         if std::path::Path::new(arg) == a.model.model {
             cmd.push(a.model.model.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default());
         } else {
-            cmd.push(arg.clone());
+            cmd.push(arg.to_string_lossy().into_owned());
         }
     }
     c = c.command(&cmd.join(" "));
@@ -63,6 +64,12 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
         c = c.out_dir(o);
     }
     if let Some(n) = &a.name {
+        let n = n.to_str().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "--name '{}' is not UTF-8; a crate name is ASCII letters, digits, - or _, starting with a letter",
+                n.to_string_lossy()
+            ))
+        })?;
         c = c.name(n);
     }
     if let Some(s) = &a.max_flash {
@@ -71,45 +78,142 @@ pub(super) fn compile(a: CompileArgs, argv: &[String]) -> Result<()> {
     if let Some(s) = &a.max_ram {
         c = c.max_ram(parse_size(s)?);
     }
-    if let Some(p) = &a.kernels_path {
-        c = c.kernels(KernelsDep::Path(
-            std::fs::canonicalize(p).map_err(Error::io(format!("--kernels-path '{}'", p.display())))?,
-        ));
+    let kernels_dir = match &a.kernels_path {
+        Some(p) => Some(kernels_path(p)?),
+        None => None,
+    };
+    if let Some(k) = &kernels_dir {
+        c = c.kernels(KernelsDep::Path(k.clone()));
     }
     if let Some(v) = &a.kernels_version {
-        c = c.kernels(KernelsDep::Version(v.clone()));
+        c = c.kernels(KernelsDep::Version(kernels_version(v)?));
     }
-    c = c.measure(!a.no_measure).measure_opt_level(&a.opt_level).measure_run(!a.no_run);
+    c = c.measure(!a.no_measure).measure_opt_level(&a.opt_level).measure_run(!a.no_run).force(a.force);
     if let Some(d) = &a.measure_dir {
         c = c.measure_dir(d);
+    }
+    // Every output path is checked before any work is written.
+    let crate_dir = c.check_outputs()?;
+    if let (Some(k), Some(d)) = (&kernels_dir, &crate_dir) {
+        if k.starts_with(d) {
+            return Err(Error::InvalidInput(format!(
+                "--kernels-path '{}' is inside the output directory '{}', which ecgc replaces as a whole; keep the kernel crate elsewhere",
+                k.display(),
+                d.display()
+            )));
+        }
+    }
+    let model = Some(a.model.model.as_path());
+    let svg_path = a.plan_svg.clone().or_else(|| a.report.as_ref().map(|p| p.with_extension("svg")));
+    let report_file = match &a.report {
+        Some(p) => Some(output::check_file("--report", p, model, crate_dir.as_deref())?),
+        None => None,
+    };
+    if let Some(p) = &svg_path {
+        let flag = if a.plan_svg.is_some() { "--plan-svg" } else { "--report (its .svg picture)" };
+        let svg = output::check_file(flag, p, model, crate_dir.as_deref())?;
+        if report_file.as_ref() == Some(&svg) {
+            return Err(Error::InvalidInput(format!(
+                "--report '{}' and the memory-plan picture are the same file; give the report a .json name",
+                p.display()
+            )));
+        }
     }
     let built = c.build()?;
     for n in &built.notes {
         eprintln!("note: {n}");
     }
-    let write_report = |b: &crate::Compiled| -> Result<()> {
-        let svg_path = a.plan_svg.clone().or_else(|| a.report.as_ref().map(|p| p.with_extension("svg")));
+    // The report files are staged beside their final paths and renamed into place once the
+    // crate is written: on any error neither a half-written report nor a temporary file is left.
+    let stage = |b: &crate::Compiled| -> Result<Vec<Staged>> {
+        let mut staged = vec![];
         if let Some(path) = &a.report {
             let json = serde_json::to_string_pretty(&b.report).map_err(|e| Error::Internal(e.to_string()))?;
-            std::fs::write(path, json).map_err(Error::io(format!("writing '{}'", path.display())))?;
+            staged.push(stage_file(path, json.as_bytes())?);
         }
-        if let Some(path) = svg_path {
+        if let Some(path) = &svg_path {
             let svg = report::svg::plan_svg(&b.graph, &b.plan, &b.report.model);
-            std::fs::write(&path, svg).map_err(Error::io(format!("writing '{}'", path.display())))?;
+            staged.push(stage_file(path, svg.as_bytes())?);
         }
-        Ok(())
+        Ok(staged)
     };
+    let staged = stage(&built)?;
     if !built.report.fits() {
-        write_report(&built)?;
+        persist(staged)?;
         return Err(Error::OverBudget(format!("{}{}", built.report.table(), built.report.breakdown(false))));
     }
     let dir = a.out.clone().unwrap_or_else(|| built.name.clone().into());
-    crate::back::write_atomically(&built.krate, &dir)?;
-    write_report(&built)?;
+    crate::back::write_crate(&built.krate, &dir, model, a.force)?;
+    persist(staged)?;
     // A closed stdout (`| head`) is not an error of the compilation: the crate is written.
     let text = format!("{}wrote crate '{}' to {}\n", built.report.table(), built.name, dir.display());
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
+}
+
+/// A report file written next to its final path, not yet renamed into place.
+type Staged = (tempfile::NamedTempFile, std::path::PathBuf);
+
+fn stage_file(path: &std::path::Path, bytes: &[u8]) -> Result<Staged> {
+    let parent = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(Error::io(format!("creating '{}'", parent.display())))?;
+    let mut b = tempfile::Builder::new();
+    b.prefix(".ecgc-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666)); // then the umask, like fs::write
+    }
+    let mut f = b.tempfile_in(parent).map_err(Error::io(format!("creating a file in '{}'", parent.display())))?;
+    std::io::Write::write_all(&mut f, bytes).map_err(Error::io(format!("writing '{}'", path.display())))?;
+    Ok((f, path.to_path_buf()))
+}
+
+fn persist(staged: Vec<Staged>) -> Result<()> {
+    for (f, path) in staged {
+        f.persist(&path).map_err(|e| Error::io(format!("writing '{}'", path.display()))(e.error))?;
+    }
+    Ok(())
+}
+
+/// `--kernels-path`: a directory holding the `ecgc-kernels` package.
+fn kernels_path(p: &std::path::Path) -> Result<std::path::PathBuf> {
+    let shown = p.display();
+    let dir = std::fs::canonicalize(p).map_err(|e| {
+        Error::InvalidInput(format!(
+            "--kernels-path '{shown}': {e}; give the directory of the ecgc-kernels crate (runtime-kernels/ in ecgc's repository)"
+        ))
+    })?;
+    let toml = std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|_| {
+        Error::InvalidInput(format!(
+            "--kernels-path '{shown}' holds no readable Cargo.toml; give the directory of the ecgc-kernels crate (runtime-kernels/ in ecgc's repository)"
+        ))
+    })?;
+    let found = toml::from_str::<toml::Table>(&toml)
+        .ok()
+        .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string));
+    match found.as_deref() {
+        Some("ecgc-kernels") => Ok(dir),
+        Some(other) => Err(Error::InvalidInput(format!(
+            "--kernels-path '{shown}' is the crate '{other}', not ecgc-kernels; give the directory of the ecgc-kernels crate"
+        ))),
+        None => Err(Error::InvalidInput(format!(
+            "--kernels-path '{shown}': its Cargo.toml has no [package] name; give the directory of the ecgc-kernels crate"
+        ))),
+    }
+}
+
+/// `--kernels-version`: a Cargo version requirement (`0.1`, `=0.1.0`, `^0.1`).
+fn kernels_version(v: &str) -> Result<String> {
+    semver::VersionReq::parse(v.trim()).map(|_| v.trim().to_string()).map_err(|e| {
+        Error::InvalidInput(format!(
+            "--kernels-version '{v}' is not a Cargo version requirement ({e}); write e.g. {}",
+            env!("CARGO_PKG_VERSION")
+        ))
+    })
 }
 
 pub(super) fn inspect(m: ModelArgs) -> Result<()> {
@@ -138,17 +242,30 @@ pub(super) fn inspect(m: ModelArgs) -> Result<()> {
 }
 
 pub(super) fn validate(a: ValidateArgs) -> Result<()> {
+    if !a.tolerance.is_finite() || a.tolerance < 0.0 {
+        return Err(Error::InvalidInput(format!(
+            "--tolerance {}: give a finite number ≥ 0 (the default is 1e-5)",
+            a.tolerance
+        )));
+    }
     let shapes = shapes(&a.model)?;
     let tmp;
     let work = match &a.work_dir {
-        Some(d) => d.clone(),
+        // absolute: cargo resolves a relative target directory from the harness directory
+        Some(d) => std::path::absolute(d).map_err(Error::io(format!("--work-dir '{}'", d.display())))?,
         None => {
             tmp = tempfile::tempdir().map_err(Error::io("creating a temporary directory"))?;
             tmp.path().to_path_buf()
         }
     };
     let crate_dir = work.join("crate");
-    let compiled = compiler(&a.model)?.target("host").out_dir(&crate_dir).compile()?;
+    // Built in memory first: the crate is written only once the --input files are known good.
+    let c = compiler(&a.model)?.target("host").out_dir(&crate_dir);
+    c.check_outputs()?;
+    let compiled = c.build()?;
+    if !compiled.report.fits() {
+        return Err(Error::OverBudget(format!("{}{}", compiled.report.table(), compiled.report.breakdown(false))));
+    }
     let reference = Reference::load(&a.model.model, &shapes, Plan::Decluttered)?;
     let mut inputs = validate::seeded_inputs(&reference.input_shapes, a.seed);
     for spec in &a.input {
@@ -160,16 +277,17 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
             .iter()
             .position(|n| n == name)
             .ok_or_else(|| Error::InvalidInput(format!("--input names '{name}', not an input of the model")))?;
-        let data = validate::read_npy(std::path::Path::new(file))?;
-        if data.len() != inputs[k].len() {
+        let (shape, data) = validate::read_npy_shaped(std::path::Path::new(file))?;
+        let want = &reference.input_shapes[k];
+        if &shape != want || data.len() != inputs[k].len() {
             return Err(Error::InvalidInput(format!(
-                "--input {name}: {} values, the input takes {}",
-                data.len(),
-                inputs[k].len()
+                "--input {name}: '{file}' has shape {shape:?}, the input '{name}' has shape {want:?}; save the array with that exact shape (np.save('{file}', x.reshape({})))",
+                want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
             )));
         }
         inputs[k] = data;
     }
+    crate::back::write_crate(&compiled.krate, &crate_dir, Some(&a.model.model), false)?;
     let exe =
         validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
     let lens: Vec<usize> = compiled.graph.outputs.iter().map(|o| compiled.graph.value(*o).len()).collect();

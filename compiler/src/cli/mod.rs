@@ -68,8 +68,8 @@ struct CompileArgs {
     #[arg(long = "state", value_name = "IN=OUT")]
     state: Vec<String>,
     /// Crate name (default: from the model file name).
-    #[arg(long)]
-    name: Option<String>,
+    #[arg(long, value_parser = clap::value_parser!(std::ffi::OsString))]
+    name: Option<std::ffi::OsString>,
     /// Flash budget (64K, 1M, 320KiB, bytes); default: the target's.
     #[arg(long = "max-flash")]
     max_flash: Option<String>,
@@ -100,6 +100,10 @@ struct CompileArgs {
     /// Depend on this registry version of ecgc-kernels instead of vendoring a copy.
     #[arg(long = "kernels-version")]
     kernels_version: Option<String>,
+    /// Replace the output directory even when it is a non-empty directory that is not an ecgc
+    /// crate (never the model, a file or the working directory).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -129,7 +133,8 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let argv: Vec<String> = std::env::args().collect();
+    // args_os: a path that is not UTF-8 is an ordinary path, never a panic.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let result = match cli.command {
         Cmd::Compile(a) => commands::compile(*a, &argv),
         Cmd::Inspect(a) => commands::inspect(a),

@@ -72,12 +72,17 @@ pub fn seeded_inputs(shapes: &[Vec<usize>], seed: u64) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Reads a float32 `.npy` file into a flat vector.
+/// Reads a float32 `.npy` file into a flat vector (row-major).
 pub fn read_npy(path: &Path) -> Result<Vec<f32>> {
+    read_npy_shaped(path).map(|(_, data)| data)
+}
+
+/// Reads a float32 `.npy` file: its shape and its values, row-major.
+pub fn read_npy_shaped(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
     let bad = |e: String| Error::InvalidInput(format!("'{}': {e}", path.display()));
     let arr: ndarray::ArrayD<f32> =
         ndarray_npy::read_npy(path).map_err(|e| bad(format!("not a float32 .npy file: {e}")))?;
-    Ok(arr.iter().copied().collect())
+    Ok((arr.shape().to_vec(), arr.iter().copied().collect()))
 }
 
 /// Writes a harness crate for a generated crate at `crate_dir` into `work/harness_<name>` and
