@@ -43,6 +43,8 @@ PY
 for onnx in examples/models/*/*.onnx; do
   model="$(basename "$(dirname "$onnx")")"
   stem="$(basename "$onnx" .onnx)"
+  # exports/ repeats the zoo's architectures through both torch exporters (random weights).
+  [ "$model" = exports ] && continue
   [ -n "${ZOO_ONLY:-}" ] && [ "$model" != "$ZOO_ONLY" ] && continue
   name="$(echo "zoo-$model-$stem" | tr -c 'a-zA-Z0-9\n' '_')"
   for run in "${runs[@]}"; do

@@ -108,7 +108,7 @@ pub fn read(path: &Path, krate: &str, flash: (u64, u64)) -> Result<Sizes> {
         let from_model = path.first().is_some_and(|c| c == krate);
         match sym.kind() {
             SymbolKind::Text => {
-                if path.iter().any(|p| p == "ecgc_kernels") {
+                if path.iter().any(|p| is_kernel_crate(p)) {
                     s.kernel_code += size;
                 } else if from_model || path.iter().any(|p| p == krate) || name == "ecgc_model_run" {
                     s.model_code += size;
@@ -135,6 +135,12 @@ pub fn read(path: &Path, krate: &str, flash: (u64, u64)) -> Result<Sizes> {
     Ok(s)
 }
 
+/// The kernel crate as a path segment: `ecgc_kernels` when shared (`--kernels-path`), or a
+/// vendored copy's per-crate package `<crate>-ecgc-kernels` (crate name `<crate>_ecgc_kernels`).
+fn is_kernel_crate(segment: &str) -> bool {
+    segment == "ecgc_kernels" || segment.ends_with("_ecgc_kernels")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +149,8 @@ mod tests {
     fn legacy_symbols_demangle() {
         assert_eq!(demangle("_ZN3ecg5Model3run17h0123456789abcdefE"), ["ecg", "Model", "run"]);
         assert_eq!(demangle("_ZN12ecgc_kernels4conv6conv2d17hfedcba9876543210E")[0], "ecgc_kernels");
+        assert!(is_kernel_crate("ecgc_kernels") && is_kernel_crate("ecg_cnn_ecgc_kernels"));
+        assert!(!is_kernel_crate("ecg_cnn") && !is_kernel_crate("my_ecgc_kernels_fork"));
         assert_eq!(demangle("ECGC_MODEL"), ["ECGC_MODEL"]);
         assert_eq!(demangle("_ZN99broken"), ["_ZN99broken"]);
     }
