@@ -340,67 +340,9 @@ impl Compiler {
     }
 }
 
-/// Rust keywords (strict, reserved, edition-dependent) and the crates every build links: none may
-/// be a crate's identifier (`-` → `_`).
-const RESERVED: &[&str] = &[
-    "as",
-    "async",
-    "await",
-    "break",
-    "const",
-    "continue",
-    "crate",
-    "dyn",
-    "else",
-    "enum",
-    "extern",
-    "false",
-    "fn",
-    "for",
-    "gen",
-    "if",
-    "impl",
-    "in",
-    "let",
-    "loop",
-    "match",
-    "mod",
-    "move",
-    "mut",
-    "pub",
-    "ref",
-    "return",
-    "self",
-    "static",
-    "struct",
-    "super",
-    "trait",
-    "true",
-    "try",
-    "type",
-    "unsafe",
-    "use",
-    "where",
-    "while",
-    "abstract",
-    "become",
-    "box",
-    "do",
-    "final",
-    "macro",
-    "override",
-    "priv",
-    "typeof",
-    "unsized",
-    "virtual",
-    "yield",
-    "core",
-    "std",
-    "alloc",
-    "test",
-    "proc_macro",
-    "ecgc_kernels",
-];
+/// Besides Rust's keywords ([`back::names::RUST_KEYWORDS`]): the crates every build links and the
+/// kernel crate. None may be a crate's identifier (`-` → `_`).
+const RESERVED_CRATES: &[&str] = &["core", "std", "alloc", "test", "proc_macro", "ecgc_kernels"];
 
 /// Longest crate name accepted (crates.io's limit).
 pub const MAX_NAME_LEN: usize = 64;
@@ -424,7 +366,7 @@ pub fn check_crate_name(name: &str) -> Result<()> {
         )));
     }
     let ident = name.replace('-', "_").to_ascii_lowercase();
-    if RESERVED.contains(&ident.as_str()) {
+    if back::names::RUST_KEYWORDS.contains(&ident.as_str()) || RESERVED_CRATES.contains(&ident.as_str()) {
         let why = match ident.as_str() {
             "ecgc_kernels" => "the name of ecgc's kernel crate, which every generated crate depends on",
             "core" | "std" | "alloc" | "test" | "proc_macro" => "a crate of the Rust distribution",

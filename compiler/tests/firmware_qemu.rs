@@ -20,6 +20,9 @@
 //! `--nocapture`:
 //! `cargo test -p ecgc --test firmware_qemu -- --nocapture`.
 
+mod common;
+
+use common::repo;
 use ecgc::back::KernelsDep;
 use ecgc::validate::{build_harness, compare, run_harness, seeded_inputs};
 use ecgc::{Compiled, Compiler, Error};
@@ -45,10 +48,6 @@ const DTCM: usize = 64 * 1024;
 /// 64 nodes and identical constants are shared, the zoo's 16-step unrolled CfC (11,017 lines)
 /// builds with fat LTO in seconds (it took over 13 CPU-minutes before), so every zoo model is in.
 const MAX_LIB_LINES: usize = 100_000;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
-}
 
 fn work() -> PathBuf {
     repo().join("target/firmware-work")
@@ -554,16 +553,7 @@ fn every_zoo_model_that_fits_the_f746() {
         return;
     }
     let started = Instant::now();
-    let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
-        .expect("examples/models")
-        .flatten()
-        // exports/ holds the zoo's architectures again, through both torch exporters with random
-        // weights: the golden suite compiles and runs them (stm32f746 ones measured on QEMU).
-        .filter(|d| d.path().is_dir() && d.file_name() != "exports")
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
-        .collect();
-    models.sort();
+    let models = common::zoo_models();
     assert!(models.len() >= 10, "expected the zoo's models, found {}", models.len());
     let mut rows = vec![];
     let mut failures = vec![];

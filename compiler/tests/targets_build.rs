@@ -10,6 +10,9 @@
 //! fails when `CI` is set. The table goes to `target/targets-work/targets.txt` (scripts/test-all.sh
 //! prints it); `cargo test -p ecgc --test targets_build -- --nocapture` shows it too.
 
+mod common;
+
+use common::repo;
 use ecgc::back::KernelsDep;
 use ecgc::{Compiled, Compiler, Error};
 use std::fmt::Write as _;
@@ -30,10 +33,6 @@ const TARGETS: [(&str, &str); 4] = [
 /// model is in.
 const MAX_LIB_LINES: usize = 100_000;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
-}
-
 fn work() -> PathBuf {
     repo().join("target/targets-work")
 }
@@ -41,20 +40,6 @@ fn work() -> PathBuf {
 fn has_triple(triple: &str) -> bool {
     let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else { return false };
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("lib/rustlib").join(triple).exists()
-}
-
-fn zoo() -> Vec<PathBuf> {
-    let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
-        .expect("examples/models")
-        .flatten()
-        // exports/ holds the zoo's architectures again, through both torch exporters with random
-        // weights: the golden suite compiles and runs them (stm32f746 ones measured on QEMU).
-        .filter(|d| d.path().is_dir() && d.file_name() != "exports")
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
-        .collect();
-    models.sort();
-    models
 }
 
 /// Lines of the generated `lib.rs`.
@@ -109,7 +94,7 @@ fn build(dir: &Path, triple: &str) -> Result<(), String> {
 
 #[test]
 fn every_zoo_model_builds_for_every_target_it_fits() {
-    let models = zoo();
+    let models = common::zoo_models();
     assert!(models.len() >= 10, "expected the zoo's models, found {}", models.len());
     let mut table = String::from("\ntarget      triple                        built  too big  unsupported  time\n");
     let mut failures = vec![];

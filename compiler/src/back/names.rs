@@ -10,68 +10,18 @@
 
 use std::collections::BTreeSet;
 
-/// Rust's strict, reserved and weak keywords (2015–2024 editions), plus the names of the
-/// built-in crates, which a generated item must not shadow.
-const KEYWORDS: &[&str] = &[
-    "as",
-    "async",
-    "await",
-    "break",
-    "const",
-    "continue",
-    "crate",
-    "dyn",
-    "else",
-    "enum",
-    "extern",
-    "false",
-    "fn",
-    "for",
-    "gen",
-    "if",
-    "impl",
-    "in",
-    "let",
-    "loop",
-    "match",
-    "mod",
-    "move",
-    "mut",
-    "pub",
-    "ref",
-    "return",
-    "self",
-    "static",
-    "struct",
-    "super",
-    "trait",
-    "true",
-    "try",
-    "type",
-    "unsafe",
-    "use",
-    "where",
-    "while",
-    "abstract",
-    "become",
-    "box",
-    "do",
-    "final",
-    "macro",
-    "override",
-    "priv",
-    "typeof",
-    "unsized",
-    "virtual",
-    "yield",
-    "union",
-    "macro_rules",
-    "raw",
-    "safe",
-    "core",
-    "std",
-    "alloc",
+/// Rust's strict and reserved keywords (2015–2024 editions): never an identifier of ours, nor a
+/// crate's (`compile::check_crate_name` uses this list too).
+pub const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "static", "struct", "super", "trait", "true", "try", "type", "unsafe", "use", "where", "while", "abstract",
+    "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield",
 ];
+
+/// Besides [`RUST_KEYWORDS`]: weak keywords, and the built-in crates a generated item must not
+/// shadow.
+const ALSO_RESERVED: &[&str] = &["union", "macro_rules", "raw", "safe", "core", "std", "alloc"];
 
 /// Longest identifier stem kept from a model name (longer ones are cut, then made unique).
 const MAX_LEN: usize = 48;
@@ -146,7 +96,7 @@ pub fn sanitize(raw: &str) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("v_{s}").trim_end_matches('_').to_string();
     }
-    if KEYWORDS.contains(&s.as_str()) {
+    if RUST_KEYWORDS.contains(&s.as_str()) || ALSO_RESERVED.contains(&s.as_str()) {
         s.push('_');
     }
     s

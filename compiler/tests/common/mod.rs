@@ -1,0 +1,23 @@
+//! Helpers shared by the integration tests that walk the model zoo.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+/// The zoo's ONNX files (`examples/models/<model>/*.onnx`), sorted. `exports/` holds the zoo's
+/// architectures again, through both torch exporters with random weights: the golden suite
+/// compiles and runs those (the stm32f746 ones measured on QEMU), so they are not repeated here.
+pub fn zoo_models() -> Vec<PathBuf> {
+    let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
+        .expect("examples/models")
+        .flatten()
+        .filter(|d| d.path().is_dir() && d.file_name() != "exports")
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    models.sort();
+    models
+}
