@@ -112,22 +112,9 @@ fn compile(model: &Path, name: &str, dir: &Path) -> ecgc::Result<Compiled> {
 /// `Err` with it.
 fn cargo_build(dir: &Path, triple: &str) -> Result<(String, PathBuf), String> {
     let target_dir = work().join("target");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "--target", triple])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .map_err(|e| format!("running cargo: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() {
-        Ok((text, target_dir.join(triple).join("release")))
-    } else {
-        Err(text)
-    }
+    let text = ecgc::validate::cargo(&["build", "--release", "--quiet", "--target", triple], dir, &target_dir)
+        .map_err(|e| e.to_string())?;
+    Ok((text, target_dir.join(triple).join("release")))
 }
 
 /// Runs `elf` under QEMU in `dir` (where its input files are); returns stdout, or why it failed.

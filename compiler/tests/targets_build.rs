@@ -72,20 +72,9 @@ fn wrapper(dir: &Path, krate: &str, c: &Compiled) -> std::io::Result<()> {
 
 /// Builds `dir` for `triple` in release; cargo's output on failure. Warnings fail too.
 fn build(dir: &Path, triple: &str) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--target", triple])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", work().join(format!("target-{triple}")))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .map_err(|e| format!("running cargo: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if !out.status.success() {
-        return Err(text);
-    }
+    let target_dir = work().join(format!("target-{triple}"));
+    let text = ecgc::validate::cargo(&["build", "--release", "--target", triple], dir, &target_dir)
+        .map_err(|e| e.to_string())?;
     if text.contains("warning") {
         return Err(format!("warnings:\n{text}"));
     }

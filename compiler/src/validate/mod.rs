@@ -116,7 +116,11 @@ pub fn cargo(args: &[&str], dir: &Path, target_dir: &Path) -> Result<String> {
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir)
+        // Only the crate's own settings: a caller's flags (say `-C target-cpu=native`, or a
+        // build script's encoded flags) must not leak into the build.
         .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .map_err(Error::io("running cargo"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
