@@ -88,24 +88,60 @@ pub fn binary(op: BinaryOp, p: &Broadcast2, a: &[f32], b: &[f32], out: &mut [f32
     debug_assert_eq!(p.a_strides.len(), p.shape.len());
     debug_assert_eq!(p.b_strides.len(), p.shape.len());
     debug_assert_eq!(out.len(), p.shape.iter().product::<usize>());
-    match op {
-        BinaryOp::Add => run(p, a, b, out, |x, y| x + y),
-        BinaryOp::Sub => run(p, a, b, out, |x, y| x - y),
-        BinaryOp::Mul => run(p, a, b, out, |x, y| x * y),
-        BinaryOp::Div => run(p, a, b, out, |x, y| x / y),
-        BinaryOp::Max => run(p, a, b, out, math::fmaxf),
-        BinaryOp::Min => run(p, a, b, out, math::fminf),
-        BinaryOp::Pow => run(p, a, b, out, math::powf),
-        BinaryOp::Rem => run(p, a, b, out, math::fmodf),
-        BinaryOp::Less => run(p, a, b, out, |x, y| b2f(x < y)),
-        BinaryOp::LessEqual => run(p, a, b, out, |x, y| b2f(x <= y)),
-        BinaryOp::Greater => run(p, a, b, out, |x, y| b2f(x > y)),
-        BinaryOp::GreaterEqual => run(p, a, b, out, |x, y| b2f(x >= y)),
-        BinaryOp::Equal => run(p, a, b, out, |x, y| b2f(x == y)),
-        BinaryOp::NotEqual => run(p, a, b, out, |x, y| b2f(x != y)),
-        BinaryOp::And => run(p, a, b, out, |x, y| b2f(truth(x) && truth(y))),
-        BinaryOp::Or => run(p, a, b, out, |x, y| b2f(truth(x) || truth(y))),
-        BinaryOp::Xor => run(p, a, b, out, |x, y| b2f(truth(x) != truth(y))),
+    use BinaryOp::*;
+    macro_rules! per_variant {
+        ($($v:ident),* $(,)?) => {
+            match op {
+                $($v => run(p, a, b, out, |x, y| $v.eval(x, y)),)*
+            }
+        };
+    }
+    per_variant!(
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Max,
+        Min,
+        Pow,
+        Rem,
+        Less,
+        LessEqual,
+        Greater,
+        GreaterEqual,
+        Equal,
+        NotEqual,
+        And,
+        Or,
+        Xor
+    )
+}
+
+impl BinaryOp {
+    /// `op(x, y)` for one element pair: the single statement of each op's math, used by
+    /// [`binary`] and by generated fused loops (on a constant op, so it inlines to the one
+    /// function).
+    #[inline(always)]
+    pub fn eval(self, x: f32, y: f32) -> f32 {
+        match self {
+            BinaryOp::Add => x + y,
+            BinaryOp::Sub => x - y,
+            BinaryOp::Mul => x * y,
+            BinaryOp::Div => x / y,
+            BinaryOp::Max => math::fmaxf(x, y),
+            BinaryOp::Min => math::fminf(x, y),
+            BinaryOp::Pow => math::powf(x, y),
+            BinaryOp::Rem => math::fmodf(x, y),
+            BinaryOp::Less => b2f(x < y),
+            BinaryOp::LessEqual => b2f(x <= y),
+            BinaryOp::Greater => b2f(x > y),
+            BinaryOp::GreaterEqual => b2f(x >= y),
+            BinaryOp::Equal => b2f(x == y),
+            BinaryOp::NotEqual => b2f(x != y),
+            BinaryOp::And => b2f(truth(x) && truth(y)),
+            BinaryOp::Or => b2f(truth(x) || truth(y)),
+            BinaryOp::Xor => b2f(truth(x) != truth(y)),
+        }
     }
 }
 

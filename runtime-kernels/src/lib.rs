@@ -36,6 +36,7 @@ pub mod binary;
 pub mod contract;
 pub mod conv;
 pub mod copy;
+pub mod dense;
 pub mod gather;
 pub mod math;
 pub mod pool;

@@ -116,58 +116,114 @@ fn b(c: bool) -> f32 {
     }
 }
 
-/// One loop per operation: the `match` is outside the element loop.
-fn dispatch<S: Sink>(op: UnaryOp, s: S) {
-    match op {
-        UnaryOp::Neg => s.apply(|x| -x),
-        UnaryOp::Abs => s.apply(math::fabsf),
-        UnaryOp::Sqrt => s.apply(math::sqrtf),
-        UnaryOp::Rsqrt => s.apply(|x| 1.0 / math::sqrtf(x)),
-        UnaryOp::Recip => s.apply(|x| 1.0 / x),
-        UnaryOp::Exp => s.apply(math::expf),
-        UnaryOp::Ln => s.apply(math::logf),
-        UnaryOp::Sigmoid => s.apply(math::sigmoidf),
-        UnaryOp::Tanh => s.apply(math::tanhf),
-        UnaryOp::Erf => s.apply(math::erff),
-        UnaryOp::GeluExact => s.apply(math::gelu_exact),
-        UnaryOp::GeluTanh { square } => s.apply(move |x| gelu_tanh(x, square)),
-        UnaryOp::Softplus => s.apply(math::softplusf),
-        UnaryOp::Square => s.apply(|x| x * x),
-        UnaryOp::Relu => s.apply(|x| math::fmaxf(x, 0.0)),
-        UnaryOp::LeakyRelu(alpha) => s.apply(move |x| if x < 0.0 { alpha * x } else { x }),
-        UnaryOp::HardSigmoid { alpha, beta } => s.apply(move |x| math::fminf(math::fmaxf(alpha * x + beta, 0.0), 1.0)),
-        UnaryOp::Clip { min, max } => s.apply(move |x| math::fminf(math::fmaxf(x, min), max)),
-        UnaryOp::Floor => s.apply(math::floorf),
-        UnaryOp::Ceil => s.apply(math::ceilf),
-        UnaryOp::Round => s.apply(math::roundf),
-        UnaryOp::RoundHalfToEven => s.apply(math::rintf),
-        UnaryOp::Sign => s.apply(|x| {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else if x == 0.0 {
-                0.0
-            } else {
-                x // NaN
+impl UnaryOp {
+    /// `op(x)` for one element: the single statement of each op's math, used by the slice
+    /// kernels below and by generated fused loops (which call it on a constant op, so it inlines
+    /// to the one function).
+    #[inline(always)]
+    pub fn eval(self, x: f32) -> f32 {
+        match self {
+            UnaryOp::Neg => -x,
+            UnaryOp::Abs => math::fabsf(x),
+            UnaryOp::Sqrt => math::sqrtf(x),
+            UnaryOp::Rsqrt => 1.0 / math::sqrtf(x),
+            UnaryOp::Recip => 1.0 / x,
+            UnaryOp::Exp => math::expf(x),
+            UnaryOp::Ln => math::logf(x),
+            UnaryOp::Sigmoid => math::sigmoidf(x),
+            UnaryOp::Tanh => math::tanhf(x),
+            UnaryOp::Erf => math::erff(x),
+            UnaryOp::GeluExact => math::gelu_exact(x),
+            UnaryOp::GeluTanh { square } => gelu_tanh(x, square),
+            UnaryOp::Softplus => math::softplusf(x),
+            UnaryOp::Square => x * x,
+            UnaryOp::Relu => math::fmaxf(x, 0.0),
+            UnaryOp::LeakyRelu(alpha) => {
+                if x < 0.0 {
+                    alpha * x
+                } else {
+                    x
+                }
             }
-        }),
-        UnaryOp::Not => s.apply(|x| b(x == 0.0)),
-        UnaryOp::PowConst(p) => {
-            if p == 2.0 {
-                s.apply(|x| x * x)
-            } else if p == 1.0 {
-                s.apply(|x| x)
-            } else {
-                s.apply(move |x| math::powf(x, p))
+            UnaryOp::HardSigmoid { alpha, beta } => math::fminf(math::fmaxf(alpha * x + beta, 0.0), 1.0),
+            UnaryOp::Clip { min, max } => math::fminf(math::fmaxf(x, min), max),
+            UnaryOp::Floor => math::floorf(x),
+            UnaryOp::Ceil => math::ceilf(x),
+            UnaryOp::Round => math::roundf(x),
+            UnaryOp::RoundHalfToEven => math::rintf(x),
+            UnaryOp::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else if x == 0.0 {
+                    0.0
+                } else {
+                    x // NaN
+                }
             }
+            UnaryOp::Not => b(x == 0.0),
+            UnaryOp::PowConst(p) => {
+                if p == 2.0 {
+                    x * x
+                } else if p == 1.0 {
+                    x
+                } else {
+                    math::powf(x, p)
+                }
+            }
+            UnaryOp::Sin => math::sinf(x),
+            UnaryOp::Cos => math::cosf(x),
+            UnaryOp::Silu => x * math::sigmoidf(x),
+            UnaryOp::IsNan => b(x.is_nan()),
+            UnaryOp::IsInf => b(x.is_infinite()),
         }
-        UnaryOp::Sin => s.apply(math::sinf),
-        UnaryOp::Cos => s.apply(math::cosf),
-        UnaryOp::Silu => s.apply(|x| x * math::sigmoidf(x)),
-        UnaryOp::IsNan => s.apply(|x| b(x.is_nan())),
-        UnaryOp::IsInf => s.apply(|x| b(x.is_infinite())),
     }
+}
+
+/// One loop per operation: the `match` is outside the element loop (each arm's `eval` is on an
+/// op whose variant is known there, so it folds to that op's math).
+fn dispatch<S: Sink>(op: UnaryOp, s: S) {
+    use UnaryOp::*;
+    macro_rules! per_variant {
+        ($($v:pat),* $(,)?) => {
+            match op {
+                $(k @ $v => s.apply(move |x| k.eval(x)),)*
+            }
+        };
+    }
+    per_variant!(
+        Neg,
+        Abs,
+        Sqrt,
+        Rsqrt,
+        Recip,
+        Exp,
+        Ln,
+        Sigmoid,
+        Tanh,
+        Erf,
+        GeluExact,
+        GeluTanh { .. },
+        Softplus,
+        Square,
+        Relu,
+        LeakyRelu(_),
+        HardSigmoid { .. },
+        Clip { .. },
+        Floor,
+        Ceil,
+        Round,
+        RoundHalfToEven,
+        Sign,
+        Not,
+        PowConst(_),
+        Sin,
+        Cos,
+        Silu,
+        IsNan,
+        IsInf,
+    )
 }
 
 /// `out[i] = op(x[i])`.

@@ -30,9 +30,47 @@ pub const fn f32s_from_le<const N: usize, const B: usize>(bytes: &[u8; B]) -> [f
     out
 }
 
+/// Decodes packed weight tiles (`NT` tiles of `K` rows of `T` floats, in that order) from
+/// `B == 4 * NT * K * T` little-endian bytes, in a `const` context; as [`f32s_from_le`], a wrong
+/// length does not compile. Generated code writes
+/// `static W_T8: [[[f32; 8]; 128]; 32] = tiles_from_le(include_bytes!("w_t8.bin"));` for the
+/// [`dense`](crate::dense) kernel.
+pub const fn tiles_from_le<const T: usize, const K: usize, const NT: usize, const B: usize>(
+    bytes: &[u8; B],
+) -> [[[f32; T]; K]; NT] {
+    const {
+        assert!(B == 4 * NT * K * T, "tiles_from_le: byte length must be 4 * NT * K * T");
+    }
+    let mut out = [[[0.0f32; T]; K]; NT];
+    let (mut t, mut j) = (0, 0);
+    while t < NT {
+        let mut k = 0;
+        while k < K {
+            let mut c = 0;
+            while c < T {
+                out[t][k][c] = f32::from_bits(u32::from_le_bytes([bytes[j], bytes[j + 1], bytes[j + 2], bytes[j + 3]]));
+                j += 4;
+                c += 1;
+            }
+            k += 1;
+        }
+        t += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::f32s_from_le;
+    use super::{f32s_from_le, tiles_from_le};
+
+    #[test]
+    fn tiles_keep_the_byte_order() {
+        let bytes: [u8; 48] = core::array::from_fn(|i| if i % 4 == 3 { 0x3f } else { 0 });
+        static T: [[[f32; 2]; 3]; 2] = tiles_from_le(&[0u8; 48]);
+        assert_eq!(T, [[[0.0; 2]; 3]; 2]);
+        let t: [[[f32; 2]; 3]; 2] = tiles_from_le(&bytes);
+        assert!(t.iter().flatten().flatten().all(|&x| x == f32::from_bits(0x3f00_0000)));
+    }
 
     const BYTES: [u8; 16] = [
         0x00, 0x00, 0x80, 0x3f, // 1.0

@@ -9,6 +9,7 @@
 //! into `#[inline(never)]` functions of at most [`NODES_PER_PART`] nodes (LLVM's optimisation
 //! time grows faster than linearly with a function's size).
 
+use super::dense;
 use super::names::Namer;
 use super::ops::{self, f32_lit};
 use crate::ir::{Graph, Op, ValueId, ValueKind};
@@ -153,10 +154,19 @@ fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
     out
 }
 
+/// Whether operand `k` of `node` is read from packed weight statics rather than bound as a slice.
+fn reads_packed(node: &crate::ir::Node, k: usize) -> bool {
+    matches!(node.op, Op::Dense(_)) && k == 1
+}
+
 /// One emitted node: its block inside `run` (or a part) and the graph inputs it reads.
 struct Block {
     tokens: TokenStream,
     reads: BTreeSet<usize>,
+    /// Graph outputs whose caller buffer the block writes or reads.
+    outs: BTreeSet<usize>,
+    /// Whether the block touches the arena at all.
+    arena: bool,
 }
 
 /// Generates the source in the given form.
@@ -172,9 +182,47 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let mut statics = TokenStream::new();
     let used = g.used_values();
     let mut const_names: BTreeMap<ValueId, Ident> = BTreeMap::new();
+    // Weights that Dense layers read are stored packed (one static per tile width); the plain
+    // array only when something else reads the constant too.
+    let mut flat = vec![false; g.values.len()];
+    let mut dense_readers: BTreeMap<ValueId, (usize, usize)> = BTreeMap::new();
+    for n in &g.nodes {
+        for (k, &v) in n.inputs.iter().enumerate() {
+            match &n.op {
+                Op::Dense(d) if reads_packed(n, k) => {
+                    dense_readers.insert(v, (d.k, d.n));
+                }
+                _ => flat[v.index()] = true,
+            }
+        }
+    }
+    g.outputs.iter().for_each(|o| flat[o.index()] = true);
+    let mut packed: BTreeMap<(ValueId, usize), Ident> = BTreeMap::new();
+    for (&v, &(k, n)) in &dense_readers {
+        let ValueKind::Const(data) = &g.value(v).kind else { continue };
+        for run in dense::tiles(n) {
+            let name = items.upper(&format!("w_{}_t{}", g.value(v).name, run.0));
+            let id = format_ident!("{}", name);
+            let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
+            let file = format!("{dir}/{}.bin", name.to_lowercase());
+            let bytes: Vec<u8> = dense::pack(data, k, n, run).iter().flat_map(|x| x.to_le_bytes()).collect();
+            weights.insert(file.clone(), bytes);
+            let ty = dense::tiles_type(k, run);
+            let doc = format!(
+                " Constant `{}` packed for a Dense layer: tiles of {} columns.",
+                shown(&g.value(v).name),
+                run.0
+            );
+            statics.extend(quote! {
+                #[doc = #doc]
+                static #id: #ty = k::weights::tiles_from_le(include_bytes!(#file));
+            });
+            packed.insert((v, run.0), id);
+        }
+    }
     for (i, v) in g.values.iter().enumerate() {
         let ValueKind::Const(data) = &v.kind else { continue };
-        if !used[i] {
+        if !used[i] || !flat[i] {
             continue;
         }
         if let Some(bad) = data.iter().find(|x| !x.is_finite()) {
@@ -232,7 +280,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         if plan.elided[i] {
             continue;
         }
-        let draft = ops::emit(g, node, &placeholder);
+        let draft = ops::emit(g, node, &placeholder, &packed)?;
         let p = if draft.items.is_empty() {
             placeholder.clone()
         } else if let Some(p) = shared_params.get(&draft.items.to_string()) {
@@ -249,19 +297,27 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             shared_params.insert(draft.items.to_string(), p.clone());
             let doc = format!(" Node `{}`: {}.", shown(&node.name), node.op.summary());
             params.extend(quote!(#[doc = #doc]));
-            params.extend(ops::emit(g, node, &p).items);
+            params.extend(ops::emit(g, node, &p, &packed)?.items);
             p
         };
-        let emitted = ops::emit(g, node, &p);
+        let emitted = ops::emit(g, node, &p, &packed)?;
         let mut arena_names = vec![];
         let mut arena_ranges = vec![];
         let mut others = TokenStream::new();
         let mut reads = BTreeSet::new();
+        let mut outs = BTreeSet::new();
         for (k, &v) in node.inputs.iter().enumerate() {
+            if reads_packed(node, k) {
+                continue;
+            }
             let name = format_ident!("i{}", k);
             if let Some(r) = range(v) {
                 arena_names.push(name);
                 arena_ranges.push(r);
+            } else if let Some(o) = plan.external[v.index()] {
+                let p = &outputs[o].param;
+                others.extend(quote!(let #name: &[f32] = &#p[..];));
+                outs.insert(o);
             } else if let Some(src) = operand(v, split) {
                 others.extend(quote!(let #name: &[f32] = #src;));
                 reads.extend(input_index(v));
@@ -269,17 +325,32 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                 return Err(format!("node '{}' reads a value with no storage", node.name));
             }
         }
-        let out = range(node.output).ok_or_else(|| format!("node '{}' has no arena slot", node.name))?;
+        let external_out = plan.external[node.output.index()];
+        let uses_arena = external_out.is_none() || !arena_names.is_empty();
+        let bind = if let Some(o) = external_out {
+            // The result is a graph output: written straight into the caller's buffer.
+            let p = &outputs[o].param;
+            outs.insert(o);
+            quote! {
+                let out: &mut [f32] = &mut #p[..];
+                #(let #arena_names: &[f32] = k::arena::view(arena, #arena_ranges);)*
+            }
+        } else {
+            let out = range(node.output).ok_or_else(|| format!("node '{}' has no arena slot", node.name))?;
+            quote!(let (out, [#(#arena_names),*]) = k::arena::split(arena, #out, [#(#arena_ranges),*]);)
+        };
         let node_body = emitted.body;
         blocks.push(Block {
             tokens: quote! {
                 {
-                    let (out, [#(#arena_names),*]) = k::arena::split(arena, #out, [#(#arena_ranges),*]);
+                    #bind
                     #others
                     #node_body
                 }
             },
             reads,
+            outs,
+            arena: uses_arena,
         });
     }
 
@@ -295,17 +366,24 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             let f = format_ident!("{}", items.snake(&format!("run_part_{n}")));
             let reads: BTreeSet<usize> = chunk.iter().flat_map(|b| b.reads.iter().copied()).collect();
             let args: Vec<&Ident> = reads.iter().map(|&k| &inputs[k].param).collect();
+            let outs: BTreeSet<usize> = chunk.iter().flat_map(|b| b.outs.iter().copied()).collect();
+            let out_args: Vec<&Ident> = outs.iter().map(|&k| &outputs[k].param).collect();
+            let (arena_param, arena_arg) = if chunk.iter().any(|b| b.arena) {
+                (quote!(arena: &mut [f32],), quote!(arena,))
+            } else {
+                (quote!(), quote!())
+            };
             let code = chunk.iter().map(|b| &b.tokens);
             let doc =
                 format!(" Nodes {} to {} of [`Model::run`].", n * NODES_PER_PART, n * NODES_PER_PART + chunk.len() - 1);
             parts.extend(quote! {
                 #[doc = #doc]
                 #[inline(never)]
-                fn #f(arena: &mut [f32], #(#args: &[f32]),*) {
+                fn #f(#arena_param #(#args: &[f32],)* #(#out_args: &mut [f32]),*) {
                     #(#code)*
                 }
             });
-            body.extend(quote!(#f(arena, #(&#args[..]),*);));
+            body.extend(quote!(#f(#arena_arg #(&#args[..],)* #(&mut #out_args[..]),*);));
         }
     }
     // An input no node reads (the model ignores it) is still a parameter of `run`.
@@ -316,7 +394,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             body.extend(quote!(let _ = #p;));
         }
     }
-    for o in &outputs {
+    for (k, o) in outputs.iter().enumerate() {
+        if plan.external[o.value.index()] == Some(k) {
+            continue; // written in place by its node
+        }
         let param = &o.param;
         let src = match range(o.value) {
             Some(r) => quote!(k::arena::view(arena, #r)),
@@ -340,7 +421,9 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let arena_len = Literal::usize_unsuffixed(plan.arena_len);
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
-    let arena_binding = if g.nodes.is_empty() {
+    let copies_from_arena =
+        outputs.iter().enumerate().any(|(k, o)| plan.external[o.value.index()] != Some(k) && range(o.value).is_some());
+    let arena_binding = if !blocks.iter().any(|b| b.arena) && !copies_from_arena {
         quote!(let arena = &self.arena[..]; let _ = arena;)
     } else {
         quote!(let arena = &mut self.arena[..];)

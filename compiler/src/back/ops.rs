@@ -5,9 +5,10 @@
 //! and op fields; nothing here chooses anything the IR did not already fix.
 
 use super::strides::{broadcast, collapse, row_major};
-use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, ReduceOp, UnaryOp};
+use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, ReduceOp, UnaryOp, ValueId};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
+use std::collections::BTreeMap;
 
 /// What one node contributes to the generated crate.
 pub struct Emitted {
@@ -47,7 +48,7 @@ pub fn f32_lit(x: f32) -> TokenStream {
 /// The kernel's `UnaryOp` for an IR unary op: an exhaustive match, so every IR variant names its
 /// kernel variant explicitly (a rename on either side is a compile error here, not in a user's
 /// generated crate).
-fn unary_tokens(u: UnaryOp) -> TokenStream {
+pub(super) fn unary_tokens(u: UnaryOp) -> TokenStream {
     use UnaryOp as U;
     let v = match u {
         U::Neg => quote!(Neg),
@@ -99,7 +100,7 @@ fn unary_tokens(u: UnaryOp) -> TokenStream {
 }
 
 /// The kernel's `BinaryOp` for an IR binary op (exhaustive, as for [`unary_tokens`]).
-fn binary_tokens(b: BinaryOp) -> TokenStream {
+pub(super) fn binary_tokens(b: BinaryOp) -> TokenStream {
     use BinaryOp as B;
     let v = match b {
         B::Add => quote!(Add),
@@ -153,8 +154,9 @@ fn strided_copy(
     (items, quote!(k::copy::strided_copy(&#p, #src_name, out);))
 }
 
-/// Generates one node. `p` is the unique parameter-constant name for this node.
-pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
+/// Generates one node. `p` is the unique parameter-constant name for this node; `packed` names
+/// the packed weight statics of Dense layers by (weight, tile width).
+pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &BTreeMap<(ValueId, usize), Ident>) -> Result<Emitted, String> {
     let shape_of = |k: usize| g.value(node.inputs[k]).shape.clone();
     let out_shape = g.value(node.output).shape.clone();
     let i0 = format_ident!("i0");
@@ -327,6 +329,11 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
                 quote!(k::gather::gather(&#p, i0, out);),
             )
         }
+        Op::Dense(d) => (none, super::dense::emit(d, node.inputs[1], packed)?),
+        Op::Fused(f) => {
+            let shapes: Vec<Vec<usize>> = (0..node.inputs.len()).map(shape_of).collect();
+            (none, super::fused::emit(f, &shapes, &out_shape))
+        }
         Op::Pool(pl) => {
             let x = shape_of(0);
             let ((ih, iw), (oh, ow)) = (spatial(&x[2..], 1), spatial(&out_shape[2..], 1));
@@ -352,7 +359,7 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident) -> Emitted {
             )
         }
     };
-    Emitted { items, body }
+    Ok(Emitted { items, body })
 }
 
 /// A 1-D or 2-D spatial vector as the kernels' (h, w): 1-D vectors put `absent` in h.

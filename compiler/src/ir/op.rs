@@ -36,6 +36,62 @@ pub enum Op {
     BroadcastTo,
     /// Max / sum / average pooling over the spatial axes of `x [N, C, (H,) W]`.
     Pool(Pool),
+    /// `out[r, j] = Σ_k x[r, k] · w[k, j]` over the rows `r` of `x [..., K]` with a constant
+    /// `w [K, N]` (made by the `dense` pass from a Linear-shaped EinSum); output `[..., N]`. The
+    /// back end packs `w` in the order its kernel streams it.
+    Dense(Dense),
+    /// A chain of element-wise ops evaluated in one pass (made by the `fuse-elementwise` pass);
+    /// every operand broadcasts to the output shape.
+    Fused(Fused),
+}
+
+/// Geometry of a [`Op::Dense`] product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// Summed length (`x`'s last axis, `w`'s rows).
+    pub k: usize,
+    /// Output columns (`w`'s columns, the output's last axis).
+    pub n: usize,
+}
+
+/// A fused element-wise expression. For each output element, `steps` are evaluated in order;
+/// the last step is the result. A step reads operands of the node (broadcast, numpy rules) or
+/// earlier steps, so intermediate results never touch memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fused {
+    /// The expression in evaluation order (never empty).
+    pub steps: Vec<FusedStep>,
+}
+
+/// An argument of a fused step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FusedArg {
+    /// The node's operand `k`.
+    Input(usize),
+    /// The result of an earlier step.
+    Step(usize),
+}
+
+/// One element-wise operation of a [`Fused`] expression, with the semantics of the op it replaced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FusedStep {
+    /// As [`Op::Unary`].
+    Unary(UnaryOp, FusedArg),
+    /// As [`Op::Binary`].
+    Binary(BinaryOp, FusedArg, FusedArg),
+    /// As [`Op::Select`]: `cond != 0 ? a : b`.
+    Select(FusedArg, FusedArg, FusedArg),
+}
+
+impl FusedStep {
+    /// The step's arguments.
+    pub fn args(&self) -> Vec<FusedArg> {
+        match *self {
+            FusedStep::Unary(_, a) => vec![a],
+            FusedStep::Binary(_, a, b) => vec![a, b],
+            FusedStep::Select(c, a, b) => vec![c, a, b],
+        }
+    }
 }
 
 /// Convolution geometry; spatial vectors have one entry per spatial axis (1 or 2).
@@ -348,6 +404,8 @@ impl Op {
             Op::Pool(p) => {
                 format!("{:?}Pool(kernel={:?}, stride={:?}, pad={:?})", p.kind, p.kernel, p.stride, p.pad_before)
             }
+            Op::Fused(f) => format!("Fused({})", fused_expr(f)),
+            Op::Dense(d) => format!("Dense(k={}, n={})", d.k, d.n),
         }
     }
 
@@ -370,6 +428,8 @@ impl Op {
             Op::Pad(_) => "Pad",
             Op::BroadcastTo => "BroadcastTo",
             Op::Pool(_) => "Pool",
+            Op::Fused(_) => "Fused",
+            Op::Dense(_) => "Dense",
         }
     }
 }
@@ -384,4 +444,27 @@ pub fn einsum_expr(e: &EinSum) -> String {
         v.into_iter().map(|(_, c)| c).collect::<String>()
     };
     format!("{},{}->{}", side(&|a| a.a), side(&|a| a.b), side(&|a| a.out))
+}
+
+/// `Tanh(Add(x0, x1))`-style text of a fused expression.
+pub fn fused_expr(f: &Fused) -> String {
+    fn arg(f: &Fused, a: FusedArg) -> String {
+        match a {
+            FusedArg::Input(k) => format!("x{k}"),
+            FusedArg::Step(s) => match f.steps.get(s) {
+                Some(step) => text(f, step),
+                None => "?".into(),
+            },
+        }
+    }
+    fn text(f: &Fused, step: &FusedStep) -> String {
+        let args: Vec<String> = step.args().into_iter().map(|a| arg(f, a)).collect();
+        let name = match step {
+            FusedStep::Unary(u, _) => format!("{u:?}"),
+            FusedStep::Binary(b, ..) => format!("{b:?}"),
+            FusedStep::Select(..) => "Select".into(),
+        };
+        format!("{name}({})", args.join(", "))
+    }
+    f.steps.last().map(|s| text(f, s)).unwrap_or_default()
 }

@@ -127,6 +127,18 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
             expect_inputs(op, 3, inputs.len())?;
             Ok((broadcast(&shapes)?, inputs[1].1))
         }
+        Op::Fused(f) => infer_fused(f, inputs),
+        Op::Dense(d) => {
+            expect_inputs(op, 2, inputs.len())?;
+            if x.last() != Some(&d.k) || shapes[1] != [d.k, d.n] {
+                return Err(format!("Dense(k={}, n={}) does not fit x{x:?} w{:?}", d.k, d.n, shapes[1]));
+            }
+            let mut out = x.to_vec();
+            if let Some(last) = out.last_mut() {
+                *last = d.n;
+            }
+            Ok((out, DType::F32))
+        }
         Op::Reduce(r) => {
             expect_inputs(op, 1, inputs.len())?;
             let mut out = x.to_vec();
@@ -227,4 +239,38 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
             Ok((declared.to_vec(), DType::F32))
         }
     }
+}
+
+/// A fused expression: arguments refer to operands or earlier steps, every operand is used, and
+/// the output is the operands' broadcast shape with the last step's type.
+fn infer_fused(f: &Fused, inputs: &[(&[usize], DType)]) -> Result<(Vec<usize>, DType), String> {
+    if f.steps.is_empty() {
+        return Err("Fused has no steps".into());
+    }
+    let mut used = vec![false; inputs.len()];
+    let mut types: Vec<DType> = vec![];
+    for (i, step) in f.steps.iter().enumerate() {
+        let mut arg_types = vec![];
+        for a in step.args() {
+            arg_types.push(match a {
+                FusedArg::Input(k) if k < inputs.len() => {
+                    used[k] = true;
+                    inputs[k].1
+                }
+                FusedArg::Step(s) if s < i => types[s],
+                _ => return Err(format!("Fused step {i} reads {a:?}, which does not exist yet")),
+            });
+        }
+        types.push(match step {
+            FusedStep::Unary(u, _) if u.is_predicate() => DType::Bool,
+            FusedStep::Binary(b, ..) if b.is_predicate() => DType::Bool,
+            FusedStep::Select(..) => arg_types[1],
+            _ => DType::F32,
+        });
+    }
+    if let Some(k) = used.iter().position(|u| !u) {
+        return Err(format!("Fused operand {k} is never read"));
+    }
+    let shapes: Vec<&[usize]> = inputs.iter().map(|i| i.0).collect();
+    Ok((broadcast(&shapes)?, *types.last().expect("non-empty")))
 }

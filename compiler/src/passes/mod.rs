@@ -9,6 +9,8 @@ pub mod canonical_names;
 mod check_finite;
 mod dce;
 mod dedup_consts;
+mod dense;
+mod fuse_elementwise;
 mod weight_layout;
 
 use crate::error::{Error, Result};
@@ -28,8 +30,11 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
         Box::new(check_finite::CheckFinite),
         Box::new(dce::DeadCode),
         Box::new(weight_layout::WeightLayout),
+        Box::new(dense::DenseLayers),
         // After every pass that rewrites constants.
         Box::new(dedup_consts::DedupConsts),
+        // Last: later passes would have to understand fused expressions.
+        Box::new(fuse_elementwise::FuseElementwise),
     ]
 }
 

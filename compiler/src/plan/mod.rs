@@ -7,6 +7,10 @@
 //! so an output never aliases an operand. `lower_bound` is the most bytes alive at any one node:
 //! no plan can be smaller, so `arena_len − lower_bound` is how far from optimal a plan is.
 //!
+//! A graph output computed by a node lives in the caller's output buffer, not in the arena (the
+//! node writes it there directly, and later readers read it there), unless two outputs share one
+//! buffer. So outputs cost no arena space and no final copy.
+//!
 //! Reshapes (and type-only casts) move no data: their result is an *alias* of their operand,
 //! sharing its buffer, whose lifetime then runs to the alias's last use. Such nodes are elided:
 //! the back end emits no code for them.
@@ -35,6 +39,24 @@ pub struct Plan {
     pub lower_bound: usize,
     /// Per node: true when its result aliases its operand and no code is needed.
     pub elided: Vec<bool>,
+    /// Per value: the graph output (index into `outputs`) whose caller buffer holds it.
+    pub external: Vec<Option<usize>>,
+}
+
+/// Per value, the graph output whose caller buffer holds it: a computed output's buffer (and
+/// its aliases), unless another output shares that buffer.
+pub fn external(g: &Graph) -> Vec<Option<usize>> {
+    let (root, _) = aliases(g);
+    let mut by_root: Vec<Vec<usize>> = vec![vec![]; g.values.len()];
+    for (k, o) in g.outputs.iter().enumerate() {
+        by_root[root[o.index()]].push(k);
+    }
+    (0..g.values.len())
+        .map(|v| match by_root[root[v]].as_slice() {
+            [k] if g.values[root[v]].kind == ValueKind::Computed => Some(*k),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Per value, the value whose buffer it uses (itself unless it is an alias); per node, whether
@@ -55,10 +77,11 @@ pub fn aliases(g: &Graph) -> (Vec<usize>, Vec<bool>) {
 /// The buffers of a graph, indexed like its values (`None` for inputs, constants and aliases).
 pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
     let (root, elided) = aliases(g);
+    let ext = external(g);
     let end = g.nodes.len();
     let mut bufs: Vec<Option<Buffer>> = vec![None; g.values.len()];
     for (i, n) in g.nodes.iter().enumerate() {
-        if !elided[i] {
+        if !elided[i] && ext[n.output.index()].is_none() {
             let size = g.value(n.output).len();
             bufs[n.output.index()] = Some(Buffer { size, first: i, last: i });
         }
@@ -131,7 +154,7 @@ pub fn plan(g: &Graph) -> Plan {
         }
     }
     debug_assert!(g.values.iter().zip(&offsets).all(|(v, o)| o.is_none() || v.kind == ValueKind::Computed));
-    Plan { offsets, arena_len, lower_bound: lower_bound(&bufs, g.nodes.len()), elided }
+    Plan { offsets, arena_len, lower_bound: lower_bound(&bufs, g.nodes.len()), elided, external: external(g) }
 }
 
 #[cfg(test)]

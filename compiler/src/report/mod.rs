@@ -83,6 +83,7 @@ pub fn node_macs(g: &Graph, n: &crate::ir::Node) -> u64 {
             out * w[1..].iter().product::<usize>() as u64
         }
         Op::EinSum(e) => out * e.axes.iter().filter(|a| a.out.is_none()).map(|a| a.size as u64).product::<u64>(),
+        Op::Dense(d) => out * d.k as u64,
         _ => 0,
     }
 }

@@ -1,0 +1,81 @@
+//! Emission of `Op::Dense`: the weight tiles (packed here, at compile time, in the order the
+//! kernel streams them) and one `ecgc_kernels::dense::dense<T>::<K, N>` call per tile width.
+//!
+//! A layer of `N` columns is split into tiles of 8 columns, then at most one tile of 4, then
+//! single columns ([`tiles`]); each width is its own static (`[[[f32; T]; K]; count]`) so the
+//! kernel's loops are all fixed-size.
+
+use crate::ir::{Dense, ValueId};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+/// One run of equal-width tiles: `(width T, first column, number of tiles)`.
+pub type Tiles = (usize, usize, usize);
+
+/// The tile runs covering `n` columns (runs with no tile are left out).
+pub fn tiles(n: usize) -> Vec<Tiles> {
+    let (n8, n4) = (n / 8, (n % 8) / 4);
+    let (c4, c1) = (8 * n8, 8 * n8 + 4 * n4);
+    [(8, 0, n8), (4, c4, n4), (1, c1, n - c1)].into_iter().filter(|t| t.2 > 0).collect()
+}
+
+/// Columns `col .. col + t·count` of the row-major `w [k, n]`, as `count` tiles of `k` rows of
+/// `t` floats (the kernel's order).
+pub fn pack(w: &[f32], k: usize, n: usize, (t, col, count): Tiles) -> Vec<f32> {
+    let mut out = Vec::with_capacity(t * k * count);
+    for tile in 0..count {
+        for row in 0..k {
+            let at = row * n + col + tile * t;
+            out.extend_from_slice(&w[at..at + t]);
+        }
+    }
+    out
+}
+
+/// The type of one run's static.
+pub fn tiles_type(k: usize, (t, _, count): Tiles) -> TokenStream {
+    let (t, k, count) = (Literal::usize_unsuffixed(t), Literal::usize_unsuffixed(k), Literal::usize_unsuffixed(count));
+    quote!([[[f32; #t]; #k]; #count])
+}
+
+/// The kernel calls computing `out` from `i0`, reading the packed statics of weight `w`.
+pub fn emit(d: &Dense, w: ValueId, packed: &BTreeMap<(ValueId, usize), Ident>) -> Result<TokenStream, String> {
+    let (k, n) = (Literal::usize_unsuffixed(d.k), Literal::usize_unsuffixed(d.n));
+    let mut body = TokenStream::new();
+    for (t, col, _) in tiles(d.n) {
+        let name = packed.get(&(w, t)).ok_or_else(|| format!("no packed weights of width {t}"))?;
+        let (f, col) = (format_ident!("dense{}", t), Literal::usize_unsuffixed(col));
+        body.extend(quote!(k::dense::#f::<#k, #n>(i0, &#name, #col, out);));
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_every_column_once() {
+        for n in 1..40 {
+            let t = tiles(n);
+            let covered: usize = t.iter().map(|&(w, _, c)| w * c).sum();
+            assert_eq!(covered, n);
+            let mut col = 0;
+            for &(w, c0, c) in &t {
+                assert_eq!(c0, col);
+                col += w * c;
+            }
+        }
+        assert_eq!(tiles(20), vec![(8, 0, 2), (4, 16, 1)]);
+        assert_eq!(tiles(11), vec![(8, 0, 1), (1, 8, 3)]);
+    }
+
+    #[test]
+    fn pack_orders_tiles_then_rows_then_columns() {
+        // w [2, 3] = [[0, 1, 2], [3, 4, 5]]
+        let w = [0., 1., 2., 3., 4., 5.];
+        assert_eq!(pack(&w, 2, 3, (1, 0, 3)), vec![0., 3., 1., 4., 2., 5.]);
+        assert_eq!(pack(&w, 2, 3, (2, 1, 1)), vec![1., 2., 4., 5.]);
+    }
+}

@@ -1,0 +1,114 @@
+//! Dense (Linear) layers: `out[r][j] = Σ_k x[r][k] · w[k][j]` with the geometry as const generics.
+//!
+//! The compiler knows `K` (summed length), `N` (output columns) and the tile width `T`, so they
+//! are type parameters: every loop bound is a constant, rows and tiles are fixed-size arrays
+//! (`as_chunks`), and the loops are iterator zips, so there is no bounds check and no panicking
+//! path. The weights are packed at compile time tile by tile (`[[[f32; T]; K]; tiles]`: for
+//! each tile of `T` columns, `K` rows of `T` weights), the order in which the kernel streams
+//! them, so the inner loop reads one contiguous run and keeps `T` sums in registers.
+//!
+//! A layer of `N` columns is several calls: tiles of 8 columns ([`dense8`]), then one of 4
+//! ([`dense4`]), then single columns ([`dense1`]), each starting at its first column `col`. Every output is summed over `k` in order,
+//! starting from `0.0`.
+
+/// One kernel per tile width, written with one scalar accumulator per column so that the sums
+/// stay in registers at every opt-level (at "s", LLVM keeps a `[f32; T]` accumulator array in
+/// memory and does not unroll loops over it).
+macro_rules! dense_kernel {
+    ($(#[$doc:meta])* $name:ident, $t:literal, [$($acc:ident),*], [$($w:ident),*]) => {
+        $(#[$doc])*
+        ///
+        /// `out[r][col + t·T + c] = Σ_k x[r][k] · w[t][k][c]` for every row `r` of `x` (`K` floats
+        /// each) and `out` (`N` floats each), and every tile `t` of `w`.
+        ///
+        /// Preconditions (the compiler's, by construction): `x.len() / K == out.len() / N`, and
+        /// `col + T · w.len() <= N`. Outside them the kernel writes less, never panics.
+        pub fn $name<const K: usize, const N: usize>(x: &[f32], w: &[[[f32; $t]; K]], col: usize, out: &mut [f32]) {
+            let (rows, _) = x.as_chunks::<K>();
+            let (out_rows, _) = out.as_chunks_mut::<N>();
+            for (xr, or) in rows.iter().zip(out_rows.iter_mut()) {
+                let Some(dst) = or.get_mut(col..) else { continue };
+                let (tiles, _) = dst.as_chunks_mut::<$t>();
+                for (o, wt) in tiles.iter_mut().zip(w) {
+                    $(let mut $acc = 0.0f32;)*
+                    for (&xv, wk) in xr.iter().zip(wt) {
+                        let [$($w),*] = *wk;
+                        $($acc += xv * $w;)*
+                    }
+                    *o = [$($acc),*];
+                }
+            }
+        }
+    };
+}
+
+dense_kernel!(
+    /// Tiles of 8 columns (8 sums in registers).
+    dense8, 8, [a0, a1, a2, a3, a4, a5, a6, a7], [w0, w1, w2, w3, w4, w5, w6, w7]
+);
+dense_kernel!(
+    /// Tiles of 4 columns.
+    dense4, 4, [a0, a1, a2, a3], [w0, w1, w2, w3]
+);
+dense_kernel!(
+    /// Single columns (a dot product each).
+    dense1, 1, [a0], [w0]
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Rng;
+    use std::vec::Vec;
+
+    /// Packs `w [K, N]` columns `col .. col + T·nt` into tiles.
+    fn pack<const K: usize, const T: usize>(w: &[f32], n: usize, col: usize, nt: usize) -> Vec<[[f32; T]; K]> {
+        (0..nt).map(|t| core::array::from_fn(|k| core::array::from_fn(|c| w[k * n + col + t * T + c]))).collect()
+    }
+
+    fn check<const K: usize, const N: usize>(rows: usize) {
+        let mut rng = Rng::new((K * 131 + N * 7 + rows) as u64);
+        let x: Vec<f32> = (0..rows * K).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let w: Vec<f32> = (0..K * N).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let mut out = std::vec![f32::NAN; rows * N];
+        let (n8, n4) = (N / 8, (N % 8) / 4);
+        let (c4, c1) = (8 * n8, 8 * n8 + 4 * n4);
+        dense8::<K, N>(&x, &pack::<K, 8>(&w, N, 0, n8), 0, &mut out);
+        dense4::<K, N>(&x, &pack::<K, 4>(&w, N, c4, n4), c4, &mut out);
+        dense1::<K, N>(&x, &pack::<K, 1>(&w, N, c1, N - c1), c1, &mut out);
+        for r in 0..rows {
+            for j in 0..N {
+                let want: f64 = (0..K).map(|k| x[r * K + k] as f64 * w[k * N + j] as f64).sum();
+                let got = out[r * N + j] as f64;
+                assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "K={K} N={N} r={r} j={j}: {got} vs {want}");
+                // in-order f32 sum, bit for bit
+                let mut s = 0.0f32;
+                for k in 0..K {
+                    s += x[r * K + k] * w[k * N + j];
+                }
+                assert_eq!(got as f32, s);
+            }
+        }
+    }
+
+    #[test]
+    fn every_tile_mix_matches_the_reference() {
+        check::<1, 1>(1);
+        check::<3, 5>(2);
+        check::<12, 11>(1);
+        check::<75, 20>(1);
+        check::<7, 8>(3);
+        check::<128, 256>(1);
+        check::<17, 13>(4);
+        check::<64, 12>(2);
+    }
+
+    #[test]
+    fn out_of_range_columns_write_nothing() {
+        let x = [1.0f32; 4];
+        let w = [[[1.0f32; 4]; 4]; 1];
+        let mut out = [0.0f32; 4];
+        dense4::<4, 4>(&x, &w, 9, &mut out);
+        assert_eq!(out, [0.0; 4]);
+    }
+}
