@@ -209,7 +209,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             weights.insert(file.clone(), bytes);
             let ty = dense::tiles_type(k, run);
             let doc = format!(
-                " Constant `{}` packed for a Dense layer: tiles of {} columns.",
+                " Constant `{}` packed for a Dense layer: {}-column tiles.",
                 shown(&g.value(v).name),
                 run.0
             );
