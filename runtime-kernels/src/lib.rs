@@ -35,6 +35,7 @@ pub mod axis;
 pub mod binary;
 pub mod contract;
 pub mod conv;
+pub mod conv1d;
 pub mod copy;
 pub mod dense;
 pub mod gather;

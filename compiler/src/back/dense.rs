@@ -5,10 +5,10 @@
 //! single columns ([`tiles`]); each width is its own static (`[[[f32; T]; K]; count]`) so the
 //! kernel's loops are all fixed-size.
 
+use super::packed::Packed;
 use crate::ir::{Dense, ValueId};
-use proc_macro2::{Ident, Literal, TokenStream};
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
 
 /// One run of equal-width tiles: `(width T, first column, number of tiles)`.
 pub type Tiles = (usize, usize, usize);
@@ -33,14 +33,8 @@ pub fn pack(w: &[f32], k: usize, n: usize, (t, col, count): Tiles) -> Vec<f32> {
     out
 }
 
-/// The type of one run's static.
-pub fn tiles_type(k: usize, (t, _, count): Tiles) -> TokenStream {
-    let (t, k, count) = (Literal::usize_unsuffixed(t), Literal::usize_unsuffixed(k), Literal::usize_unsuffixed(count));
-    quote!([[[f32; #t]; #k]; #count])
-}
-
 /// The kernel calls computing `out` from `i0`, reading the packed statics of weight `w`.
-pub fn emit(d: &Dense, w: ValueId, packed: &BTreeMap<(ValueId, usize), Ident>) -> Result<TokenStream, String> {
+pub fn emit(d: &Dense, w: ValueId, packed: &Packed) -> Result<TokenStream, String> {
     let (k, n) = (Literal::usize_unsuffixed(d.k), Literal::usize_unsuffixed(d.n));
     let mut body = TokenStream::new();
     for (t, col, _) in tiles(d.n) {

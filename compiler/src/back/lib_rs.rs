@@ -9,9 +9,9 @@
 //! into `#[inline(never)]` functions of at most [`NODES_PER_PART`] nodes (LLVM's optimisation
 //! time grows faster than linearly with a function's size).
 
-use super::dense;
 use super::names::Namer;
 use super::ops::{self, f32_lit};
+use super::packed;
 use crate::ir::{Graph, Op, ValueId, ValueKind};
 use crate::plan::Plan;
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -154,11 +154,6 @@ fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
     out
 }
 
-/// Whether operand `k` of `node` is read from packed weight statics rather than bound as a slice.
-fn reads_packed(node: &crate::ir::Node, k: usize) -> bool {
-    matches!(node.op, Op::Dense(_)) && k == 1
-}
-
 /// One emitted node: its block inside `run` (or a part) and the graph inputs it reads.
 struct Block {
     tokens: TokenStream,
@@ -182,43 +177,37 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let mut statics = TokenStream::new();
     let used = g.used_values();
     let mut const_names: BTreeMap<ValueId, Ident> = BTreeMap::new();
-    // Weights that Dense layers read are stored packed (one static per tile width); the plain
+    // Weights that specialised kernels read are stored packed (`back/packed.rs`); the plain
     // array only when something else reads the constant too.
     let mut flat = vec![false; g.values.len()];
-    let mut dense_readers: BTreeMap<ValueId, (usize, usize)> = BTreeMap::new();
+    let mut forms: BTreeMap<(ValueId, usize), packed::Form> = BTreeMap::new();
     for n in &g.nodes {
         for (k, &v) in n.inputs.iter().enumerate() {
-            match &n.op {
-                Op::Dense(d) if reads_packed(n, k) => {
-                    dense_readers.insert(v, (d.k, d.n));
+            if packed::reads_packed(g, n, k) {
+                for f in packed::forms(g, n, k) {
+                    forms.entry((v, f.key)).or_insert(f);
                 }
-                _ => flat[v.index()] = true,
+            } else {
+                flat[v.index()] = true;
             }
         }
     }
     g.outputs.iter().for_each(|o| flat[o.index()] = true);
-    let mut packed: BTreeMap<(ValueId, usize), Ident> = BTreeMap::new();
-    for (&v, &(k, n)) in &dense_readers {
-        let ValueKind::Const(data) = &g.value(v).kind else { continue };
-        for run in dense::tiles(n) {
-            let name = items.upper(&format!("w_{}_t{}", g.value(v).name, run.0));
-            let id = format_ident!("{}", name);
-            let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
-            let file = format!("{dir}/{}.bin", name.to_lowercase());
-            let bytes: Vec<u8> = dense::pack(data, k, n, run).iter().flat_map(|x| x.to_le_bytes()).collect();
-            weights.insert(file.clone(), bytes);
-            let ty = dense::tiles_type(k, run);
-            let doc = format!(
-                " Constant `{}` packed for a Dense layer: {}-column tiles.",
-                shown(&g.value(v).name),
-                run.0
-            );
-            statics.extend(quote! {
-                #[doc = #doc]
-                static #id: #ty = k::weights::tiles_from_le(include_bytes!(#file));
-            });
-            packed.insert((v, run.0), id);
-        }
+    let mut packed = packed::Packed::new();
+    for (&(v, key), pf) in &forms {
+        let name = items.upper(&format!("w_{}_{}x{}x{}", g.value(v).name, pf.dims[2], pf.dims[1], pf.dims[0]));
+        let id = format_ident!("{}", name);
+        let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
+        let file = format!("{dir}/{}.bin", name.to_lowercase());
+        let bytes: Vec<u8> = pf.data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        weights.insert(file.clone(), bytes);
+        let ty = pf.ty();
+        let doc = format!(" Constant `{}` packed for its kernel.", shown(&g.value(v).name));
+        statics.extend(quote! {
+            #[doc = #doc]
+            static #id: #ty = k::weights::tiles_from_le(include_bytes!(#file));
+        });
+        packed.insert((v, key), id);
     }
     for (i, v) in g.values.iter().enumerate() {
         let ValueKind::Const(data) = &v.kind else { continue };
@@ -307,7 +296,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         let mut reads = BTreeSet::new();
         let mut outs = BTreeSet::new();
         for (k, &v) in node.inputs.iter().enumerate() {
-            if reads_packed(node, k) {
+            if packed::reads_packed(g, node, k) {
                 continue;
             }
             let name = format_ident!("i{}", k);

@@ -4,6 +4,7 @@
 //! come from tera templates. Generation is pure (files in memory, deterministic bytes); writing
 //! them is atomic ([`write_atomically`]): on any error no output directory is left behind.
 
+mod conv;
 mod dense;
 mod fused;
 pub mod harness;
@@ -11,6 +12,7 @@ pub mod lib_rs;
 pub mod names;
 pub mod ops;
 pub mod output;
+mod packed;
 pub mod strides;
 
 use crate::error::{Error, Result};

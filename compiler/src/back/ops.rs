@@ -4,11 +4,11 @@
 //! `out` (`&mut [f32]`) by the caller (`lib_rs`). Every parameter is derived from the IR's shapes
 //! and op fields; nothing here chooses anything the IR did not already fix.
 
+use super::packed::Packed;
 use super::strides::{broadcast, collapse, row_major};
-use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, ReduceOp, UnaryOp, ValueId};
+use crate::ir::{self, BinaryOp, Graph, Node, Op, PoolKind, ReduceOp, UnaryOp};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
 
 /// What one node contributes to the generated crate.
 pub struct Emitted {
@@ -156,31 +156,13 @@ fn strided_copy(
 
 /// Generates one node. `p` is the unique parameter-constant name for this node; `packed` names
 /// the packed weight statics of Dense layers by (weight, tile width).
-pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &BTreeMap<(ValueId, usize), Ident>) -> Result<Emitted, String> {
+pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed) -> Result<Emitted, String> {
     let shape_of = |k: usize| g.value(node.inputs[k]).shape.clone();
     let out_shape = g.value(node.output).shape.clone();
     let i0 = format_ident!("i0");
     let none = TokenStream::new();
     let (items, body) = match &node.op {
-        Op::Conv(c) => {
-            let (x, w) = (shape_of(0), shape_of(1));
-            let ((in_h, in_w), (out_h, out_w)) = (spatial(&x[2..], 1), spatial(&out_shape[2..], 1));
-            let ((k_h, k_w), (sh, sw)) = (spatial(&w[2..], 1), spatial(&c.stride, 1));
-            let ((dh, dw), (pt, pl)) = (spatial(&c.dilation, 1), spatial(&c.pad_before, 0));
-            let f = [x[0], x[1], w[0], c.groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl].map(us);
-            let [batch, c_in, c_out, groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl] = f;
-            let bias = if node.inputs.len() == 3 { quote!(Some(i2)) } else { quote!(None) };
-            (
-                quote! {
-                    const #p: k::conv::ConvParams = k::conv::ConvParams {
-                        batch: #batch, c_in: #c_in, c_out: #c_out, groups: #groups,
-                        in_h: #in_h, in_w: #in_w, out_h: #out_h, out_w: #out_w, k_h: #k_h, k_w: #k_w,
-                        stride_h: #sh, stride_w: #sw, dil_h: #dh, dil_w: #dw, pad_top: #pt, pad_left: #pl,
-                    };
-                },
-                quote!(k::conv::conv2d(&#p, i0, i1, #bias, out);),
-            )
-        }
+        Op::Conv(c) => super::conv::emit(g, node, c, p, packed)?,
         Op::EinSum(e) => {
             let (sa, sb) = (row_major(&shape_of(0)), row_major(&shape_of(1)));
             let stride = |pos: Option<usize>, s: &[isize]| pos.map(|q| s[q]).unwrap_or(0);
@@ -363,7 +345,7 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &BTreeMap<(ValueId, usize
 }
 
 /// A 1-D or 2-D spatial vector as the kernels' (h, w): 1-D vectors put `absent` in h.
-fn spatial(v: &[usize], absent: usize) -> (usize, usize) {
+pub(super) fn spatial(v: &[usize], absent: usize) -> (usize, usize) {
     match v {
         [w] => (absent, *w),
         [h, w, ..] => (*h, *w),

@@ -1,0 +1,115 @@
+//! Emission of `Op::Conv`: 1-D convolutions with a constant kernel of at most 64 taps become
+//! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W>` calls (geometry as const generics,
+//! weights a typed static in the ONNX layout), one per (batch item, group); everything else
+//! (2-D, computed or longer kernels) the strided `conv2d` kernel with a parameter constant.
+
+use super::ops::spatial;
+use super::packed::Packed;
+use crate::ir::{Conv, Graph, Node, ValueKind};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+/// Longest kernel row the const-generic path takes (`conv2d` sums longer rows in blocks of 64).
+const MAX_TAPS: usize = 64;
+
+/// The geometry of a convolution the `conv1d` kernel computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv1d {
+    /// Batch items.
+    pub batch: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Input channels per group.
+    pub cig: usize,
+    /// Output channels (all groups).
+    pub c_out: usize,
+    /// Taps.
+    pub k: usize,
+    /// Stride.
+    pub s: usize,
+    /// Dilation.
+    pub d: usize,
+    /// Leading zero padding.
+    pub p: usize,
+    /// Input length.
+    pub l: usize,
+    /// Output length.
+    pub ol: usize,
+}
+
+/// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps.
+pub fn conv1d_geometry(g: &Graph, node: &Node) -> Option<Conv1d> {
+    let crate::ir::Op::Conv(c) = &node.op else { return None };
+    let (x, w) = (&g.value(node.inputs[0]).shape, &g.value(*node.inputs.get(1)?).shape);
+    let out = &g.value(node.output).shape;
+    if x.len() != 3 || w.len() != 3 || !matches!(g.value(node.inputs[1]).kind, ValueKind::Const(_)) {
+        return None;
+    }
+    let geo = Conv1d {
+        batch: x[0],
+        groups: c.groups,
+        cig: w[1],
+        c_out: w[0],
+        k: w[2],
+        s: c.stride[0],
+        d: c.dilation[0],
+        p: c.pad_before[0],
+        l: x[2],
+        ol: out[2],
+    };
+    let ok = (1..=MAX_TAPS).contains(&geo.k) && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
+    ok.then_some(geo)
+}
+
+/// Parameter items and statements for a convolution node (operands `i0`, `i1`, optional `i2`).
+pub fn emit(
+    g: &Graph,
+    node: &Node,
+    c: &Conv,
+    p: &Ident,
+    packed: &Packed,
+) -> Result<(TokenStream, TokenStream), String> {
+    let us = Literal::usize_unsuffixed;
+    if let Some(geo) = conv1d_geometry(g, node) {
+        let w = packed.get(&(node.inputs[1], 0)).ok_or("no packed convolution kernel")?;
+        let cog = geo.c_out / geo.groups;
+        let (xg, og, cogl) = (us(geo.cig * geo.l), us(cog * geo.ol), us(cog));
+        let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;
+        let [cig, k, s, d, pad, l, ol, win] = [geo.cig, geo.k, geo.s, geo.d, geo.p, geo.l, geo.ol, window].map(us);
+        let call = quote!(k::conv1d::conv1d::<#cig, #k, #s, #d, #pad, #l, #ol, #win>);
+        let body = if node.inputs.len() == 3 {
+            quote! {
+                let per_group = #w.chunks_exact(#cogl).zip(i2.chunks_exact(#cogl)).cycle();
+                for ((xg, og), (wg, bg)) in i0.chunks_exact(#xg).zip(out.chunks_exact_mut(#og)).zip(per_group) {
+                    #call(xg, wg, bg, og);
+                }
+            }
+        } else {
+            quote! {
+                for ((xg, og), wg) in i0.chunks_exact(#xg).zip(out.chunks_exact_mut(#og)).zip(#w.chunks_exact(#cogl).cycle()) {
+                    #call(xg, wg, &[], og);
+                }
+            }
+        };
+        let _ = geo.batch;
+        return Ok((TokenStream::new(), body));
+    }
+    let (x, w, out_shape) =
+        (&g.value(node.inputs[0]).shape, &g.value(node.inputs[1]).shape, &g.value(node.output).shape);
+    let ((in_h, in_w), (out_h, out_w)) = (spatial(&x[2..], 1), spatial(&out_shape[2..], 1));
+    let ((k_h, k_w), (sh, sw)) = (spatial(&w[2..], 1), spatial(&c.stride, 1));
+    let ((dh, dw), (pt, pl)) = (spatial(&c.dilation, 1), spatial(&c.pad_before, 0));
+    let f = [x[0], x[1], w[0], c.groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl].map(us);
+    let [batch, c_in, c_out, groups, in_h, in_w, out_h, out_w, k_h, k_w, sh, sw, dh, dw, pt, pl] = f;
+    let bias = if node.inputs.len() == 3 { quote!(Some(i2)) } else { quote!(None) };
+    Ok((
+        quote! {
+            const #p: k::conv::ConvParams = k::conv::ConvParams {
+                batch: #batch, c_in: #c_in, c_out: #c_out, groups: #groups,
+                in_h: #in_h, in_w: #in_w, out_h: #out_h, out_w: #out_w, k_h: #k_h, k_w: #k_w,
+                stride_h: #sh, stride_w: #sw, dil_h: #dh, dil_w: #dw, pad_top: #pt, pad_left: #pl,
+            };
+        },
+        quote!(k::conv::conv2d(&#p, i0, i1, #bias, out);),
+    ))
+}
