@@ -6,7 +6,7 @@
 //! says which operands those are and what their forms are; `lib_rs` emits the statics (once per
 //! constant and form) and the op emitters name them through [`Packed`].
 
-use super::{conv, dense};
+use super::ops::{conv, dense};
 use crate::ir::{Graph, Node, Op, ValueId, ValueKind};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;

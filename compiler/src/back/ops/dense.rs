@@ -5,7 +5,7 @@
 //! single columns ([`tiles`]); each width is its own static (`[[[f32; T]; K]; count]`) so the
 //! kernel's loops are all fixed-size.
 
-use super::packed::Packed;
+use crate::back::packed::Packed;
 use crate::ir::{Dense, ValueId};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};

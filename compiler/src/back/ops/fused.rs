@@ -13,8 +13,8 @@
 //! other op calls `UnaryOp::eval` / `BinaryOp::eval` on a constant op, which inlines to the one
 //! function (so a model links only the ops it uses).
 
-use super::ops::{f32_lit, unary_tokens};
-use super::strides::{broadcast, collapse, row_major};
+use super::{binary_tokens, f32_lit, unary_tokens};
+use crate::back::strides::{broadcast, collapse, row_major};
 use crate::ir::{BinaryOp, Fused, FusedArg, FusedStep};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -130,7 +130,7 @@ fn expression(f: &Fused, vals: &[Ident]) -> TokenStream {
                     BinaryOp::Mul => quote!(#x * #y),
                     BinaryOp::Div => quote!(#x / #y),
                     _ => {
-                        let op = super::ops::binary_tokens(b);
+                        let op = binary_tokens(b);
                         quote!(#op.eval(#x, #y))
                     }
                 }

@@ -3,8 +3,8 @@
 //! weights a typed static in the ONNX layout), one per (batch item, group); everything else
 //! (2-D, computed or longer kernels) the strided `conv2d` kernel with a parameter constant.
 
-use super::ops::spatial;
-use super::packed::Packed;
+use super::spatial;
+use crate::back::packed::Packed;
 use crate::ir::{Conv, Graph, Node, ValueKind};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;

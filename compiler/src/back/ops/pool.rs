@@ -1,0 +1,33 @@
+//! Pooling through the strided `pool2d` kernel.
+
+use super::{spatial, us, Ctx};
+use crate::ir::{self, PoolKind};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Max / sum / average pooling.
+pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
+    let p = c.p;
+    let x = c.shape(0);
+    let ((ih, iw), (oh, ow)) = (spatial(&x[2..], 1), spatial(&c.out[2..], 1));
+    let ((kh, kw), (sh, sw)) = (spatial(&pl.kernel, 1), spatial(&pl.stride, 1));
+    let ((dh, dw), (pt, pl_)) = (spatial(&pl.dilation, 1), spatial(&pl.pad_before, 0));
+    let f = [x[0] * x[1], ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_].map(us);
+    let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
+    let kind = match pl.kind {
+        PoolKind::Max => quote!(k::pool::PoolKind::Max),
+        PoolKind::Sum => quote!(k::pool::PoolKind::Sum),
+        PoolKind::Avg { count_include_pad } => {
+            quote!(k::pool::PoolKind::Avg { count_include_pad: #count_include_pad })
+        }
+    };
+    (
+        quote! {
+            const #p: k::pool::PoolParams = k::pool::PoolParams {
+                channels: #ch, in_h: #ih, in_w: #iw, out_h: #oh, out_w: #ow, k_h: #kh, k_w: #kw,
+                stride_h: #sh, stride_w: #sw, dil_h: #dh, dil_w: #dw, pad_top: #pt, pad_left: #pl_,
+            };
+        },
+        quote!(k::pool::pool2d(#kind, &#p, i0, out);),
+    )
+}

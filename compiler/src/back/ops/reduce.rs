@@ -1,0 +1,58 @@
+//! Reductions and the ops that normalise along one axis (softmax, RMS norm).
+
+use super::{f32_lit, is_list, us, us_list, Ctx};
+use crate::back::strides::{collapse, row_major};
+use crate::ir::{self, ReduceOp};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// Reduction over axes.
+pub(super) fn reduce(c: &Ctx, r: &ir::Reduce) -> (TokenStream, TokenStream) {
+    let p = c.p;
+    let x = c.shape(0);
+    let xs = row_major(&x);
+    let kept: Vec<usize> = (0..x.len()).filter(|a| !r.axes.contains(a)).collect();
+    let (os, ost) = collapse(&kept.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[kept.iter().map(|&a| xs[a]).collect()]);
+    let (rs, rst) =
+        collapse(&r.axes.iter().map(|&a| x[a]).collect::<Vec<_>>(), &[r.axes.iter().map(|&a| xs[a]).collect()]);
+    let op = match r.op {
+        ReduceOp::Sum => quote!(Sum),
+        ReduceOp::Mean => quote!(Mean),
+        ReduceOp::Max => quote!(Max),
+        ReduceOp::Min => quote!(Min),
+        ReduceOp::Prod => quote!(Prod),
+        ReduceOp::MeanOfSquares => quote!(MeanOfSquares),
+    };
+    let (os, ost, rs, rst) = (us_list(&os), is_list(&ost[0]), us_list(&rs), is_list(&rst[0]));
+    (
+        quote! {
+            const #p: k::reduce::ReduceParams<'static> = k::reduce::ReduceParams {
+                out_shape: #os, out_strides: #ost, red_shape: #rs, red_strides: #rst,
+            };
+        },
+        quote!(k::reduce::reduce(k::reduce::ReduceOp::#op, &#p, i0, out);),
+    )
+}
+
+/// Softmax or log-softmax along one axis.
+pub(super) fn softmax(c: &Ctx, s: &ir::Softmax) -> (TokenStream, TokenStream) {
+    let p = c.p;
+    let items = axis_params(p, &c.shape(0), s.axis);
+    let f = if s.log { quote!(log_softmax) } else { quote!(softmax) };
+    (items, quote!(k::axis::#f(&#p, i0, out);))
+}
+
+/// RMS normalisation along one axis.
+pub(super) fn rms_norm(c: &Ctx, r: &ir::RmsNorm) -> (TokenStream, TokenStream) {
+    let p = c.p;
+    let items = axis_params(p, &c.shape(0), r.axis);
+    let eps = f32_lit(r.eps);
+    (items, quote!(k::axis::rms_norm(&#p, #eps, i0, out);))
+}
+
+fn axis_params(p: &Ident, x: &[usize], axis: usize) -> TokenStream {
+    let outer: usize = x[..axis].iter().product();
+    let inner: usize = x[axis + 1..].iter().product();
+    let (o, n, i) = (us(outer), us(x[axis]), us(inner));
+    quote!(const #p: k::axis::AxisParams = k::axis::AxisParams { outer: #o, len: #n, inner: #i };)
+}
