@@ -7,6 +7,10 @@
 //! A range that breaks that guarantee (a compiler bug) yields an empty slice rather than a panic.
 
 /// Splits `arena` into the output range (mutable) and `N` input ranges (shared).
+///
+/// Always inlined: generated code calls it with constant ranges, so every check folds away and a
+/// node's views cost nothing at run time.
+#[inline(always)]
 pub fn split<const N: usize>(
     arena: &mut [f32],
     out: (usize, usize),
@@ -21,19 +25,22 @@ pub fn split<const N: usize>(
     let left: &[f32] = left;
     let right: &[f32] = right;
     let end = start + mid_len;
-    let views = ins.map(|(s, e)| {
-        if e <= start {
+    // A plain loop rather than `ins.map(..)`, whose out-of-line `try_map` would survive inlining.
+    let mut views: [&[f32]; N] = [&[]; N];
+    for (v, &(s, e)) in views.iter_mut().zip(&ins) {
+        *v = if e <= start {
             left.get(s..e).unwrap_or(&[])
         } else if s >= end {
             right.get(s - end..e.saturating_sub(end)).unwrap_or(&[])
         } else {
             &[]
-        }
-    });
+        };
+    }
     (mid, views)
 }
 
-/// A shared view of one range (empty if out of bounds).
+/// A shared view of one range (empty if out of bounds). Inlined, as [`split`].
+#[inline(always)]
 pub fn view(arena: &[f32], range: (usize, usize)) -> &[f32] {
     arena.get(range.0..range.1).unwrap_or(&[])
 }

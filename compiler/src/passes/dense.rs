@@ -7,13 +7,20 @@
 //! its weights packed at compile time in the order the kernel streams them, so every gate of a
 //! CfC cell and every mixing layer of an S4D block is a register-tiled matrix-vector product.
 //!
+//! Dense layers that read the same input (a CfC cell's four gates over `[x, h]`, tract's halves
+//! of a split Gemm) are then merged into one wider layer whose columns are the layers' columns
+//! side by side, each original result becoming a slice of it: the input is read once per tile
+//! of 8 columns instead of once per layer, and narrow layers stop leaving single columns (which
+//! cost a load of the input per multiply-accumulate).
+//!
 //! Only the plain form is taken: `x`'s last axis is the single summed axis, `W`'s columns are the
 //! output's last axis, and `x`'s other axes map to the output's leading axes in order. Anything
 //! else stays an EinSum.
 
 use super::Pass;
 use crate::error::Result;
-use crate::ir::{Dense, EinSum, Graph, Op, ValueKind};
+use crate::ir::{DType, Dense, EinSum, Graph, Node, Op, Slice, Value, ValueId, ValueKind};
+use std::collections::BTreeMap;
 
 /// See the module docs.
 pub struct DenseLayers;
@@ -34,7 +41,74 @@ impl Pass for DenseLayers {
                 g.nodes[n].op = Op::Dense(d);
             }
         }
+        merge_siblings(g);
         Ok(())
+    }
+}
+
+/// Merges the Dense layers that read the same input into one (see the module docs).
+fn merge_siblings(g: &mut Graph) {
+    let mut by_input: BTreeMap<ValueId, Vec<usize>> = BTreeMap::new();
+    for (i, n) in g.nodes.iter().enumerate() {
+        if matches!(n.op, Op::Dense(_)) {
+            by_input.entry(n.inputs[0]).or_default().push(i);
+        }
+    }
+    let mut replace: BTreeMap<usize, Vec<Node>> = BTreeMap::new();
+    for (x, members) in by_input {
+        if members.len() < 2 {
+            continue;
+        }
+        let dense = |i: usize| match &g.nodes[i].op {
+            Op::Dense(d) => Some(d.clone()),
+            _ => None,
+        };
+        let ds: Vec<Dense> = members.iter().filter_map(|&i| dense(i)).collect();
+        let k = ds[0].k;
+        let total: usize = ds.iter().map(|d| d.n).sum();
+        let mut data = Vec::with_capacity(k * total);
+        for row in 0..k {
+            for &i in &members {
+                let (w, n) = (g.nodes[i].inputs[1], dense(i).map_or(0, |d| d.n));
+                let ValueKind::Const(wd) = &g.value(w).kind else { return };
+                data.extend_from_slice(&wd[row * n..(row + 1) * n]);
+            }
+        }
+        let first = &g.nodes[members[0]];
+        let name = format!("{}.merged", first.name);
+        let w = g.add_const(format!("{name}.w"), vec![k, total], data);
+        let mut shape = g.value(x).shape.clone();
+        if let Some(last) = shape.last_mut() {
+            *last = total;
+        }
+        let merged = g.add_value(Value { name: name.clone(), shape, dtype: DType::F32, kind: ValueKind::Computed });
+        let mut nodes = vec![Node { name, op: Op::Dense(Dense { k, n: total }), inputs: vec![x, w], output: merged }];
+        let mut at = 0;
+        for (&i, d) in members.iter().zip(&ds) {
+            let n = &g.nodes[i];
+            let rank = g.value(n.output).shape.len();
+            let mut start = vec![0; rank];
+            start[rank - 1] = at;
+            let op = Op::Slice(Slice { start, step: vec![1; rank] });
+            let slice = Node { name: n.name.clone(), op, inputs: vec![merged], output: n.output };
+            if i == members[0] {
+                nodes.push(slice);
+            } else {
+                replace.insert(i, vec![slice]);
+            }
+            at += d.n;
+        }
+        replace.insert(members[0], nodes);
+    }
+    if replace.is_empty() {
+        return;
+    }
+    let old = std::mem::take(&mut g.nodes);
+    for (i, n) in old.into_iter().enumerate() {
+        match replace.remove(&i) {
+            Some(new) => g.nodes.extend(new),
+            None => g.nodes.push(n),
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use crate::ir;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// Emits a strided copy from operand `src` into `out`.
+/// Emits a strided copy from operand `src` into `out`: one contiguous run is a zip loop over two
+/// sub-slices with literal bounds (no kernel call, no parameter constant); anything else the
+/// strided `copy` kernel.
 pub(super) fn strided_copy(
     p: &Ident,
     shape: &[usize],
@@ -18,6 +20,18 @@ pub(super) fn strided_copy(
     src_name: &Ident,
 ) -> (TokenStream, TokenStream) {
     let (shape, sets) = collapse(shape, &[src.to_vec(), dst.to_vec()]);
+    if shape.len() <= 1 && sets.iter().all(|s| s.iter().all(|&x| x == 1)) {
+        let n = shape.first().copied().unwrap_or(1);
+        let (a, b, c, d) = (us(src_off), us(src_off + n), us(dst_off), us(dst_off + n));
+        let body = quote! {
+            if let (Some(src), Some(dst)) = (#src_name.get(#a..#b), out.get_mut(#c..#d)) {
+                for (o, x) in dst.iter_mut().zip(src) {
+                    *o = *x;
+                }
+            }
+        };
+        return (TokenStream::new(), body);
+    }
     let (s, ss, ds) = (us_list(&shape), is_list(&sets[0]), is_list(&sets[1]));
     let (so, doff) = (us(src_off), us(dst_off));
     let items = quote! {
