@@ -22,60 +22,20 @@ export ECGC_MEASURE_DIR="$PWD/$out/cache"
 # target name, opt-level
 runs=("stm32f746 3" "stm32f746 s" "nrf52840 3" "rp2040 3" "esp32c3 3")
 
-enlarged() { # a copy of the target with 4 MB flash and RAM (QEMU's mps2-an500 has 4 MB of each)
-  local t="$1" f="$out/targets/$1-4mb.toml"
-  python3 - "$t" "$f" <<'PY'
-import re, sys
-t, f = sys.argv[1], sys.argv[2]
-s = open(f"targets/{t}.toml").read()
-s = s.replace(f'name = "{t}"', f'name = "{t}-4mb"', 1)
-head, _, _ = s.partition("[[memory]]")
-flash = re.search(r'kind = "flash"\norigin = (0x[0-9A-Fa-f_]+)', s).group(1)
-ram = re.search(r'kind = "ram"\norigin = (0x[0-9A-Fa-f_]+)', s).group(1)
-head = re.sub(r"flash_bytes = [0-9_]+", "flash_bytes = 4_194_304", head)
-head = re.sub(r"ram_bytes = [0-9_]+", "ram_bytes = 4_194_304", head)
-open(f, "w").write(head + f'[[memory]]\nname = "FLASH"\nkind = "flash"\norigin = {flash}\nlength = 4_194_304\n\n'
-                  f'[[memory]]\nname = "RAM"\nkind = "ram"\norigin = {ram}\nlength = 4_194_304\n')
-PY
-  echo "$f"
-}
+. scripts/measure-lib.sh # enlarged, measure_one
 
 for onnx in examples/models/*/*.onnx; do
   model="$(basename "$(dirname "$onnx")")"
   stem="$(basename "$onnx" .onnx)"
-  # exports/ repeats the zoo's architectures through both torch exporters (random weights).
-  [ "$model" = exports ] && continue
+  # exports/ repeats the zoo's architectures through both torch exporters (random weights);
+  # bench/ holds the benchmark's models (random weights), measured by scripts/bench-m7.sh.
+  [ "$model" = exports ] || [ "$model" = bench ] && continue
   [ -n "${ZOO_ONLY:-}" ] && [ "$model" != "$ZOO_ONLY" ] && continue
   name="$(echo "zoo-$model-$stem" | tr -c 'a-zA-Z0-9\n' '_')"
   for run in "${runs[@]}"; do
     set -- $run
     target="$1" opt="$2"
-    json="$out/json/$model--$stem--$target--o$opt.json"
-    log="$out/json/$model--$stem--$target--o$opt.log"
-    rm -f "$json"
-    start=$(date +%s.%N)
-    if "$ecgc" compile "$onnx" --target "$target" --opt-level "$opt" --name "$name" \
-        -o "$out/crates/$name" --report "$json" >"$log" 2>&1; then
-      status=ok
-    else
-      code=$?
-      status="exit $code"
-      if [ "$code" = 3 ]; then
-        big="$(enlarged "$target")"
-        "$ecgc" compile "$onnx" --target "$big" --opt-level "$opt" --name "$name" \
-          -o "$out/crates/$name" --report "$json" >>"$log" 2>&1 && status="over budget" || status="over budget; exit $? with 4 MB"
-      fi
-    fi
-    end=$(date +%s.%N)
-    python3 - "$json" "$status" "$start" "$end" "$onnx" "$target" "$opt" "$log" <<'PY'
-import json, os, sys
-path, status, start, end, onnx, target, opt, log = sys.argv[1:]
-r = json.load(open(path)) if os.path.exists(path) and status != "exit 2" else {}
-r["zoo"] = {"status": status, "seconds": float(end) - float(start), "onnx": onnx, "target": target,
-            "opt_level": opt, "log": open(log).read()[-2000:]}
-json.dump(r, open(path, "w"), indent=1)
-PY
-    printf '%-45s %-10s o%s  %-22s %5.1f s\n' "$onnx" "$target" "$opt" "$status" "$(awk "BEGIN { print $end - $start }")"
+    measure_one "$onnx" "$target" "$opt" "$name" "$out/json/$model--$stem--$target--o$opt.json"
   done
 done
 python3 scripts/sizes_md.py "$out/json" > docs/SIZES.md
