@@ -1,4 +1,5 @@
-//! Emission of `Op::Conv`: 1-D convolutions with a constant kernel of at most 64 taps become
+//! Emission of `Op::Conv`: 1-D convolutions (and 2-D ones that are 1-D over `C·H` rows, see
+//! [`conv1d_geometry`]) with a constant kernel of at most 64 taps become
 //! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W>` calls (geometry as const generics,
 //! weights a typed static in the ONNX layout), one per (batch item, group); everything else
 //! (2-D, computed or longer kernels) the strided `conv2d` kernel with a parameter constant.
@@ -37,25 +38,43 @@ pub struct Conv1d {
     pub ol: usize,
 }
 
-/// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps.
+/// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps — or a 2-D one
+/// whose kernel spans the whole input height with one output row and no vertical padding (a
+/// ConvLSTM2D front end over a spectrogram): that is a 1-D convolution over `C·H` input rows, in
+/// the same memory layouts (`x [C, H, W]` = `[C·H, W]`, `w [O, C, KH, KW]` = `[O, C·KH, KW]`).
 pub fn conv1d_geometry(g: &Graph, node: &Node) -> Option<Conv1d> {
     let crate::ir::Op::Conv(c) = &node.op else { return None };
     let (x, w) = (&g.value(node.inputs[0]).shape, &g.value(*node.inputs.get(1)?).shape);
     let out = &g.value(node.output).shape;
-    if x.len() != 3 || w.len() != 3 || !matches!(g.value(node.inputs[1]).kind, ValueKind::Const(_)) {
+    if !matches!(g.value(node.inputs[1]).kind, ValueKind::Const(_)) || x.len() != w.len() || x.len() != out.len() {
         return None;
     }
-    let geo = Conv1d {
-        batch: x[0],
-        groups: c.groups,
-        cig: w[1],
-        c_out: w[0],
-        k: w[2],
-        s: c.stride[0],
-        d: c.dilation[0],
-        p: c.pad_before[0],
-        l: x[2],
-        ol: out[2],
+    let geo = match x.len() {
+        3 => Conv1d {
+            batch: x[0],
+            groups: c.groups,
+            cig: w[1],
+            c_out: w[0],
+            k: w[2],
+            s: c.stride[0],
+            d: c.dilation[0],
+            p: c.pad_before[0],
+            l: x[2],
+            ol: out[2],
+        },
+        4 if out[2] == 1 && c.pad_before[0] == 0 && w[2] == x[2] && c.dilation[0] == 1 => Conv1d {
+            batch: x[0],
+            groups: c.groups,
+            cig: w[1] * w[2],
+            c_out: w[0],
+            k: w[3],
+            s: c.stride[1],
+            d: c.dilation[1],
+            p: c.pad_before[1],
+            l: x[3],
+            ol: out[3],
+        },
+        _ => return None,
     };
     let ok = (1..=MAX_TAPS).contains(&geo.k) && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
     ok.then_some(geo)
