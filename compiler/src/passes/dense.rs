@@ -139,3 +139,59 @@ fn linear(e: &EinSum, x_rank: usize, w: &[usize]) -> Option<Dense> {
     let has = |f: &dyn Fn(&crate::ir::EinAxis) -> bool| e.axes.iter().filter(|a| f(a)).count() == 1;
     (has(&|a| a.out.is_none()) && has(&|a| a.b == Some(1))).then_some(Dense { k, n })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{verify::verify, EinAxis};
+
+    fn linear_einsum(k: usize, n: usize) -> Op {
+        // x[r, k] · w[k, n] → [r, n]
+        let axes = vec![
+            EinAxis { size: 1, a: Some(0), b: None, out: Some(0) },
+            EinAxis { size: k, a: Some(1), b: Some(0), out: None },
+            EinAxis { size: n, a: None, b: Some(1), out: Some(1) },
+        ];
+        Op::EinSum(EinSum { axes })
+    }
+
+    #[test]
+    fn linear_layers_on_one_input_become_one_dense_layer_and_slices() {
+        let mut g = Graph::default();
+        let x =
+            g.add_value(Value { name: "x".into(), shape: vec![1, 3], dtype: DType::F32, kind: ValueKind::Input(0) });
+        g.inputs.push(x);
+        let w1 = g.add_const("w1", vec![3, 2], vec![1., 2., 3., 4., 5., 6.]);
+        let w2 = g.add_const("w2", vec![3, 1], vec![7., 8., 9.]);
+        let y1 = g.add_node("y1", linear_einsum(3, 2), vec![x, w1], vec![1, 2], DType::F32);
+        let y2 = g.add_node("y2", linear_einsum(3, 1), vec![x, w2], vec![1, 1], DType::F32);
+        g.outputs.extend([y1, y2]);
+        DenseLayers.run(&mut g).expect("runs");
+        verify(&g).expect("verifies");
+        let ops: Vec<String> = g.nodes.iter().map(|n| format!("{}={}", n.name, n.op.summary())).collect();
+        assert_eq!(
+            ops,
+            vec![
+                "y1.merged=Dense(k=3, n=3)",
+                "y1=Slice(start=[0, 0], step=[1, 1])",
+                "y2=Slice(start=[0, 2], step=[1, 1])"
+            ]
+        );
+        let ValueKind::Const(w) = &g.value(g.nodes[0].inputs[1]).kind else { panic!("constant") };
+        // rows of w1 and w2 side by side
+        assert_eq!(**w, vec![1., 2., 7., 3., 4., 8., 5., 6., 9.]);
+        assert_eq!(g.nodes[1].output, y1);
+        assert_eq!(g.nodes[2].output, y2);
+    }
+
+    #[test]
+    fn other_contractions_stay_einsums() {
+        // x[k] · w[k, n] with the summed axis not x's last: a transposed operand
+        let axes = vec![
+            EinAxis { size: 3, a: Some(0), b: Some(0), out: None },
+            EinAxis { size: 2, a: Some(1), b: None, out: Some(0) },
+            EinAxis { size: 4, a: None, b: Some(1), out: Some(1) },
+        ];
+        assert_eq!(linear(&EinSum { axes }, 2, &[3, 4]), None);
+    }
+}

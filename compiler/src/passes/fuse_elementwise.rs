@@ -121,3 +121,56 @@ impl Group<'_> {
         Ok(FusedArg::Input(k))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{verify::verify, BinaryOp, DType, Value, ValueKind};
+
+    fn input(g: &mut Graph, name: &str, shape: Vec<usize>, k: usize) -> ValueId {
+        let v = g.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Input(k) });
+        g.inputs.push(v);
+        v
+    }
+
+    #[test]
+    fn a_chain_becomes_one_node_and_shared_or_broadcast_values_stay_apart() {
+        let mut g = Graph::default();
+        let x = input(&mut g, "x", vec![2, 3], 0);
+        let b = input(&mut g, "b", vec![3], 1);
+        let add =
+            |g: &mut Graph, n: &str, a, c| g.add_node(n, Op::Binary(BinaryOp::Add), vec![a, c], vec![2, 3], DType::F32);
+        let s = add(&mut g, "s", x, b); // one reader, same shape: absorbed
+        let t = g.add_node("t", Op::Unary(UnaryOp::Tanh), vec![s], vec![2, 3], DType::F32);
+        let shared = g.add_node("shared", Op::Unary(UnaryOp::Neg), vec![x], vec![2, 3], DType::F32); // two readers
+        let u = add(&mut g, "u", t, shared);
+        let y = add(&mut g, "y", u, shared);
+        let small = g.add_node("small", Op::Unary(UnaryOp::Exp), vec![b], vec![3], DType::F32); // other shape
+        let z = add(&mut g, "z", y, small);
+        g.outputs.push(z);
+        g.outputs.push(y); // a graph output is never absorbed
+        FuseElementwise.run(&mut g).expect("runs");
+        verify(&g).expect("verifies");
+        let ops: Vec<String> = g.nodes.iter().map(|n| format!("{}={}", n.name, n.op.summary())).collect();
+        assert_eq!(
+            ops,
+            vec![
+                "shared=Fused(Neg(x0))",
+                "y=Fused(Add(Add(Tanh(Add(x0, x1)), x2), x2))",
+                "small=Fused(Exp(x0))",
+                "z=Fused(Add(x0, x1))",
+            ]
+        );
+        assert_eq!(g.nodes[1].inputs, vec![x, b, shared]);
+    }
+
+    #[test]
+    fn casts_are_left_alone() {
+        let mut g = Graph::default();
+        let x = input(&mut g, "x", vec![4], 0);
+        let c = g.add_node("c", Op::Unary(UnaryOp::Identity), vec![x], vec![4], DType::F32);
+        g.outputs.push(c);
+        FuseElementwise.run(&mut g).expect("runs");
+        assert_eq!(g.nodes[0].op, Op::Unary(UnaryOp::Identity));
+    }
+}

@@ -244,6 +244,36 @@ mod tests {
     }
 
     #[test]
+    fn outputs_live_in_the_callers_buffers_and_contiguous_slices_are_views() {
+        use crate::ir::{DType, Slice, Value};
+        let mut g = Graph::default();
+        let x =
+            g.add_value(Value { name: "x".into(), shape: vec![1, 8], dtype: DType::F32, kind: ValueKind::Input(0) });
+        g.inputs.push(x);
+        let a = g.add_node("a", Op::Unary(UnaryOp::Neg), vec![x], vec![1, 8], DType::F32);
+        let slice = |start: usize| Op::Slice(Slice { start: vec![0, start], step: vec![1, 1] });
+        let lo = g.add_node("lo", slice(0), vec![a], vec![1, 4], DType::F32);
+        let hi = g.add_node("hi", slice(4), vec![a], vec![1, 4], DType::F32);
+        let y = g.add_node("y", Op::Binary(crate::ir::BinaryOp::Add), vec![lo, hi], vec![1, 4], DType::F32);
+        g.outputs.push(y);
+        g.outputs.push(hi); // an output read through a partial view stays in the arena
+        let p = plan(&g);
+        assert_eq!(p.elided, vec![false, true, true, false]);
+        assert_eq!(p.external[y.index()], Some(0));
+        assert_eq!(p.offsets[y.index()], None, "y is written into the caller's buffer");
+        assert_eq!(p.external[hi.index()], None);
+        let base = p.offsets[a.index()].expect("a in the arena");
+        assert_eq!((p.offsets[lo.index()], p.offsets[hi.index()]), (Some(base), Some(base + 4)));
+        assert_eq!(p.arena_len, 8);
+        // a strided slice is a copy, not a view
+        let s = Slice { start: vec![0, 0], step: vec![1, 2] };
+        assert_eq!(contiguous_slice(&[1, 8], &[1, 4], &s), None);
+        let s = Slice { start: vec![1, 0], step: vec![1, 1] };
+        assert_eq!(contiguous_slice(&[2, 8], &[1, 8], &s), Some(8));
+        assert_eq!(contiguous_slice(&[2, 8], &[2, 4], &Slice { start: vec![0, 0], step: vec![1, 1] }), None);
+    }
+
+    #[test]
     fn a_chain_reuses_memory() {
         // a -> b -> c -> d, each read only by the next: two buffers suffice.
         let bufs: Vec<Option<Buffer>> = (0..4).map(|i| Some(Buffer { size: 10, first: i, last: i + 1 })).collect();
