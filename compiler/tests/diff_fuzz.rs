@@ -17,7 +17,8 @@
 //! Environment: `ECGC_DIFF_FUZZ_START` (first seed, default 0), `ECGC_DIFF_FUZZ_COUNT` (default
 //! 200), `ECGC_DIFF_FUZZ_CASES` (run existing case folders instead of generating, e.g. minimising
 //! candidates), `ECGC_DIFF_FUZZ_WORK` (work folder, default `target/diff-fuzz-work`),
-//! `ECGC_DIFF_FUZZ_SUMMARY` (write the outcome as JSON there; scripts/diff-fuzz.sh uses it).
+//! `ECGC_DIFF_FUZZ_SUMMARY` (write the outcome as JSON there; scripts/diff-fuzz.sh uses it),
+//! `ECGC_DIFF_FUZZ_VERBOSE` (print the three engines' outputs of every case that does not match).
 //! The generator needs golden/tools/requirements.txt (`ECGC_PYTHON` or `.venv-golden`): without
 //! it the test fails when `CI` is set and is skipped loudly otherwise.
 
@@ -50,7 +51,10 @@ fn python() -> Option<String> {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number"))).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number")))
+        .unwrap_or(default)
 }
 
 /// What happened to one case.
@@ -73,6 +77,8 @@ struct Case {
     io: Option<(Vec<(String, String)>, Vec<(String, String)>)>,
     outcome: Option<Outcome>,
     note: String,
+    /// A kept case of golden/diff_fuzz/ (tract known to differ from onnxruntime on it).
+    kept: bool,
 }
 
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -87,6 +93,10 @@ fn refusal_reason(e: &Error) -> String {
             r.sort();
             r.dedup();
             r.join("; ")
+        }
+        // tract's words, without the file and node names: the last clause says what went wrong
+        Error::ModelAnalysis { reason, .. } => {
+            format!("tract could not analyse the model: {}", reason.rsplit(": ").next().unwrap_or(reason))
         }
         other => other.to_string().lines().next().unwrap_or_default().to_string(),
     }
@@ -130,6 +140,53 @@ fn case_dirs(py: &str, work: &Path) -> Vec<PathBuf> {
         (n.parse::<u64>().unwrap_or(u64::MAX), n)
     });
     dirs
+}
+
+/// The kept cases of golden/diff_fuzz/ (minimised finds where tract's decluttered plan disagrees
+/// with onnxruntime), with onnxruntime's outputs computed now by golden/tools/ort_outputs.py.
+fn kept_cases(py: &str, work: &Path) -> Vec<Case> {
+    let Ok(entries) = std::fs::read_dir(repo().join("golden/diff_fuzz")) else { return vec![] };
+    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.join("case.toml").exists()).collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let toml = std::fs::read_to_string(dir.join("case.toml")).expect("case.toml");
+            assert!(toml.contains("\ntract_differs = "), "{name}: a golden/diff_fuzz case says how tract differs");
+            let out = work.join("kept-ort").join(&name);
+            let run = Command::new(py)
+                .arg(repo().join("golden/tools/ort_outputs.py"))
+                .arg(&dir)
+                .arg(&out)
+                .output()
+                .expect("running ort_outputs.py");
+            assert!(run.status.success(), "{name}: ort_outputs.py: {}", String::from_utf8_lossy(&run.stderr));
+            Case {
+                id: format!("golden/diff_fuzz/{name}"),
+                inputs: npys(&dir, "input_"),
+                ort: npys(&out, "output_"),
+                dir,
+                tract: None,
+                io: None,
+                outcome: None,
+                note: String::new(),
+                kept: true,
+            }
+        })
+        .collect()
+}
+
+/// A kept case must still show tract's disagreement, with ecgc on tract's side (ecgc compiles
+/// tract's decluttered plan): anything else means tract or ecgc changed, and the case is updated.
+fn judge_kept(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Reference(r) if r.contains("ecgc agrees with tract") => Outcome::Match,
+        Outcome::Failure(f) => Outcome::Failure(f),
+        other => Outcome::Failure(format!(
+            "expected tract and onnxruntime to disagree with ecgc on tract's side, got {other:?}; \
+             if tract or ecgc now computes this right, move the case to golden/ (diff_fuzz.py keep)"
+        )),
+    }
 }
 
 /// Compiles a case into `module_dir` and runs tract on it; sets the outcome when already decided.
@@ -193,7 +250,9 @@ fn main_rs(cases: &[(usize, &Case)]) -> String {
         let chain = cat.iter().skip(1).fold(cat[0].clone(), |a, b| format!("{a}.chain({b})"));
         writeln!(s, "    {chain}.collect()\n}}").expect("string");
     }
-    s.push_str("fn main() {\n    let k: usize = std::env::args().nth(1).expect(\"case\").parse().expect(\"case index\");\n");
+    s.push_str(
+        "fn main() {\n    let k: usize = std::env::args().nth(1).expect(\"case\").parse().expect(\"case index\");\n",
+    );
     s.push_str("    let mut bytes = vec![];\n    std::io::stdin().read_to_end(&mut bytes).expect(\"stdin\");\n");
     s.push_str("    let data: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();\n");
     s.push_str("    let out = match k {\n");
@@ -227,7 +286,8 @@ fn build(hdir: &Path, target: &Path, cases: &mut [Case]) -> Option<PathBuf> {
                 let mut blamed = vec![];
                 for (k, c) in cases.iter_mut().enumerate() {
                     if c.outcome.is_none() && c.io.is_some() && text.contains(&format!("src/m{k}/")) {
-                        let first: String = text.lines().filter(|l| !l.trim().is_empty()).take(12).collect::<Vec<_>>().join("\n");
+                        let first: String =
+                            text.lines().filter(|l| !l.trim().is_empty()).take(12).collect::<Vec<_>>().join("\n");
                         c.outcome = Some(Outcome::Failure(format!("the generated code does not build:\n{first}")));
                         blamed.push(k);
                     }
@@ -347,8 +407,12 @@ fn diff_fuzz() {
             io: None,
             outcome: None,
             note: String::new(),
+            kept: false,
         })
         .collect();
+    if std::env::var_os("ECGC_DIFF_FUZZ_CASES").is_none() && std::env::var_os("ECGC_DIFF_FUZZ_START").is_none() {
+        cases.extend(kept_cases(&py, &work));
+    }
     for (k, case) in cases.iter_mut().enumerate() {
         prepare(case, &hdir.join(format!("src/m{k}")));
     }
@@ -368,7 +432,14 @@ fn diff_fuzz() {
                         flat.len(),
                         case.ort.iter().map(Vec::len).sum::<usize>()
                     )),
-                    Some(ours) => judge(case, &ours),
+                    Some(ours) => {
+                        let o = judge(case, &ours);
+                        let o = if case.kept { judge_kept(o) } else { o };
+                        if std::env::var_os("ECGC_DIFF_FUZZ_VERBOSE").is_some() && !matches!(o, Outcome::Match) {
+                            println!("{}: ecgc {ours:?}\n  tract {:?}\n  ort {:?}", case.id, case.tract, case.ort);
+                        }
+                        o
+                    }
                 },
             });
         }
@@ -380,6 +451,12 @@ fn diff_fuzz() {
             (built - compiled).as_secs_f64(),
             (ran - built).as_secs_f64()
         );
+    }
+
+    for c in cases.iter_mut().filter(|c| c.kept) {
+        if let Some(o @ (Outcome::Refused(_) | Outcome::Reference(_))) = &c.outcome {
+            c.outcome = Some(Outcome::Failure(format!("expected to compile and run like tract, got {o:?}")));
+        }
     }
 
     // Summary.
@@ -403,12 +480,17 @@ fn diff_fuzz() {
             Outcome::Failure(f) => failures.push((c.id.clone(), f.clone())),
         }
     }
-    let n = cases.len();
+    let n_kept = cases.iter().filter(|c| c.kept).count();
+    let n = cases.len() - n_kept;
+    let matches = matches - cases.iter().filter(|c| c.kept && matches!(c.outcome, Some(Outcome::Match))).count();
     let n_refused: usize = refused.values().map(Vec::len).sum();
     let n_reference: usize = reference.values().map(Vec::len).sum();
     let secs = started.elapsed().as_secs_f64();
     println!("diff_fuzz: {n} cases in {secs:.1} s ({})", cases[0].note);
     println!("  match {matches}, refused {n_refused}, reference problems {n_reference}, failures {}", failures.len());
+    if n_kept > 0 {
+        println!("  + {n_kept} kept cases of golden/diff_fuzz/ (tract known to differ from onnxruntime), checked");
+    }
     for (r, ids) in &refused {
         println!("  refused ({}): {r}\n    seeds {}", ids.len(), ids.join(" "));
     }
@@ -424,7 +506,9 @@ fn diff_fuzz() {
     if let Some(path) = std::env::var_os("ECGC_DIFF_FUZZ_SUMMARY") {
         let group = |m: &BTreeMap<String, Vec<String>>| {
             m.iter()
-                .map(|(r, ids)| format!("{}: [{}]", json_str(r), ids.iter().map(|i| json_str(i)).collect::<Vec<_>>().join(", ")))
+                .map(|(r, ids)| {
+                    format!("{}: [{}]", json_str(r), ids.iter().map(|i| json_str(i)).collect::<Vec<_>>().join(", "))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -20,11 +20,14 @@ Usage:
       prints the graph of one case
   diff_fuzz.py minimise SEED --out DIR
       writes smaller candidate cases of SEED into DIR/<seed>_<candidate>/ (same layout): for every
-      node, the sub-graph of its ancestors ending at it ("prefix<i>"), and the node alone with its
-      run-time operands made graph inputs fed onnxruntime's values ("node<i>"); run the Rust test on
+      node, the sub-graph of its ancestors ending at it ("prefix<i>"), the node alone ("node<i>") and
+      the node with the nodes producing its operands ("pair<i>"), their run-time operands made graph
+      inputs fed onnxruntime's values; run the Rust test on
       DIR (scripts/diff-fuzz.sh --minimise SEED does both) and keep the smallest that still fails
-  diff_fuzz.py golden CASE_DIR NAME [--description TEXT]
-      copies a (minimised) case into golden/NAME/ as a golden case (model.onnx, input_<k>.npy, case.toml)
+  diff_fuzz.py keep CASE_DIR NAME --description TEXT [--tract-differs HOW]
+      keeps a (minimised) case as golden/NAME/ (a golden case: model.onnx, input_<k>.npy, case.toml);
+      with --tract-differs, a case where tract's decluttered plan disagrees with onnxruntime, as
+      golden/diff_fuzz/NAME/ (run by the diff_fuzz test, which expects that disagreement)
 """
 
 from __future__ import annotations
@@ -278,7 +281,7 @@ def other_operand(g: Graph, a: T, positive=False, nonzero=False) -> tuple[str, l
 
 
 def op_binary(g: Graph) -> None:
-    kind = g.choice(["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Add", "Mul"])
+    kind = g.choice(["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Add", "Mul", "Div"])
     a = g.pick()
     if kind == "Pow":
         cost = g.positive(a)[1]
@@ -975,33 +978,45 @@ def minimise(seed: int, out: Path) -> None:
             written.append(name)
         except Exception as e:
             print(f"{seed} prefix{k}: skipped ({type(e).__name__}: {e})", file=sys.stderr)
-        # 2. node k alone, its run-time operands as graph inputs
-        run_ins = [i for i in dict.fromkeys(nd.input) if i and i not in inits]
-        if not run_ins or any(values[i].dtype != np.float32 for i in run_ins):
-            continue
-        m2 = onnx.ModelProto()
-        m2.CopyFrom(m)
-        del m2.graph.node[:]
-        m2.graph.node.append(nd)
-        del m2.graph.input[:]
-        for i in run_ins:
-            m2.graph.input.append(helper.make_tensor_value_info(i, TensorProto.FLOAT, list(values[i].shape)))
-        prune(m2)
-        try:
-            onnx.checker.check_model(m2, full_check=True)
-            f2 = [np.ascontiguousarray(values[i], dtype=np.float32) for i in run_ins]
-            o = ort_run(m2, f2)
-            name = f"{seed}_node{k}"
-            write_case(out / name, m2, f2, o, dict(meta, nodes=1, ops=[nd.op_type], candidate=name))
-            written.append(name)
-        except Exception as e:
-            print(f"{seed} node{k}: skipped ({type(e).__name__}: {e})", file=sys.stderr)
+        # 2. node k alone, and 3. node k with the nodes producing its operands: their run-time
+        #    operands made graph inputs fed onnxruntime's values
+        producers = {o: j for j, n in enumerate(nodes) for o in n.output}
+        direct = sorted({producers[i] for i in nd.input if i in producers})
+        for label, chosen in (("node", [k]), ("pair", direct + [k])):
+            if label == "pair" and not direct:
+                continue
+            made = {o for j in chosen for o in nodes[j].output}
+            run_ins = [i for j in chosen for i in nodes[j].input if i and i not in inits and i not in made]
+            run_ins = list(dict.fromkeys(run_ins))
+            if not run_ins or any(values[i].dtype != np.float32 for i in run_ins):
+                continue
+            m2 = onnx.ModelProto()
+            m2.CopyFrom(with_outputs(model, outs))
+            del m2.graph.node[:]
+            m2.graph.node.extend(nodes[j] for j in chosen)
+            del m2.graph.input[:]
+            for i in run_ins:
+                m2.graph.input.append(helper.make_tensor_value_info(i, TensorProto.FLOAT, list(values[i].shape)))
+            prune(m2)
+            try:
+                onnx.checker.check_model(m2, full_check=True)
+                f2 = [np.ascontiguousarray(values[i], dtype=np.float32) for i in run_ins]
+                o = ort_run(m2, f2)
+                name = f"{seed}_{label}{k}"
+                write_case(out / name, m2, f2, o, dict(meta, nodes=len(m2.graph.node),
+                                                       ops=sorted({n.op_type for n in m2.graph.node}), candidate=name))
+                written.append(name)
+            except Exception as e:
+                print(f"{seed} {label}{k}: skipped ({type(e).__name__}: {e})", file=sys.stderr)
     print("\n".join(written))
 
 
-def to_golden(case_dir: Path, name: str, description: str | None) -> None:
+def keep(case_dir: Path, name: str, description: str, tract_differs: str | None) -> None:
+    """Keeps a (minimised) case: as a golden case golden/NAME/, or, when tract's decluttered plan is
+    known to disagree with onnxruntime on it (`tract_differs` says how), as golden/diff_fuzz/NAME/,
+    which the diff_fuzz test runs (the golden suite requires tract and onnxruntime to agree)."""
     meta = json.loads((case_dir / "case.json").read_text())
-    dest = GOLDEN / name
+    dest = (GOLDEN / "diff_fuzz" / name) if tract_differs else (GOLDEN / name)
     dest.mkdir(parents=True, exist_ok=True)
     for stale in dest.glob("input_*.npy"):
         stale.unlink()
@@ -1010,16 +1025,18 @@ def to_golden(case_dir: Path, name: str, description: str | None) -> None:
         shutil.copy(p, dest / p.name)
     model = onnx.load(str(dest / "model.onnx"))
     ops = sorted({n.op_type for n in model.graph.node})
-    desc = description or f"differential-fuzzing find, seed {meta['seed']} ({meta.get('candidate', 'whole case')})"
     lines = [
-        f"description = {json.dumps(desc)}",
+        f"description = {json.dumps(description)}",
         "ops = [" + ", ".join(json.dumps(o) for o in ops) + "]",
         'made_by = "golden/tools/diff_fuzz.py"',
         "tolerance = 1e-05",
         f"diff_fuzz_seed = {meta['seed']}",
+        f"diff_fuzz_candidate = {json.dumps(meta.get('candidate', str(meta['seed'])))}",
     ]
+    if tract_differs:
+        lines.append(f"tract_differs = {json.dumps(tract_differs)}")
     (dest / "case.toml").write_text("\n".join(lines) + "\n")
-    print(f"golden/{name}: {len(model.graph.node)} nodes, ops {', '.join(ops)}")
+    print(f"{dest.relative_to(GOLDEN.parent)}: {len(model.graph.node)} nodes, ops {', '.join(ops)}")
 
 
 def main(argv: list[str]) -> int:
@@ -1034,10 +1051,11 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("minimise")
     p.add_argument("seed", type=int)
     p.add_argument("--out", type=Path, required=True)
-    p = sub.add_parser("golden")
+    p = sub.add_parser("keep")
     p.add_argument("case_dir", type=Path)
     p.add_argument("name")
-    p.add_argument("--description")
+    p.add_argument("--description", required=True)
+    p.add_argument("--tract-differs", metavar="HOW")
     args = parser.parse_args(argv)
     if args.cmd == "gen":
         if args.start < 0 or args.count < 0:
@@ -1054,7 +1072,7 @@ def main(argv: list[str]) -> int:
     elif args.cmd == "minimise":
         minimise(args.seed, args.out)
     else:
-        to_golden(args.case_dir, args.name, args.description)
+        keep(args.case_dir, args.name, args.description, args.tract_differs)
     return 0
 
 
