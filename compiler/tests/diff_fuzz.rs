@@ -66,6 +66,9 @@ enum Outcome {
     Failure(String),
 }
 
+/// `(parameter, SCREAMING)` names of a generated model's inputs or outputs.
+type Names = Vec<(String, String)>;
+
 /// One case on its way through the test.
 struct Case {
     id: String,
@@ -74,7 +77,7 @@ struct Case {
     ort: Vec<Vec<f32>>,
     tract: Option<Vec<Vec<f32>>>,
     /// `(inputs, outputs)` `(parameter, SCREAMING)` names when compiled.
-    io: Option<(Vec<(String, String)>, Vec<(String, String)>)>,
+    io: Option<(Names, Names)>,
     outcome: Option<Outcome>,
     note: String,
     /// A kept case of golden/diff_fuzz/ (tract known to differ from onnxruntime on it).
