@@ -1026,7 +1026,7 @@ def keep(case_dir: Path, name: str, description: str, tract_differs: str | None)
     model = onnx.load(str(dest / "model.onnx"))
     ops = sorted({n.op_type for n in model.graph.node})
     lines = [
-        f"description = {json.dumps(description)}",
+        f"description = {json.dumps(description, ensure_ascii=False)}",
         "ops = [" + ", ".join(json.dumps(o) for o in ops) + "]",
         'made_by = "golden/tools/diff_fuzz.py"',
         "tolerance = 1e-05",
@@ -1034,7 +1034,7 @@ def keep(case_dir: Path, name: str, description: str, tract_differs: str | None)
         f"diff_fuzz_candidate = {json.dumps(meta.get('candidate', str(meta['seed'])))}",
     ]
     if tract_differs:
-        lines.append(f"tract_differs = {json.dumps(tract_differs)}")
+        lines.append(f"tract_differs = {json.dumps(tract_differs, ensure_ascii=False)}")
     (dest / "case.toml").write_text("\n".join(lines) + "\n")
     print(f"{dest.relative_to(GOLDEN.parent)}: {len(model.graph.node)} nodes, ops {', '.join(ops)}")
 
