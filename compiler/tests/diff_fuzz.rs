@@ -489,23 +489,35 @@ fn diff_fuzz() {
     let n_refused: usize = refused.values().map(Vec::len).sum();
     let n_reference: usize = reference.values().map(Vec::len).sum();
     let secs = started.elapsed().as_secs_f64();
-    println!("diff_fuzz: {n} cases in {secs:.1} s ({})", cases[0].note);
-    println!("  match {matches}, refused {n_refused}, reference problems {n_reference}, failures {}", failures.len());
+    let mut text = String::new();
+    writeln!(text, "diff_fuzz: {n} cases in {secs:.1} s ({})", cases[0].note).expect("string");
+    writeln!(
+        text,
+        "  match {matches}, refused {n_refused}, reference problems {n_reference}, failures {}",
+        failures.len()
+    )
+    .expect("string");
     if n_kept > 0 {
-        println!("  + {n_kept} kept cases of golden/diff_fuzz/ (tract known to differ from onnxruntime), checked");
+        writeln!(
+            text,
+            "  + {n_kept} kept cases of golden/diff_fuzz/ (tract known to differ from onnxruntime), checked"
+        )
+        .expect("string");
     }
     for (r, ids) in &refused {
-        println!("  refused ({}): {r}\n    seeds {}", ids.len(), ids.join(" "));
+        writeln!(text, "  refused ({}): {r}\n    seeds {}", ids.len(), ids.join(" ")).expect("string");
     }
     for (r, ids) in &reference {
-        println!("  reference ({}): {r}", ids.len());
+        writeln!(text, "  reference ({}): {r}", ids.len()).expect("string");
         for id in ids {
-            println!("    {id}");
+            writeln!(text, "    {id}").expect("string");
         }
     }
     for (id, f) in &failures {
-        println!("  FAILURE {id}: {f}");
+        writeln!(text, "  FAILURE {id}: {f}").expect("string");
     }
+    print!("{text}");
+    std::fs::write(work.join("summary.txt"), &text).expect("summary.txt");
     if let Some(path) = std::env::var_os("ECGC_DIFF_FUZZ_SUMMARY") {
         let group = |m: &BTreeMap<String, Vec<String>>| {
             m.iter()
