@@ -263,7 +263,7 @@ def other_operand(g: Graph, a: T, positive=False, nonzero=False) -> tuple[str, l
                  and int(np.prod(bshape(t.shape, a.shape))) <= MAX_ELEMS]
         if cands:
             t = g.choice(cands)
-            if positive:
+            if positive or nonzero:  # a tensor divisor could be near 0: make it >= 0.25
                 cost = g.positive(t)[1]
                 if cost + 1 > g.room():
                     raise Reject()
