@@ -4,15 +4,23 @@
 //!
 //! Every case is compiled in module form into ONE host harness crate (`mod m<k>` per case, a
 //! `main` dispatching on the case index), built once: a cargo build per case would cost minutes.
+//! The harness is a dev build at opt-level 1, so debug assertions and overflow checks are on: an
+//! index computed wrongly in generated code panics instead of reading a neighbour.
 //! Outcomes per case:
 //! - match: ecgc equals tract within the golden suite's tolerance, 1e-5 · max(1, |tract|);
 //! - refused: ecgc rejects the model as a user error (exit-2 kind: an unsupported op or attribute);
 //!   allowed, listed by reason, but must stay rare (at most 10% of the cases);
-//! - reference: tract and onnxruntime disagree with each other, or tract cannot run the model: a
-//!   reference problem, reported and not counted against ecgc;
+//! - reference: tract and onnxruntime disagree with each other, or tract cannot run the model (then
+//!   ecgc is compared with onnxruntime alone, for the report): a reference problem, reported and
+//!   not counted against ecgc;
 //! - failure: a mismatch with tract (tract agreeing with onnxruntime), a panic, an exit-1 kind
 //!   error (compiler bug), generated code that does not build, a crash or wrong output length.
 //!   Any failure fails the test.
+//!
+//! The default run (seeds 0..199) also runs the kept cases of golden/diff_fuzz/: minimised finds
+//! where tract's decluttered plan disagrees with onnxruntime (so they cannot be golden cases). Each
+//! must still show that disagreement with ecgc on tract's side; if tract or ecgc changes, the test
+//! fails so the case is moved.
 //!
 //! Environment: `ECGC_DIFF_FUZZ_START` (first seed, default 0), `ECGC_DIFF_FUZZ_COUNT` (default
 //! 200), `ECGC_DIFF_FUZZ_CASES` (run existing case folders instead of generating, e.g. minimising
