@@ -41,7 +41,7 @@ cargo build -p ecgc-kernels --target thumbv7em-none-eabihf --release --quiet
 step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds,
   every target's triple, zoo models on the emulated Cortex-M7 (QEMU) vs host"
 cargo test --workspace --quiet
-for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/targets-work/targets.txt; do
+for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/targets-work/targets.txt target/diff-fuzz-work/summary.txt; do
   if [ -f "$t" ]; then cat "$t"; fi
 done
 

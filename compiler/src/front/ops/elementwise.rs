@@ -1,7 +1,7 @@
 //! tract element-wise ops (binary, unary, Iff, Cast, MultiBroadcastTo) → IR element-wise ops.
 
 use super::super::lower::{Fail, Lowered, Lowerer};
-use crate::ir::{BinaryOp, Op, UnaryOp};
+use crate::ir::{BinaryOp, DType, Op, UnaryOp, ValueId};
 use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::cast::Cast;
 use tract_core::ops::element_wise::ElementWiseOp;
@@ -99,12 +99,31 @@ pub(crate) fn unary(l: &mut Lowerer, node: &TypedNode, op: &ElementWiseOp) -> Lo
     if op.1.is_some() && op.1 != Some(DatumType::F32) && op.1 != Some(DatumType::Bool) {
         return Err(Fail::Unsupported(format!("element-wise op producing {:?}", op.1)));
     }
+    if op.0.name() == "HardSwish" {
+        return hard_swish(l, node);
+    }
     let Some(u) = unary_op(op) else {
         return Err(Fail::Unsupported(format!("element-wise op '{}'", op.0.name())));
     };
     let x = l.operand(node, 0)?;
     let (shape, dtype) = (l.out_shape(node), l.out_dtype(node));
     Ok(l.emit(node, Op::Unary(u), vec![x], shape, dtype))
+}
+
+/// ONNX HardSwish as tract computes it: `x · clamp(x + 3, 0, 6) · (1/6)`, in existing IR ops.
+fn hard_swish(l: &mut Lowerer, node: &TypedNode) -> Lowered {
+    let x = l.operand(node, 0)?;
+    let shape = l.out_shape(node);
+    let mut k = |suffix: &str, v: f32| l.g.add_const(format!("{}.{suffix}", node.name), vec![], vec![v]);
+    let (three, zero, six, sixth) = (k("three", 3.0), k("zero", 0.0), k("six", 6.0), k("sixth", 1.0 / 6.0));
+    let mut step = |suffix: &str, op: BinaryOp, a: ValueId, b: ValueId| {
+        l.g.add_node(format!("{}.{suffix}", node.name), Op::Binary(op), vec![a, b], shape.clone(), DType::F32)
+    };
+    let t = step("plus3", BinaryOp::Add, x, three);
+    let t = step("relu", BinaryOp::Max, t, zero);
+    let t = step("relu6", BinaryOp::Min, t, six);
+    let t = step("times_x", BinaryOp::Mul, x, t);
+    Ok(l.emit(node, Op::Binary(BinaryOp::Mul), vec![t, sixth], shape, DType::F32))
 }
 
 pub(crate) fn select(l: &mut Lowerer, node: &TypedNode) -> Lowered {
