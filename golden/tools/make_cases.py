@@ -219,6 +219,22 @@ def conv2d_stride_pads_groups_bias() -> Case:
     return c
 
 
+def conv_trailing_padding_windows() -> Case:
+    c = Case("conv_trailing_padding_windows",
+             "Convs whose last output windows lie wholly in the trailing padding (ONNX allows any pads; those "
+             "outputs are the bias): a 1-D one (the differential fuzzer's seed 18925, ecgc refused it) and a 2-D "
+             "one, strided in both axes")
+    x = c.input("x", c.signal(1, 1, 1, 9))
+    w = c.const(c.weight(2, 1, 1, 2))
+    b = c.const(c.signal(2, scale=0.1))
+    c.output(c.op("Conv", [x, w, b], strides=[1, 3], pads=[0, 0, 0, 3], kernel_shape=[1, 2], out="y1"))  # [1,2,1,4]
+    x2 = c.input("x2", c.signal(1, 2, 3, 9))
+    w2 = c.const(c.weight(3, 2, 2, 2))
+    b2 = c.const(c.signal(3, scale=0.1))
+    c.output(c.op("Conv", [x2, w2, b2], strides=[3, 3], pads=[0, 0, 3, 3], kernel_shape=[2, 2], out="y2"))  # [1,3,2,4]
+    return c
+
+
 def depthwise_causal_long_kernel() -> Case:
     c = Case("depthwise_causal_long_kernel",
              "Materialised S4D layer: depthwise Conv 1-D (groups=16) with a 33-tap kernel, causal left pad 32, "
@@ -685,6 +701,7 @@ def tract_dwconv_unsqueeze(root: Path) -> None:
 CASES = [
     conv1d_stride_dilation_groups,
     conv2d_stride_pads_groups_bias,
+    conv_trailing_padding_windows,
     depthwise_causal_long_kernel,
     s4d_kernel_flip_unsqueeze_conv,
     matmul_2d,
