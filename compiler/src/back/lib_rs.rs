@@ -195,7 +195,9 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     g.outputs.iter().for_each(|o| flat[o.index()] = true);
     let mut packed = packed::Packed::new();
     for (&(v, key), pf) in &forms {
-        let name = items.upper(&format!("w_{}_{}x{}x{}", g.value(v).name, pf.dims[2], pf.dims[1], pf.dims[0]));
+        // A conv kernel keeps the constant's own name; Dense tiles say their width.
+        let base = &g.value(v).name;
+        let name = if key == 0 { items.upper(&format!("w_{base}")) } else { items.upper(&format!("w_{base}_t{key}")) };
         let id = format_ident!("{}", name);
         let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
         let file = format!("{dir}/{}.bin", name.to_lowercase());
