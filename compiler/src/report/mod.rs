@@ -98,7 +98,7 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
         for &i in &n.inputs {
             if matches!(g.value(i).kind, ValueKind::Const(_)) && !seen[i.index()] {
                 seen[i.index()] = true;
-                wb += g.value(i).len() * 4;
+                wb = g.value(i).len().saturating_mul(4).saturating_add(wb);
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
@@ -114,9 +114,10 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
         .outputs
         .iter()
         .filter(|o| !seen[o.index()] && g.value(**o).const_data().is_some())
-        .map(|o| g.value(*o).len() * 4)
+        .map(|o| g.value(*o).len().saturating_mul(4))
         .sum();
-    let weight_bytes = nodes.iter().map(|n| n.weight_bytes).sum::<usize>() + const_outputs;
+    // Sizes saturate: the front end bounds every tensor, so a saturated sum only reads as over budget.
+    let weight_bytes = nodes.iter().fold(const_outputs, |a, n| a.saturating_add(n.weight_bytes));
     let macs: u64 = nodes.iter().map(|n| n.macs).sum();
     let cycles = (macs as f64 * target.cycles_per_mac_f32).round() as u64;
     Report {
@@ -124,10 +125,14 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
         target: target.name.clone(),
         precision: "f32".into(),
         weight_bytes,
-        arena_bytes: plan.arena_len * 4,
-        arena_lower_bound_bytes: plan.lower_bound * 4,
+        arena_bytes: plan.arena_len.saturating_mul(4),
+        arena_lower_bound_bytes: plan.lower_bound.saturating_mul(4),
         state_bytes: 0,
-        io_bytes: g.inputs.iter().chain(&g.outputs).map(|v| g.value(*v).len() * 4).sum(),
+        io_bytes: g
+            .inputs
+            .iter()
+            .chain(&g.outputs)
+            .fold(0usize, |a, v| a.saturating_add(g.value(*v).len().saturating_mul(4))),
         macs,
         estimated_cycles: cycles,
         estimated_latency_us: cycles as f64 / target.clock_hz as f64 * 1e6,
