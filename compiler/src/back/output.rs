@@ -120,6 +120,14 @@ pub fn check_crate_dir(dir: &Path, model: Option<&Path>, force: bool) -> Result<
     let shown = dir.display();
     let (parent, name) = resolve(dir)?;
     let target = parent.join(&name);
+    if target.to_str().is_none() {
+        // rustc cannot build a crate there (it stops with an internal error), so the crate would
+        // be handed out unbuildable.
+        return Err(bad(format!(
+            "-o '{shown}': the path '{}' is not valid UTF-8, and rustc cannot build a crate under such a path. Choose a UTF-8 path",
+            target.display()
+        )));
+    }
     let cwd =
         std::env::current_dir().and_then(std::fs::canonicalize).map_err(Error::io("reading the working directory"))?;
     if cwd.starts_with(&target) {

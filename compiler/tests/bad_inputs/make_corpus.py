@@ -546,6 +546,8 @@ def main():
         setup={"m{xff}.onnx": "copy:out_not_utf8_model_path.onnx"},
         note="a path that is not UTF-8 is an ordinary path (the model card shows it lossily); "
              "rustc itself cannot build a crate under a non-UTF-8 path, so -o stays UTF-8 here")
+    add("out_not_utf8_crate_dir", "out", 2, m=good, cmd=fast + ["-o", "{tmp}/crate{xff}"],
+        note="rustc stops with an internal error building a crate under a non-UTF-8 path: refused up front")
     add("report_under_regular_file", "out", 2, m=good,
         cmd=fast + ["-o", "{out}", "--report", "{tmp}/notes.txt/r.json"], setup={"notes.txt": mine},
         note="found before the crate is written")
