@@ -76,11 +76,9 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
                 return Err(format!("Conv output {declared:?} does not match x{x:?} w{w:?}"));
             }
             for a in 0..sp {
-                let (i, o, k, s, d, p) =
-                    (x[2 + a], declared[2 + a], w[2 + a], c.stride[a], c.dilation[a], c.pad_before[a]);
+                let (o, k, s, d) = (declared[2 + a], w[2 + a], c.stride[a], c.dilation[a]);
                 // Windows may lie wholly in the trailing padding (ONNX allows any `pads`; such an
                 // output is the bias), so only degenerate geometry is refused here.
-                let _ = (i, p);
                 if k == 0 || s == 0 || d == 0 || o == 0 {
                     return Err(format!("Conv output {declared:?} inconsistent on spatial axis {a}"));
                 }

@@ -66,12 +66,20 @@ fn merge_siblings(g: &mut Graph) {
         let ds: Vec<Dense> = members.iter().filter_map(|&i| dense(i)).collect();
         let k = ds[0].k;
         let total: usize = ds.iter().map(|d| d.n).sum();
+        let weights: Vec<&[f32]> = members
+            .iter()
+            .filter_map(|&i| match &g.value(g.nodes[i].inputs[1]).kind {
+                ValueKind::Const(wd) => Some(&wd[..]),
+                _ => None,
+            })
+            .collect();
+        if weights.len() != members.len() {
+            continue; // the dense pass only makes Dense nodes with constant weights
+        }
         let mut data = Vec::with_capacity(k * total);
         for row in 0..k {
-            for &i in &members {
-                let (w, n) = (g.nodes[i].inputs[1], dense(i).map_or(0, |d| d.n));
-                let ValueKind::Const(wd) = &g.value(w).kind else { return };
-                data.extend_from_slice(&wd[row * n..(row + 1) * n]);
+            for (wd, d) in weights.iter().zip(&ds) {
+                data.extend_from_slice(&wd[row * d.n..(row + 1) * d.n]);
             }
         }
         let first = &g.nodes[members[0]];

@@ -16,8 +16,6 @@ const MAX_TAPS: usize = 64;
 /// The geometry of a convolution the `conv1d` kernel computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv1d {
-    /// Batch items.
-    pub batch: usize,
     /// Groups.
     pub groups: usize,
     /// Input channels per group.
@@ -49,32 +47,26 @@ pub fn conv1d_geometry(g: &Graph, node: &Node) -> Option<Conv1d> {
     if !matches!(g.value(node.inputs[1]).kind, ValueKind::Const(_)) || x.len() != w.len() || x.len() != out.len() {
         return None;
     }
-    let geo = match x.len() {
-        3 => Conv1d {
-            batch: x[0],
-            groups: c.groups,
-            cig: w[1],
-            c_out: w[0],
-            k: w[2],
-            s: c.stride[0],
-            d: c.dilation[0],
-            p: c.pad_before[0],
-            l: x[2],
-            ol: out[2],
-        },
-        4 if out[2] == 1 && c.pad_before[0] == 0 && w[2] == x[2] && c.dilation[0] == 1 => Conv1d {
-            batch: x[0],
-            groups: c.groups,
-            cig: w[1] * w[2],
-            c_out: w[0],
-            k: w[3],
-            s: c.stride[1],
-            d: c.dilation[1],
-            p: c.pad_before[1],
-            l: x[3],
-            ol: out[3],
-        },
-        _ => return None,
+    // The width is the last axis; a 2-D conv qualifies when its height is folded into the rows.
+    let one_d = match x.len() {
+        3 => true,
+        4 => out[2] == 1 && c.pad_before[0] == 0 && w[2] == x[2] && c.dilation[0] == 1,
+        _ => false,
+    };
+    if !one_d {
+        return None;
+    }
+    let (last, a) = (x.len() - 1, x.len() - 3);
+    let geo = Conv1d {
+        groups: c.groups,
+        cig: w[1..last].iter().product(),
+        c_out: w[0],
+        k: w[last],
+        s: c.stride[a],
+        d: c.dilation[a],
+        p: c.pad_before[a],
+        l: x[last],
+        ol: out[last],
     };
     let ok = (1..=MAX_TAPS).contains(&geo.k) && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
     ok.then_some(geo)
@@ -110,7 +102,6 @@ pub fn emit(
                 }
             }
         };
-        let _ = geo.batch;
         return Ok((TokenStream::new(), body));
     }
     let (x, w, out_shape) =
