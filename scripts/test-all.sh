@@ -20,6 +20,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Measurement tests fail (rather than skip) when a target or QEMU is missing.
 export CI="${CI:-true}"
+# Disk: a from-scratch run writes several target directories (host, thumbv7em, each target's triple,
+# the generated crates' builds). Incremental caches and full debug info would double that; a CI run on
+# a nearly full disk once died with "No space left on device" 95 s in. Line tables keep backtraces.
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only
+df -h . | tail -1 | awk '{print "disk: " $4 " free before the build"}'
 
 step "python: onnxruntime for the golden cross-check (golden/tools/requirements.txt)"
 if [ ! -x .venv-golden/bin/python ] || ! .venv-golden/bin/python -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
@@ -58,3 +63,5 @@ cargo run -p ecgc --quiet -- compile examples/models/ecg-cnn/model.onnx --target
 (cd "$out/ecg_model" && cargo build --release --quiet --target thumbv7em-none-eabihf)
 rm -rf "$out"
 echo "quick start ok"
+
+df -h . | tail -1 | awk '{print "disk: " $4 " free after the run"}'
