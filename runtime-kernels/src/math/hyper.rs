@@ -1,53 +1,47 @@
-//! `tanhf` (FreeBSD msun via musl / the `libm` crate) and the activation helpers built on
-//! `expf`/`log1pf`: `sigmoidf`, `softplusf`.
+//! `tanhf` and `sigmoidf` (written here on a branch-free `e^x` for `x <= 0`), and `softplusf`
+//! (on the ported `expf`/`log1pf`).
 
-use super::exp::{expf, expm1f};
+use super::exp::{exp_nonpositive, expf};
+use super::round::fabsf;
 use super::log::log1pf;
 
-/// Hyperbolic tangent.
+/// Hyperbolic tangent: `|x| < 0.55` by an odd polynomial `x + x³ P(x²)` (degree 4 in `x²`,
+/// fitted for relative error on that interval), above by `(1 - e) / (1 + e)` with
+/// `e = e^(-2|x|)` from [`exp_nonpositive`] (no cancellation there: `e <= 1/3`); the sign is
+/// copied back. Max 3 ulp over all inputs (`math::tests::exhaustive`, at 0.8411), as the msun
+/// `tanhf` it replaces (by `expm1f`), in about a third of its instructions on the Cortex-M7.
+#[inline]
 pub fn tanhf(x: f32) -> f32 {
-    let bits = x.to_bits();
-    let sign = (bits >> 31) != 0;
-    let w = bits & 0x7fff_ffff;
-    let ax = f32::from_bits(w);
-
-    let t = if w > 0x3f0c_9f54 {
-        // |x| > log(3)/2 ~= 0.5493 or NaN
-        if w > 0x4120_0000 {
-            // |x| > 10 (NaN propagates through 0/NaN)
-            1.0 + 0.0 / ax
-        } else {
-            let t = expm1f(2.0 * ax);
-            1.0 - 2.0 / (t + 2.0)
-        }
-    } else if w > 0x3e82_c578 {
-        // |x| > log(5/3)/2 ~= 0.2554
-        let t = expm1f(2.0 * ax);
-        t / (t + 2.0)
-    } else if w >= 0x0080_0000 {
-        // |x| >= 2^-126
-        let t = expm1f(-2.0 * ax);
-        -t / (t + 2.0)
+    const P0: f32 = -0.333_333_16;
+    const P1: f32 = 0.133_325_65;
+    const P2: f32 = -0.053_850_297;
+    const P3: f32 = 0.021_064_136;
+    const P4: f32 = -0.006_264_368;
+    let a = fabsf(x);
+    let t = if a < 0.55 {
+        let s = a * a;
+        a + a * s * (P0 + s * (P1 + s * (P2 + s * (P3 + s * P4))))
     } else {
-        ax // subnormal
+        // also reached by NaN, which propagates
+        let e = exp_nonpositive(-2.0 * a);
+        (1.0 - e) / (1.0 + e)
     };
-    if sign {
-        -t
-    } else {
-        t
-    }
+    f32::from_bits(t.to_bits() | (x.to_bits() & 0x8000_0000))
 }
 
-/// Logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for large `|x|`
-/// (`e^-|x|` is formed, never `e^|x|`).
+/// Logistic sigmoid `1 / (1 + e^-x)`: with `e = e^-|x|` (never overflows),
+/// `q = 1 / (1 + e)` for `x >= 0` and `e · q` below. Max 3 ulp over all inputs (at -1.0988; the
+/// `expf`-based version it replaces had 2, at about twice the instructions)
+/// (`math::tests::exhaustive`).
 #[inline]
 pub fn sigmoidf(x: f32) -> f32 {
+    let e = exp_nonpositive(-fabsf(x));
+    let q = 1.0 / (1.0 + e);
     if x >= 0.0 {
-        1.0 / (1.0 + expf(-x))
+        q
     } else {
-        // also reached by NaN, which propagates through expf
-        let e = expf(x);
-        e / (1.0 + e)
+        // also reached by NaN, which propagates through e
+        e * q
     }
 }
 

@@ -7,12 +7,13 @@
 //! (<https://github.com/rust-lang/libm>, MIT), which are themselves ports of musl and FreeBSD msun
 //! (Copyright (C) 1993 by Sun Microsystems, Inc.; "Permission to use, copy, modify, and distribute
 //! this software is freely granted, provided that this notice is preserved."):
-//! `expf`, `expm1f`, `logf`, `log1pf`, `tanhf`, `erff`, `erfcf`, `powf`, `scalbnf` (FreeBSD msun),
+//! `expf`, `expm1f`, `logf`, `log1pf`, `erff`, `erfcf`, `powf`, `scalbnf` (FreeBSD msun),
 //! `sqrtf` (musl's integer Goldschmidt square root, via `libm`'s generic version), the rounding
 //! functions and `fmodf` (musl-style bit manipulation, `fmodf` rewritten with an exact integer
 //! remainder). `sinf`/`cosf` are the exception because musl's use `f64`: see `math/trig.rs` for their
 //! recipe (Cephes polynomials, ARM optimized-routines' integer Payne-Hanek reduction).
-//! `sigmoidf`, `softplusf` and `gelu_exact` are written here on top of the ported functions.
+//! `tanhf`, `sigmoidf` (on `exp_nonpositive`, a branch-free `e^x` for `x <= 0`), `softplusf` and
+//! `gelu_exact` are written here.
 //!
 //! # Accuracy
 //!
@@ -25,11 +26,12 @@
 //! |---|---|---|---|---|
 //! | `sqrtf` (all) | 0 (correctly rounded) | | `floorf`/`ceilf`/`roundf`/`rintf` (all) | 0 (exact) |
 //! | `expf` (all) | 1 | | `expm1f` (all) | 1 |
+//! | `exp_nonpositive` (all `x <= 0`) | 1 | | | |
 //! | `logf` (all) | 1 | | `log1pf` (all) | 1 |
 //! | `tanhf` (all) | 3 | | `powf` | 1 |
 //! | `sinf` (all) | 2 | | `cosf` (all) | 2 |
 //! | `erff` (all) | 1 | | `erfcf` | 3 |
-//! | `sigmoidf` (all) | 2 | | `softplusf` (all) | 2 |
+//! | `sigmoidf` (all) | 3 | | `softplusf` (all) | 2 |
 //! | `gelu_exact` | 4 | | `truncf`/`fabsf`/`fmodf`/`fmaxf`/`fminf` | 0 (exact) |
 //!
 //! `erf`, `erfc`, `sigmoid`, `softplus` and `gelu` have no `f32` version in `std`; they are checked
@@ -51,7 +53,7 @@ mod sqrt;
 mod trig;
 
 pub use erf::{erfcf, erff, gelu_exact};
-pub use exp::{expf, expm1f, scalbnf};
+pub use exp::{exp_nonpositive, expf, expm1f, scalbnf};
 pub use hyper::{sigmoidf, softplusf, tanhf};
 pub use log::{log1pf, logf};
 pub use pow::powf;
