@@ -31,7 +31,22 @@ macro_rules! dense_kernel {
                 let (tiles, _) = dst.as_chunks_mut::<$t>();
                 for (o, wt) in tiles.iter_mut().zip(w) {
                     $(let mut $acc = 0.0f32;)*
-                    for (&xv, wk) in xr.iter().zip(wt) {
+                    // four rows of weights per iteration: at opt-level "s" LLVM does not unroll
+                    // this loop itself, and one row per iteration pays the loop's overhead per
+                    // `T` multiply-accumulates
+                    let (xp, xrest) = xr.as_chunks::<4>();
+                    let (wp, wrest) = wt.as_chunks::<4>();
+                    for (&[xa, xb, xc, xd], [wa, wb, wc, wd]) in xp.iter().zip(wp) {
+                        let [$($w),*] = *wa;
+                        $($acc += xa * $w;)*
+                        let [$($w),*] = *wb;
+                        $($acc += xb * $w;)*
+                        let [$($w),*] = *wc;
+                        $($acc += xc * $w;)*
+                        let [$($w),*] = *wd;
+                        $($acc += xd * $w;)*
+                    }
+                    for (&xv, wk) in xrest.iter().zip(wrest) {
                         let [$($w),*] = *wk;
                         $($acc += xv * $w;)*
                     }

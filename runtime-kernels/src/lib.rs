@@ -38,6 +38,7 @@ pub mod conv;
 pub mod conv1d;
 pub mod copy;
 pub mod dense;
+pub mod fir;
 pub mod gather;
 pub mod math;
 pub mod pool;

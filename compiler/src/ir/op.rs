@@ -61,6 +61,11 @@ pub struct Dense {
 pub struct Fused {
     /// The expression in evaluation order (never empty).
     pub steps: Vec<FusedStep>,
+    /// A reduction epilogue: `Some(a)` sums the expression (evaluated over the operands'
+    /// broadcast shape) over every axis from `a` on, in row-major order from `0.0`, and the
+    /// output keeps those axes with extent 1 (a `ReduceSum` with `keepdims` over trailing axes,
+    /// fused so the summed tensor never touches memory).
+    pub sum_from: Option<usize>,
 }
 
 /// An argument of a fused step.
@@ -466,5 +471,9 @@ pub fn fused_expr(f: &Fused) -> String {
         };
         format!("{name}({})", args.join(", "))
     }
-    f.steps.last().map(|s| text(f, s)).unwrap_or_default()
+    let e = f.steps.last().map(|s| text(f, s)).unwrap_or_default();
+    match f.sum_from {
+        Some(a) => format!("Sum[{a}..]({e})"),
+        None => e,
+    }
 }

@@ -272,5 +272,13 @@ fn infer_fused(f: &Fused, inputs: &[(&[usize], DType)]) -> Result<(Vec<usize>, D
         return Err(format!("Fused operand {k} is never read"));
     }
     let shapes: Vec<&[usize]> = inputs.iter().map(|i| i.0).collect();
-    Ok((broadcast(&shapes)?, *types.last().expect("non-empty")))
+    let mut shape = broadcast(&shapes)?;
+    let ty = *types.last().expect("non-empty");
+    if let Some(a) = f.sum_from {
+        if a >= shape.len() || ty != DType::F32 {
+            return Err(format!("Fused sum from axis {a} of a {ty:?} expression of shape {shape:?}"));
+        }
+        shape[a..].fill(1);
+    }
+    Ok((shape, ty))
 }

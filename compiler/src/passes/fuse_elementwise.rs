@@ -50,7 +50,7 @@ impl Pass for FuseElementwise {
             let shape = g.value(g.nodes[root].output).shape.clone();
             group.absorb(root, &shape)?;
             let (steps, inputs) = (group.steps, group.inputs);
-            fused[root] = Some((Fused { steps }, inputs));
+            fused[root] = Some((Fused { steps, sum_from: None }, inputs));
         }
         let mut nodes = vec![];
         for (i, mut n) in std::mem::take(&mut g.nodes).into_iter().enumerate() {

@@ -11,6 +11,7 @@ mod dce;
 mod dedup_consts;
 mod dense;
 mod fuse_elementwise;
+mod fuse_sum;
 mod weight_layout;
 
 use crate::error::{Error, Result};
@@ -33,8 +34,9 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
         Box::new(dense::DenseLayers),
         // After every pass that rewrites constants.
         Box::new(dedup_consts::DedupConsts),
-        // Last: later passes would have to understand fused expressions.
+        // Last: later passes would have to understand fused expressions (fuse-sum builds on them).
         Box::new(fuse_elementwise::FuseElementwise),
+        Box::new(fuse_sum::FuseSum),
     ]
 }
 

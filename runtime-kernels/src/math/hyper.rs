@@ -2,8 +2,8 @@
 //! (on the ported `expf`/`log1pf`).
 
 use super::exp::{exp_nonpositive, expf};
-use super::round::fabsf;
 use super::log::log1pf;
+use super::round::fabsf;
 
 /// Hyperbolic tangent: `|x| < 0.55` by an odd polynomial `x + x³ P(x²)` (degree 4 in `x²`,
 /// fitted for relative error on that interval), above by `(1 - e) / (1 + e)` with

@@ -1,8 +1,10 @@
 //! Emission of `Op::Conv`: 1-D convolutions (and 2-D ones that are 1-D over `C·H` rows, see
 //! [`conv1d_geometry`]) with a constant kernel of at most 64 taps become
 //! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W>` calls (geometry as const generics,
-//! weights a typed static in the ONNX layout), one per (batch item, group); everything else
-//! (2-D, computed or longer kernels) the strided `conv2d` kernel with a parameter constant.
+//! weights a typed static in the ONNX layout), one per (batch item, group); depthwise ones (one
+//! channel per group, a FIR filter per channel) of any length one `ecgc_kernels::fir::depthwise`
+//! call; everything else (2-D, computed or longer grouped kernels) the strided `conv2d` kernel
+//! with a parameter constant.
 
 use super::spatial;
 use crate::back::packed::Packed;
@@ -34,6 +36,14 @@ pub struct Conv1d {
     pub l: usize,
     /// Output length.
     pub ol: usize,
+}
+
+impl Conv1d {
+    /// One input and one output channel per group: a FIR filter per channel, any length
+    /// (`ecgc_kernels::fir::depthwise`).
+    pub fn depthwise(&self) -> bool {
+        self.cig == 1 && self.c_out == self.groups
+    }
 }
 
 /// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps — or a 2-D one
@@ -68,7 +78,8 @@ pub fn conv1d_geometry(g: &Graph, node: &Node) -> Option<Conv1d> {
         l: x[last],
         ol: out[last],
     };
-    let ok = (1..=MAX_TAPS).contains(&geo.k) && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
+    let taps_ok = geo.k <= MAX_TAPS || geo.depthwise();
+    let ok = geo.k >= 1 && taps_ok && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
     ok.then_some(geo)
 }
 
@@ -83,6 +94,15 @@ pub fn emit(
     let us = Literal::usize_unsuffixed;
     if let Some(geo) = conv1d_geometry(g, node) {
         let w = packed.get(&(node.inputs[1], 0)).ok_or("no packed convolution kernel")?;
+        if geo.depthwise() {
+            let (wb, w1) = (7 * geo.s + 7 * geo.d + 1, 7 * geo.s + 1);
+            let [k, s, d, pad, l, ol, wb, w1] = [geo.k, geo.s, geo.d, geo.p, geo.l, geo.ol, wb, w1].map(us);
+            let bias = if node.inputs.len() == 3 { quote!(i2) } else { quote!(&[]) };
+            let body = quote! {
+                k::fir::depthwise::<#k, #s, #d, #pad, #l, #ol, #wb, #w1>(i0, &#w, #bias, out);
+            };
+            return Ok((TokenStream::new(), body));
+        }
         let cog = geo.c_out / geo.groups;
         let (xg, og, cogl) = (us(geo.cig * geo.l), us(cog * geo.ol), us(cog));
         let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;

@@ -19,11 +19,24 @@ use crate::ir::{BinaryOp, Fused, FusedArg, FusedStep};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
-/// The statements computing `out` from operands `i0, i1, …` (shapes `inputs`) over `out_shape`.
+/// The statements computing `out` from operands `i0, i1, …` (shapes `inputs`) over `out_shape`
+/// (with a sum epilogue, over the operands' broadcast shape, summed into `out_shape`).
 pub fn emit(f: &Fused, inputs: &[Vec<usize>], out_shape: &[usize]) -> TokenStream {
-    let mut sets: Vec<Vec<isize>> = inputs.iter().map(|s| broadcast(s, out_shape)).collect();
-    sets.push(row_major(out_shape));
-    let (mut dims, mut sets) = collapse(out_shape, &sets);
+    let over = match f.sum_from {
+        Some(_) => {
+            let shapes: Vec<&[usize]> = inputs.iter().map(|s| s.as_slice()).collect();
+            crate::ir::shape::broadcast(&shapes).unwrap_or_else(|_| out_shape.to_vec())
+        }
+        None => out_shape.to_vec(),
+    };
+    let mut sets: Vec<Vec<isize>> = inputs.iter().map(|s| broadcast(s, &over)).collect();
+    let mut out_set = row_major(out_shape);
+    if let Some(a) = f.sum_from {
+        let a = a.min(out_set.len());
+        out_set[a..].fill(0);
+    }
+    sets.push(out_set);
+    let (mut dims, mut sets) = collapse(&over, &sets);
     if dims.is_empty() {
         // One element: a level of extent 1 where every operand is "broadcast".
         dims.push(1);
@@ -32,74 +45,144 @@ pub fn emit(f: &Fused, inputs: &[Vec<usize>], out_shape: &[usize]) -> TokenStrea
         }
     }
     let out_strides = sets.pop().unwrap_or_default();
+    // The summed levels are the trailing ones where the output does not move.
+    let summed = out_strides.iter().rev().take_while(|&&s| s == 0).count();
+    let red = (f.sum_from.is_some() && summed > 0).then(|| dims.len() - summed);
     let cur: Vec<Ident> = (0..inputs.len()).map(|k| format_ident!("i{}", k)).collect();
-    level(f, &dims, &sets, &out_strides, 0, &format_ident!("out"), &cur)
-}
-
-fn level(
-    f: &Fused,
-    dims: &[usize],
-    sets: &[Vec<isize>],
-    out_strides: &[isize],
-    j: usize,
-    out: &Ident,
-    cur: &[Ident],
-) -> TokenStream {
-    let inner = j + 1 == dims.len();
-    if inner {
-        let o = format_ident!("o");
-        let mut iter = quote!(#out.iter_mut());
-        let mut pat = quote!(#o);
-        let mut scalars = vec![];
-        let mut vals = vec![];
-        for (k, x) in cur.iter().enumerate() {
-            let v = format_ident!("v{}", k);
-            if sets[k][j] == 0 {
-                scalars.push((x.clone(), v.clone()));
-            } else {
-                iter = quote!(#iter.zip(#x.iter()));
-                pat = quote!((#pat, &#v));
-            }
-            vals.push(v);
-        }
-        let body = expression(f, &vals);
-        let mut code = quote! {
-            for #pat in #iter {
+    let out = format_ident!("out");
+    let nest = Nest { f, dims: &dims, sets: &sets, out_strides: &out_strides, red };
+    if red == Some(0) {
+        // Everything is summed into the one output element.
+        let body = nest.sum(0, &cur);
+        return quote! {
+            for o in #out.iter_mut() {
                 #body
-                *#o = r;
             }
         };
-        for (x, v) in scalars.into_iter().rev() {
-            code = quote! {
-                if let &[#v] = #x {
-                    #code
-                }
-            };
-        }
-        return code;
     }
-    let o = format_ident!("o{}", j);
-    let os = Literal::usize_unsuffixed(out_strides[j] as usize);
-    let mut iter = quote!(#out.chunks_exact_mut(#os));
-    let mut pat = quote!(#o);
-    let mut next = vec![];
-    for (k, x) in cur.iter().enumerate() {
-        if sets[k][j] == 0 {
-            next.push(x.clone());
+    nest.level(0, &out, &cur)
+}
+
+/// The loop nest of one node: `dims` levels, each operand's and the output's stride per level,
+/// and the first summed level, if any.
+struct Nest<'a> {
+    f: &'a Fused,
+    dims: &'a [usize],
+    sets: &'a [Vec<isize>],
+    out_strides: &'a [isize],
+    red: Option<usize>,
+}
+
+impl Nest<'_> {
+    /// Level `j` of the output's loops: `out` is the current output slice, `cur` the operands'.
+    fn level(&self, j: usize, out: &Ident, cur: &[Ident]) -> TokenStream {
+        let inner = j + 1 == self.dims.len();
+        let last_out = self.red == Some(j + 1);
+        let o = format_ident!("o{}", j);
+        let (mut iter, mut pat) = if inner || last_out {
+            (quote!(#out.iter_mut()), quote!(o))
         } else {
-            let y = format_ident!("x{}_{}", k, j);
-            let s = Literal::usize_unsuffixed(sets[k][j] as usize);
-            iter = quote!(#iter.zip(#x.chunks_exact(#s)));
-            pat = quote!((#pat, #y));
-            next.push(y);
+            let os = Literal::usize_unsuffixed(self.out_strides[j] as usize);
+            (quote!(#out.chunks_exact_mut(#os)), quote!(#o))
+        };
+        let (zips, pats, next, scalars) = self.operands(j, cur, inner);
+        for (z, p) in zips.into_iter().zip(pats) {
+            iter = quote!(#iter.zip(#z));
+            pat = quote!((#pat, #p));
         }
+        let body = if inner {
+            let body = expression(self.f, &next);
+            quote! { #body *o = r; }
+        } else if last_out {
+            self.sum(j + 1, &next)
+        } else {
+            self.level(j + 1, &o, &next)
+        };
+        wrap_scalars(quote! { for #pat in #iter { #body } }, scalars)
     }
-    let body = level(f, dims, sets, out_strides, j + 1, &o, &next);
-    quote! {
-        for #pat in #iter {
+
+    /// `*o = Σ` over levels `j..`: an accumulator and the summed loops.
+    fn sum(&self, j: usize, cur: &[Ident]) -> TokenStream {
+        let zero = f32_lit(0.0);
+        let body = self.summed(j, cur);
+        quote! {
+            let mut acc: f32 = #zero;
             #body
+            *o = acc;
         }
     }
+
+    /// Summed level `j` (no output slice): adds each innermost result to `acc`.
+    fn summed(&self, j: usize, cur: &[Ident]) -> TokenStream {
+        let inner = j + 1 == self.dims.len();
+        let (zips, pats, next, scalars) = self.operands(j, cur, inner);
+        let mut parts = zips.into_iter().zip(pats);
+        let (mut iter, mut pat) = match parts.next() {
+            Some((z, p)) => (z, p),
+            None => {
+                let n = Literal::usize_unsuffixed(self.dims[j]);
+                (quote!(0..#n), quote!(_))
+            }
+        };
+        for (z, p) in parts {
+            iter = quote!(#iter.zip(#z));
+            pat = quote!((#pat, #p));
+        }
+        let body = if inner {
+            let body = expression(self.f, &next);
+            quote! { #body acc += r; }
+        } else {
+            self.summed(j + 1, &next)
+        };
+        wrap_scalars(quote! { for #pat in #iter { #body } }, scalars)
+    }
+
+    /// For level `j`: each moving operand's iterator and pattern, the names the next level (or
+    /// the expression, when `inner`) reads, and the broadcast scalars to bind around the loop.
+    #[allow(clippy::type_complexity)]
+    fn operands(
+        &self,
+        j: usize,
+        cur: &[Ident],
+        inner: bool,
+    ) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<Ident>, Vec<(Ident, Ident)>) {
+        let (mut zips, mut pats, mut next, mut scalars) = (vec![], vec![], vec![], vec![]);
+        for (k, x) in cur.iter().enumerate() {
+            let moving = self.sets[k][j] != 0;
+            if inner {
+                let v = format_ident!("v{}", k);
+                if moving {
+                    zips.push(quote!(#x.iter()));
+                    pats.push(quote!(&#v));
+                } else {
+                    scalars.push((x.clone(), v.clone()));
+                }
+                next.push(v);
+            } else if moving {
+                let y = format_ident!("x{}_{}", k, j);
+                let s = Literal::usize_unsuffixed(self.sets[k][j] as usize);
+                zips.push(quote!(#x.chunks_exact(#s)));
+                pats.push(quote!(#y));
+                next.push(y);
+            } else {
+                next.push(x.clone());
+            }
+        }
+        (zips, pats, next, scalars)
+    }
+}
+
+/// Binds each broadcast operand's single element around `code` (`if let &[v] = x`, which holds
+/// by construction).
+fn wrap_scalars(mut code: TokenStream, scalars: Vec<(Ident, Ident)>) -> TokenStream {
+    for (x, v) in scalars.into_iter().rev() {
+        code = quote! {
+            if let &[#v] = #x {
+                #code
+            }
+        };
+    }
+    code
 }
 
 /// `let t0 = …; …; let r = t_last;` over the element values `vals`.
