@@ -19,7 +19,7 @@ Then rebuild ecgc (the target files are compiled into it) and run
 Fit: relative residuals r_i = (estimate_i − measured_i) / measured_i; non-negative least squares
 on weighted residuals, reweighted by Lawson's rule (w_i ← w_i·|r_i|) towards the minimax
 solution, keeping the iterate with the smallest worst error. Each coefficient is pulled weakly
-towards its current value (ridge 1e-4 relative), so a term no model exercises keeps its value
+towards its current value (ridge 1e-3 relative, --ridge), so a term no model exercises keeps its value
 and a term few models exercise stays near it. Python 3 standard library only.
 """
 
@@ -36,7 +36,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOLERANCE = 0.25
-RIDGE = 1e-4
+RIDGE = 1e-3
 
 
 def load_rows(dirs, ecgc, target):
@@ -90,7 +90,7 @@ def nnls(a, b, z, sweeps):
     return z
 
 
-def fit(rows, names, prior):
+def fit(rows, names, prior, ridge):
     """Coefficients per term (instructions per unit) for one opt-level, and the residuals."""
     # Unknowns z_j = c_j / prior_j, so every column is O(1).
     scale = [prior[t] if prior[t] > 0 else 1.0 for t in names]
@@ -105,8 +105,8 @@ def fit(rows, names, prior):
             a.append([sw * x for x in r])
             b.append(sw)
         for j in range(len(names)):
-            a.append([math.sqrt(RIDGE) if k == j else 0.0 for k in range(len(names))])
-            b.append(math.sqrt(RIDGE) * (prior[names[j]] / scale[j]))
+            a.append([math.sqrt(ridge) if k == j else 0.0 for k in range(len(names))])
+            b.append(math.sqrt(ridge) * (prior[names[j]] / scale[j]))
         z = nnls(a, b, z, 400 if it else 4000)
         res = [sum(x * zj for x, zj in zip(r, z)) - 1.0 for r in base]
         worst = max(abs(x) for x in res)
@@ -177,6 +177,8 @@ def main():
     ap.add_argument("--target", default="stm32f746", help="target name (targets/NAME.toml)")
     ap.add_argument("--ecgc", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")),
                                                    "debug/ecgc"), help="ecgc binary (for old reports)")
+    ap.add_argument("--ridge", type=float, default=RIDGE,
+                    help=f"weight pulling each coefficient towards its current value (default {RIDGE})")
     ap.add_argument("--check", action="store_true", help="report the current table's errors; change nothing")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs/BENCH.md"), help="markdown file with the fit table")
     a = ap.parse_args()
@@ -197,7 +199,7 @@ def main():
             coef = prior
             res = [sum(coef[t] * x for t, x in r[3].items()) / r[2] - 1.0 for r in data]
         else:
-            coef, res = fit(data, names, prior)
+            coef, res = fit(data, names, prior, a.ridge)
             tables[level] = {t: coef[t] for t in names}
         worst_by_level[level] = max(abs(x) for x in res)
         for r, x in zip(data, res):
@@ -227,7 +229,7 @@ def main():
                           "|---|" + "---:|" * len(levels)]
             for t in sorted({t for lv in levels for t in tables[lv]}):
                 coef_lines.append(f"| `{t}` | " + " | ".join(f"{tables[lv].get(t, 0):.3f}" for lv in levels) + " |")
-            body = (f"\n{calibrated.capitalize()}.\n\nCoefficients (instructions per unit):\n\n"
+            body = (f"\n{calibrated[0].upper() + calibrated[1:]}.\n\nCoefficients (instructions per unit):\n\n"
                     + "\n".join(coef_lines) + "\n\nPer model:\n\n" + table + "\n")
             open(a.doc, "w").write(pre + "<!-- cost-fit:begin -->" + body + "<!-- cost-fit:end -->" + post)
             print(f"wrote the fit table in {os.path.relpath(a.doc, ROOT)}")

@@ -255,7 +255,7 @@ pub fn model<'a>(target: &'a Target, opt_level: &str) -> Model<'a> {
             cycles_per_unit: c.cycles_per_instruction,
             basis: format!(
                 "instructions on the {} at opt-level {opt_level} from the per-kernel cost model ({}); \
-                 cycles = instructions × {}",
+                 cycles = instructions × {:?}",
                 target.cpu, c.calibrated, c.cycles_per_instruction
             ),
         },

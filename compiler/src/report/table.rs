@@ -138,9 +138,9 @@ impl Report {
         let measured = self.measured.as_ref().and_then(|m| m.instructions);
         if let (Some(e), Some(m)) = (self.estimated_instructions, measured) {
             s += &format!(
-                "           {:>12}  estimated instructions, {:+.1}% of the measured count\n",
+                "           {:>12}  estimated instructions, {:.2} × the measured count\n",
                 e,
-                100.0 * (e as f64 / m.max(1) as f64 - 1.0)
+                e as f64 / m.max(1) as f64
             );
         }
         if let Some(top) = self.hot_nodes(3) {
