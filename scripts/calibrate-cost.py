@@ -179,6 +179,9 @@ def main():
                                                    "debug/ecgc"), help="ecgc binary (for old reports)")
     ap.add_argument("--ridge", type=float, default=RIDGE,
                     help=f"weight pulling each coefficient towards its current value (default {RIDGE})")
+    ap.add_argument("--loo", action="store_true",
+                    help="also fit once per model without it and report its error (how well the model "
+                         "predicts a model it was not fitted on; ~20 s per model)")
     ap.add_argument("--check", action="store_true", help="report the current table's errors; change nothing")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs/BENCH.md"), help="markdown file with the fit table")
     a = ap.parse_args()
@@ -202,6 +205,14 @@ def main():
             coef, res = fit(data, names, prior, a.ridge)
             tables[level] = {t: coef[t] for t in names}
         worst_by_level[level] = max(abs(x) for x in res)
+        if a.loo and not a.check:
+            loo = []
+            for i, r in enumerate(data):
+                c, _ = fit(data[:i] + data[i + 1:], names, prior, a.ridge)
+                loo.append((r[0], sum(c[t] * x for t, x in r[3].items()) / r[2] - 1.0))
+            print(f"opt-level {level}, leave-one-out errors: "
+                  + ", ".join(f"{n} {100 * e:+.0f}%" for n, e in loo)
+                  + f"; worst {100 * max(abs(e) for _, e in loo):.0f}%")
         for r, x in zip(data, res):
             report.append((level, r[0], r[2], round(r[2] * (1 + x)), x))
     lines = ["| opt-level | model | measured instr | estimated | error |", "|---|---|---:|---:|---:|"]

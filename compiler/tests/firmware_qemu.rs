@@ -620,3 +620,34 @@ fn estimate_table(rows: &[ZooRow]) -> (String, usize) {
     }
     (t, off)
 }
+
+/// The ±25% check itself, on made-up rows (no QEMU needed): an estimate 30% high, one 30% low
+/// and an uncalibrated one count as outside; 20% off does not.
+#[test]
+fn estimates_outside_the_tolerance_are_counted() {
+    let row = |model: &str, instructions: u64, estimated: Option<u64>| ZooRow {
+        model: model.into(),
+        outcome: Ok(Measured {
+            macs: 1,
+            instructions,
+            max_scaled_error: 0.0,
+            bit_identical: 0,
+            values: 0,
+            stack: 0,
+            soft_float_instructions: 0,
+            elf: None,
+            estimated,
+        }),
+    };
+    let (_, off) = estimate_table(&[row("a", 1000, Some(1200)), row("b", 1000, Some(800))]);
+    assert_eq!(off, 0);
+    let (table, off) = estimate_table(&[
+        row("a", 1000, Some(1300)),
+        row("b", 1000, Some(700)),
+        row("c", 1000, None),
+        row("d", 1000, Some(1000)),
+        ZooRow { model: "e".into(), outcome: Err("does not fit".into()) },
+    ]);
+    assert_eq!(off, 3, "{table}");
+    assert!(table.contains("uncalibrated") && table.matches("OUTSIDE").count() == 3, "{table}");
+}
