@@ -151,7 +151,7 @@ def write_table(path, text, tables, cpi, calibrated):
            "# scripts/calibrate-cost.py on the counts of scripts/bench-m7.sh (docs/BENCH.md, \"Cost model\").",
            "# An opt-level without a table (0, 1, 2, z) gets the uncalibrated MACs × cycles_per_mac_f32.",
            "[cost]",
-           f"calibrated = {json.dumps(calibrated)}",
+           f"calibrated = {json.dumps(calibrated, ensure_ascii=False)}",
            "# QEMU counts instructions, not cycles: the M7 issues up to 2 per cycle but waits on flash and",
            "# divides slowly. 1.0 is an assumption, not a measurement.",
            f"cycles_per_instruction = {cpi}", ""]
@@ -228,8 +228,11 @@ def main():
         commit = git("rev-parse", "--short", "HEAD") or "?"
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
         errs = ", ".join(f"opt-level {lv} ±{100 * worst_by_level[lv]:.0f}%" for lv in levels)
-        calibrated = (f"calibrated on QEMU mps2-an500 -icount counts of {len(rows)} measured builds at commit "
-                      f"{commit}, {date}; worst fit error {errs}")
+        newest = max(os.path.getmtime(p) for d in a.dirs for p in glob.glob(os.path.join(d, "*.json")))
+        measured = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        calibrated = (f"calibrated on QEMU mps2-an500 -icount counts of {len(rows)} builds measured by "
+                      f"scripts/bench-m7.sh until {measured}, fitted at commit {commit} on {date}; "
+                      f"worst fit error {errs}")
         write_table(path, text, tables, cpi, calibrated)
         print(f"wrote {os.path.relpath(path, ROOT)}: {calibrated}")
         doc = open(a.doc).read() if os.path.exists(a.doc) else ""
