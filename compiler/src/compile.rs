@@ -240,11 +240,12 @@ impl Compiler {
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));
-        let mut report = report::report(
+        let mut report = report::report_at(
             &source,
             &graph,
             &plan,
             &target,
+            &self.measure_options.opt_level,
             self.max_flash.unwrap_or(target.flash_bytes),
             self.max_ram.unwrap_or(target.ram_bytes),
         );

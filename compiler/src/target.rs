@@ -63,9 +63,30 @@ pub struct Target {
     pub energy_pj_per_cycle: f64,
     /// Cycles per f32 multiply-accumulate, for estimates.
     pub cycles_per_mac_f32: f64,
+    /// The per-kernel cost model: instructions per unit of work, per opt-level, calibrated on
+    /// measured counts (`[cost]` in the target file; see [`crate::report::cost`]). Without it,
+    /// estimates are MACs × `cycles_per_mac_f32` and say they are uncalibrated.
+    #[serde(default)]
+    pub cost: Option<CostTable>,
     /// Linker memory regions.
     #[serde(default)]
     pub memory: Vec<Region>,
+}
+
+/// `[cost]` of a target file: coefficients of the per-kernel cost model, written by
+/// `scripts/calibrate-cost.py`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CostTable {
+    /// What the coefficients predict and where they come from (machine, method, commit, date,
+    /// fit error), shown in reports.
+    pub calibrated: String,
+    /// Cycles per predicted instruction (the counts are instructions; a real core's cycles
+    /// differ by its issue width and memory waits).
+    pub cycles_per_instruction: f64,
+    /// Per cargo opt-level (`"3"`, `"s"`, …): cost term name → instructions per unit.
+    #[serde(rename = "opt-level")]
+    pub opt_level: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
 }
 
 impl Target {
@@ -84,7 +105,11 @@ impl Target {
                 }
             }
         };
-        toml::from_str(&text).map_err(|e| Error::InvalidInput(format!("target '{name}': {e}")))
+        let t: Target = toml::from_str(&text).map_err(|e| Error::InvalidInput(format!("target '{name}': {e}")))?;
+        if let Some(c) = &t.cost {
+            crate::report::cost::check_table(c).map_err(|e| Error::InvalidInput(format!("target '{name}': {e}")))?;
+        }
+        Ok(t)
     }
 
     /// The flash region programs are linked into: the largest `flash` region.

@@ -11,6 +11,10 @@
 //!   executes v6-M code: its instruction count is what soft-float costs; its outputs must match
 //!   the host too (the bit-identical column counts both builds).
 //!
+//! Each zoo model's report estimate (the per-kernel cost model calibrated by
+//! `scripts/calibrate-cost.py`, opt-level 3 as this firmware is built) must be within ±25% of
+//! the instructions measured here; the test fails with the table of estimates otherwise.
+//!
 //! Every output must match the host within the golden tolerance (max |qemu − host| ≤
 //! 1e-5·max(1, |host|)); the test prints how many values are bit-identical. Instructions come from
 //! the CMSDK timer under `-icount shift=8` (the board crate's `clock` module); the test checks the
@@ -48,6 +52,8 @@ const DTCM: usize = 64 * 1024;
 /// 64 nodes and identical constants are shared, the zoo's 16-step unrolled CfC (11,017 lines)
 /// builds with fat LTO in seconds (it took over 13 CPU-minutes before), so every zoo model is in.
 const MAX_LIB_LINES: usize = 100_000;
+/// The report's instruction estimate must be within this fraction of the measured count.
+const ESTIMATE_TOLERANCE: f64 = 0.25;
 
 fn work() -> PathBuf {
     repo().join("target/firmware-work")
@@ -429,6 +435,8 @@ struct Measured {
     soft_float_instructions: u64,
     /// ELF flash and RAM (arm-none-eabi-size), when the tool is there.
     elf: Option<(u64, u64)>,
+    /// The report's estimated instructions (opt-level 3), `None` when uncalibrated.
+    estimated: Option<u64>,
 }
 
 /// Compiles, builds, runs and checks one zoo model; `Ok(None)` when it does not fit the F746
@@ -507,6 +515,7 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         stack,
         soft_float_instructions: soft_n,
         elf: elf_sizes(&elf),
+        estimated: c.report.estimated_instructions,
     }))
 }
 
@@ -578,9 +587,67 @@ fn every_zoo_model_that_fits_the_f746() {
         }
     }
     let _ = writeln!(table, "({:.0?} in all)", started.elapsed());
+    let (estimates, off) = estimate_table(&rows);
+    table += &estimates;
     println!("{table}");
     std::fs::write(work().join("zoo.txt"), &table).expect("writing the table");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        off == 0,
+        "{off} report estimates are outside ±{:.0}% of the measured instructions (re-run \
+         scripts/calibrate-cost.py, docs/BENCH.md \"Cost model\"):{estimates}",
+        100.0 * ESTIMATE_TOLERANCE
+    );
     let ran = rows.iter().filter(|r| r.outcome.is_ok()).count();
     assert!(ran >= 5, "only {ran} zoo models ran on the emulated M7:{table}");
+}
+
+/// The report's estimate against the measured instructions per model, and how many are outside
+/// [`ESTIMATE_TOLERANCE`] (an uncalibrated estimate counts as outside).
+fn estimate_table(rows: &[ZooRow]) -> (String, usize) {
+    let mut t = String::from("\nmodel                          measured instr  estimated instr   error\n");
+    let mut off = 0;
+    for r in rows {
+        let Ok(m) = &r.outcome else { continue };
+        let (est, err) = match m.estimated {
+            Some(e) => (e.to_string(), e as f64 / m.instructions as f64 - 1.0),
+            None => ("uncalibrated".into(), f64::INFINITY),
+        };
+        let bad = err.abs() > ESTIMATE_TOLERANCE;
+        off += usize::from(bad);
+        let flag = if bad { "  OUTSIDE" } else { "" };
+        let _ = writeln!(t, "{:<30} {:>15} {:>16} {:>+6.1}%{flag}", r.model, m.instructions, est, 100.0 * err);
+    }
+    (t, off)
+}
+
+/// The ±25% check itself, on made-up rows (no QEMU needed): an estimate 30% high, one 30% low
+/// and an uncalibrated one count as outside; 20% off does not.
+#[test]
+fn estimates_outside_the_tolerance_are_counted() {
+    let row = |model: &str, instructions: u64, estimated: Option<u64>| ZooRow {
+        model: model.into(),
+        outcome: Ok(Measured {
+            macs: 1,
+            instructions,
+            max_scaled_error: 0.0,
+            bit_identical: 0,
+            values: 0,
+            stack: 0,
+            soft_float_instructions: 0,
+            elf: None,
+            estimated,
+        }),
+    };
+    let (_, off) = estimate_table(&[row("a", 1000, Some(1200)), row("b", 1000, Some(800))]);
+    assert_eq!(off, 0);
+    let (table, off) = estimate_table(&[
+        row("a", 1000, Some(1300)),
+        row("b", 1000, Some(700)),
+        row("c", 1000, None),
+        row("d", 1000, Some(1000)),
+        ZooRow { model: "e".into(), outcome: Err("does not fit".into()) },
+    ]);
+    assert_eq!(off, 3, "{table}");
+    assert!(table.contains("uncalibrated") && table.matches("OUTSIDE").count() == 3, "{table}");
 }

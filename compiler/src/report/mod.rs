@@ -3,9 +3,12 @@
 //! target's toolchain is installed, measured from a linked firmware ([`measured`], built by
 //! [`crate::measure`]). Budgets are enforced on the measured numbers when there are some.
 //!
+//! - [`cost`]: the per-kernel cost model behind the cycle estimate (calibrated per target and
+//!   opt-level on measured instruction counts).
 //! - [`table`]: the table `ecgc compile` prints and the over-budget breakdown.
 //! - [`svg`]: the picture of the memory plan.
 
+pub mod cost;
 pub mod measured;
 pub mod svg;
 mod table;
@@ -31,6 +34,10 @@ pub struct NodeCost {
     pub macs: u64,
     /// Output shape.
     pub output_shape: Vec<usize>,
+    /// The node's work as the cost model counts it (term → units, see [`cost::TERMS`]).
+    pub cost_terms: cost::Terms,
+    /// Estimated cycles of this node (see [`Report::estimate_basis`]).
+    pub estimated_cycles: u64,
 }
 
 /// The whole report (also written as JSON with `--report`).
@@ -54,8 +61,18 @@ pub struct Report {
     pub io_bytes: usize,
     /// Multiply-accumulates per inference.
     pub macs: u64,
-    /// Estimated cycles per inference (MACs × the target's cycles per MAC).
+    /// The opt-level the estimate is for (the measurement build's, default "3").
+    pub opt_level: String,
+    /// Estimated instructions per inference from the target's calibrated cost model (`None`
+    /// when the target has no cost table for this opt-level).
+    pub estimated_instructions: Option<u64>,
+    /// Estimated cycles per inference: the estimated instructions × the table's cycles per
+    /// instruction, or, uncalibrated, MACs × the target's cycles per MAC.
     pub estimated_cycles: u64,
+    /// What the estimate is and where its coefficients come from.
+    pub estimate_basis: String,
+    /// The whole model's work as the cost model counts it (the sum of the nodes').
+    pub cost_terms: cost::Terms,
     /// Estimated latency in microseconds.
     pub estimated_latency_us: f64,
     /// Estimated energy in microjoules.
@@ -88,12 +105,26 @@ pub fn node_macs(g: &Graph, n: &crate::ir::Node) -> u64 {
     }
 }
 
-/// Builds the report.
+/// Builds the report, with the estimate for opt-level 3.
 pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget: u64, ram_budget: u64) -> Report {
+    report_at(model, g, plan, target, "3", flash_budget, ram_budget)
+}
+
+/// Builds the report, with the estimate for cargo `opt_level`.
+pub fn report_at(
+    model: &str,
+    g: &Graph,
+    plan: &Plan,
+    target: &Target,
+    opt_level: &str,
+    flash_budget: u64,
+    ram_budget: u64,
+) -> Report {
+    let cost_model = cost::model(target, opt_level);
     let mut seen = vec![false; g.values.len()];
     let mut nodes = vec![];
     let mut hist = BTreeMap::new();
-    for n in &g.nodes {
+    for (i, n) in g.nodes.iter().enumerate() {
         let mut wb = 0;
         for &i in &n.inputs {
             if matches!(g.value(i).kind, ValueKind::Const(_)) && !seen[i.index()] {
@@ -102,12 +133,15 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
+        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i));
         nodes.push(NodeCost {
             node: n.name.clone(),
             op: n.op.summary(),
             weight_bytes: wb,
-            macs: node_macs(g, n),
+            macs,
             output_shape: g.value(n.output).shape.clone(),
+            estimated_cycles: cost_model.cycles(&cost_terms, macs).round() as u64,
+            cost_terms,
         });
     }
     let const_outputs: usize = g
@@ -119,7 +153,13 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
     // Sizes saturate: the front end bounds every tensor, so a saturated sum only reads as over budget.
     let weight_bytes = nodes.iter().fold(const_outputs, |a, n| a.saturating_add(n.weight_bytes));
     let macs: u64 = nodes.iter().map(|n| n.macs).sum();
-    let cycles = (macs as f64 * target.cycles_per_mac_f32).round() as u64;
+    let mut cost_terms = cost::Terms::new();
+    for n in &nodes {
+        for (t, k) in &n.cost_terms {
+            *cost_terms.entry(t.clone()).or_insert(0) += k;
+        }
+    }
+    let cycles = cost_model.cycles(&cost_terms, macs).round() as u64;
     Report {
         model: model.to_string(),
         target: target.name.clone(),
@@ -134,7 +174,11 @@ pub fn report(model: &str, g: &Graph, plan: &Plan, target: &Target, flash_budget
             .chain(&g.outputs)
             .fold(0usize, |a, v| a.saturating_add(g.value(*v).len().saturating_mul(4))),
         macs,
+        opt_level: opt_level.to_string(),
+        estimated_instructions: cost_model.instructions(&cost_terms).map(|i| i.round() as u64),
         estimated_cycles: cycles,
+        estimate_basis: cost_model.basis,
+        cost_terms,
         estimated_latency_us: cycles as f64 / target.clock_hz as f64 * 1e6,
         estimated_energy_uj: cycles as f64 * target.energy_pj_per_cycle * 1e-6,
         flash_budget,
@@ -175,21 +219,23 @@ impl Report {
             self.weight_bytes, self.arena_bytes, self.state_bytes
         ));
         v.push(format!("- MACs per inference: {}", self.macs));
+        v.push(format!("- Estimated cycles per inference: {} ({})", self.estimated_cycles, self.estimate_basis));
         let ops: Vec<String> = self.op_histogram.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         v.push(format!("- Ops: {}", ops.join(", ")));
         v.push(String::new());
         v.push("# Nodes".into());
         v.push(String::new());
-        v.push("| node | op | output | weights (B) | MACs |".into());
-        v.push("|---|---|---|---|---|".into());
+        v.push("| node | op | output | weights (B) | MACs | est. cycles |".into());
+        v.push("|---|---|---|---|---|---|".into());
         for n in &self.nodes {
             v.push(format!(
-                "| `{}` | {} | {:?} | {} | {} |",
+                "| `{}` | {} | {:?} | {} | {} | {} |",
                 n.node.replace('|', "/"),
                 n.op.replace('|', "/"),
                 n.output_shape,
                 n.weight_bytes,
-                n.macs
+                n.macs,
+                n.estimated_cycles
             ));
         }
         v

@@ -121,11 +121,49 @@ impl Report {
             }
             s += &format!("build      {:>12}  opt-level {}, fat LTO, linked at {}\n", m.triple, m.opt_level, m.layout);
         }
+        // The full basis (with the calibration's commit and date) is in the JSON report and the
+        // model card; the table says which model made the number.
+        let basis = match self.estimated_instructions {
+            Some(_) => format!(
+                "per-kernel cost model for opt-level {}, calibrated on QEMU instruction counts ([cost] of the \
+                 target file)",
+                self.opt_level
+            ),
+            None => self.estimate_basis.clone(),
+        };
         s += &format!(
-            "estimate   {:>12}  cycles ≈ {:.1} µs, {:.2} µJ (MACs × cycles/MAC from the target file)\n",
+            "estimate   {:>12}  cycles ≈ {:.1} µs, {:.2} µJ: {basis}\n",
             self.estimated_cycles, self.estimated_latency_us, self.estimated_energy_uj
         );
+        let measured = self.measured.as_ref().and_then(|m| m.instructions);
+        if let (Some(e), Some(m)) = (self.estimated_instructions, measured) {
+            s += &format!(
+                "           {:>12}  estimated instructions, {:.2} × the measured count\n",
+                e,
+                e as f64 / m.max(1) as f64
+            );
+        }
+        if let Some(top) = self.hot_nodes(3) {
+            s += &format!("time       {:>12}  {top}\n", "");
+        }
         s
+    }
+
+    /// The `n` nodes with the most estimated cycles and their shares, as one line (`None` when
+    /// nothing is estimated).
+    pub fn hot_nodes(&self, n: usize) -> Option<String> {
+        let total: u64 = self.nodes.iter().map(|x| x.estimated_cycles).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut v: Vec<&NodeCost> = self.nodes.iter().collect();
+        v.sort_by_key(|x| std::cmp::Reverse(x.estimated_cycles));
+        let parts: Vec<String> = v
+            .iter()
+            .take(n)
+            .map(|x| format!("{} {:.0}%", x.node, 100.0 * x.estimated_cycles as f64 / total as f64))
+            .collect();
+        Some(format!("most estimated cycles: {}", parts.join(", ")))
     }
 
     /// Where the bytes go, for over-budget messages: every flash and RAM component, then the

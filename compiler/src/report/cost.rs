@@ -1,0 +1,391 @@
+//! The per-kernel cost model behind the report's cycle estimate.
+//!
+//! Each node's work is counted as a few named *terms* that follow how the back end emits it
+//! (`back/ops/*`, `runtime-kernels`): Dense MACs per tile width (`dense8/4/1`, see
+//! [`tiles`]), convolution MACs on the const-generic 4×4-tile `conv1d` path (as
+//! [`conv1d_geometry`] decides) or on the generic `conv2d` path, per-element steps of fused
+//! element-wise loops by kind (arithmetic is a few instructions, `tanh`/`sigmoid`/`erf` tens),
+//! reduced / normalised / pooled elements, copied elements (slices that are plan aliases copy
+//! nothing), and a fixed overhead per emitted node. [`TERMS`] lists them with their units.
+//!
+//! The estimate is `Σ coefficient × count` with the coefficients (instructions per unit, per
+//! cargo opt-level) read from the target file's `[cost]` table, written by
+//! `scripts/calibrate-cost.py` from measured QEMU instruction counts (docs/BENCH.md, "Cost
+//! model"). A target or opt-level without a table falls back to MACs × `cycles_per_mac_f32`,
+//! and the report says the estimate is uncalibrated.
+//!
+//! Adding a kernel or an element-wise step kind: give it a term here (one match arm, one
+//! [`TERMS`] entry), add the term with a first guess to every `[cost.opt-level.*]` table, and
+//! re-run the calibration. Element-wise kinds nobody measured yet cost [`ELEM_MATH`], the
+//! dearest class.
+
+use crate::back::ops::conv::conv1d_geometry;
+use crate::back::ops::dense::tiles;
+use crate::back::strides::{broadcast, collapse, row_major};
+use crate::ir::{BinaryOp, FusedStep, Graph, Node, Op, UnaryOp};
+use crate::plan::Plan;
+use crate::target::{CostTable, Target};
+use std::collections::BTreeMap;
+
+/// Work counts of one node (or a whole model): term name → units.
+pub type Terms = BTreeMap<String, u64>;
+
+/// Element-wise kinds without a term of their own (logarithms, powers, trigonometry, rounding,
+/// square roots in software): the dearest class.
+pub const ELEM_MATH: &str = "elem_math";
+
+/// Every cost term and its unit. The target file's tables give instructions per unit.
+pub const TERMS: &[(&str, &str)] = &[
+    ("node", "emitted node (call, loop set-up; elided aliases cost nothing)"),
+    ("dense_mac_8", "Dense multiply-accumulate in 8-column tiles (dense8)"),
+    ("dense_mac_4", "Dense multiply-accumulate in 4-column tiles (dense4)"),
+    ("dense_mac_1", "Dense multiply-accumulate in single columns (dense1)"),
+    ("dense_tile", "Dense tile (row × tile: accumulators set and stored)"),
+    ("conv1d_mac_4x4", "conv1d multiply-accumulate in 4-channel × 4-position tiles (padding taps included)"),
+    ("conv1d_mac_1x4", "conv1d multiply-accumulate in 1-channel × 4-position tiles (padding taps included)"),
+    ("conv1d_tile", "conv1d tile × input channel"),
+    ("conv1d_edge_elem", "conv1d input element copied into a zero-padded edge window"),
+    ("conv2d_mac", "generic conv2d multiply-accumulate"),
+    ("conv2d_out", "generic conv2d output element"),
+    ("contract_mac", "EinSum (general contraction kernel) multiply-accumulate"),
+    ("contract_out", "EinSum output element"),
+    ("fused_elem", "element of a fused element-wise loop (loads, store, loop)"),
+    ("strided_elem", "element of an unfused element-wise kernel (strided, rank-generic)"),
+    ("elem_arith", "element-wise arithmetic, comparison or select, per element and step"),
+    ("elem_sigmoid", "sigmoid (or SiLU), per element"),
+    ("elem_tanh", "tanh (or tanh-approximated GELU), per element"),
+    ("elem_erf", "erf (or exact GELU), per element"),
+    ("elem_exp", "exp (or softplus; softmax's exponentials), per element"),
+    (ELEM_MATH, "any other element-wise function (log, pow, sqrt, sin, rounding…), per element"),
+    ("reduce_elem", "input element of a reduction"),
+    ("norm_elem", "element of a softmax or RMS norm (exponentials counted as elem_exp)"),
+    ("pool_tap", "pooling output element × window tap"),
+    ("copy_elem", "element copied in one contiguous run (slice, concat part, pad, transpose of a unit axis)"),
+    ("copy_strided_elem", "element copied by the strided copy or gather kernel"),
+];
+
+/// The term of one element-wise unary op, per element.
+fn unary_term(u: UnaryOp) -> &'static str {
+    use UnaryOp as U;
+    match u {
+        U::Neg
+        | U::Abs
+        | U::Recip
+        | U::Square
+        | U::Relu
+        | U::LeakyRelu(_)
+        | U::HardSigmoid { .. }
+        | U::Clip { .. }
+        | U::Sign
+        | U::Not
+        | U::IsNan
+        | U::IsInf
+        | U::Identity => "elem_arith",
+        U::PowConst(p) if p == 1.0 || p == 2.0 => "elem_arith",
+        U::Sigmoid | U::Silu => "elem_sigmoid",
+        U::Tanh | U::GeluTanh { .. } => "elem_tanh",
+        U::Erf | U::GeluExact => "elem_erf",
+        U::Exp | U::Softplus => "elem_exp",
+        U::Sqrt
+        | U::Rsqrt
+        | U::Ln
+        | U::PowConst(_)
+        | U::Floor
+        | U::Ceil
+        | U::Round
+        | U::RoundHalfToEven
+        | U::Sin
+        | U::Cos => ELEM_MATH,
+    }
+}
+
+/// The term of one element-wise binary op, per element.
+fn binary_term(b: BinaryOp) -> &'static str {
+    match b {
+        BinaryOp::Pow | BinaryOp::Rem => ELEM_MATH,
+        _ => "elem_arith",
+    }
+}
+
+/// The term of one fused step, per element: one arm per step kind.
+fn step_term(s: &FusedStep) -> &'static str {
+    match *s {
+        FusedStep::Unary(u, _) => unary_term(u),
+        FusedStep::Binary(b, ..) => binary_term(b),
+        FusedStep::Select(..) => "elem_arith",
+    }
+}
+
+fn add(t: &mut Terms, name: &str, n: usize) {
+    if n > 0 {
+        *t.entry(name.to_string()).or_insert(0) += n as u64;
+    }
+}
+
+/// A copy of `shape` elements from strides `src` to `dst`: contiguous (a zip loop) or strided
+/// (the copy kernel), as `back/ops/axis.rs` decides.
+fn copy(t: &mut Terms, shape: &[usize], src: &[isize], dst: &[isize]) {
+    let (s, sets) = collapse(shape, &[src.to_vec(), dst.to_vec()]);
+    let n = shape.iter().product();
+    if s.len() <= 1 && sets.iter().all(|v| v.iter().all(|&x| x == 1)) {
+        add(t, "copy_elem", n);
+    } else {
+        add(t, "copy_strided_elem", n);
+    }
+}
+
+/// The work of node `i` of `g` as emitted under `plan` (empty for elided aliases).
+pub fn node_terms(g: &Graph, plan: &Plan, i: usize) -> Terms {
+    let mut t = Terms::new();
+    let n: &Node = &g.nodes[i];
+    if plan.elided.get(i).copied().unwrap_or(false) {
+        return t;
+    }
+    add(&mut t, "node", 1);
+    let out = &g.value(n.output).shape;
+    let len = g.value(n.output).len();
+    let shape = |k: usize| g.value(n.inputs[k]).shape.clone();
+    match &n.op {
+        Op::Dense(d) => {
+            let rows = len / d.n.max(1);
+            for (w, _, count) in tiles(d.n) {
+                add(&mut t, &format!("dense_mac_{w}"), rows * count * w * d.k);
+                add(&mut t, "dense_tile", rows * count);
+            }
+        }
+        Op::Conv(_) => match conv1d_geometry(g, n) {
+            Some(geo) => {
+                let calls = len / (geo.c_out * geo.ol).max(1) * geo.groups;
+                let cog = geo.c_out / geo.groups.max(1);
+                let (wide, narrow) = (cog / 4, cog % 4);
+                let positions = geo.ol.div_ceil(4);
+                let per_tile = 4 * geo.cig * geo.k;
+                add(&mut t, "conv1d_mac_4x4", calls * wide * positions * 4 * per_tile);
+                add(&mut t, "conv1d_mac_1x4", calls * narrow * positions * per_tile);
+                add(&mut t, "conv1d_tile", calls * (wide + narrow) * positions * geo.cig);
+                let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;
+                let edges = (0..geo.ol)
+                    .step_by(4)
+                    .filter(|&o| !(o * geo.s >= geo.p && o * geo.s - geo.p + window <= geo.l))
+                    .count();
+                add(&mut t, "conv1d_edge_elem", calls * (wide + narrow) * edges * geo.cig * window);
+            }
+            None => {
+                add(&mut t, "conv2d_mac", super::node_macs(g, n) as usize);
+                add(&mut t, "conv2d_out", len);
+            }
+        },
+        Op::EinSum(_) => {
+            add(&mut t, "contract_mac", super::node_macs(g, n) as usize);
+            add(&mut t, "contract_out", len);
+        }
+        Op::Fused(f) => {
+            // A loop runs over the largest of its operands and results (a reduction epilogue
+            // reads more elements than it writes).
+            let elems = n.inputs.iter().map(|&v| g.value(v).len()).fold(len, usize::max);
+            add(&mut t, "fused_elem", elems);
+            for s in &f.steps {
+                add(&mut t, step_term(s), elems);
+            }
+        }
+        Op::Binary(b) => {
+            add(&mut t, "strided_elem", len);
+            add(&mut t, binary_term(*b), len);
+        }
+        Op::Unary(UnaryOp::Identity) | Op::Reshape => add(&mut t, "copy_elem", len),
+        Op::Unary(u) => {
+            add(&mut t, "strided_elem", len);
+            add(&mut t, unary_term(*u), len);
+        }
+        Op::Select => {
+            add(&mut t, "strided_elem", len);
+            add(&mut t, "elem_arith", len);
+        }
+        Op::Reduce(_) => add(&mut t, "reduce_elem", g.value(n.inputs[0]).len()),
+        Op::Softmax(_) => {
+            add(&mut t, "norm_elem", len);
+            add(&mut t, "elem_exp", len);
+        }
+        Op::RmsNorm(_) => add(&mut t, "norm_elem", len),
+        Op::Pool(p) => add(&mut t, "pool_tap", len * p.kernel.iter().product::<usize>()),
+        Op::Transpose(tr) => {
+            let xs = row_major(&shape(0));
+            let src: Vec<isize> = tr.perm.iter().map(|&a| xs[a]).collect();
+            copy(&mut t, out, &src, &row_major(out));
+        }
+        Op::Slice(s) => {
+            let xs = row_major(&shape(0));
+            let src: Vec<isize> = s.step.iter().zip(&xs).map(|(&a, &b)| a * b).collect();
+            copy(&mut t, out, &src, &row_major(out));
+        }
+        Op::BroadcastTo => copy(&mut t, out, &broadcast(&shape(0), out), &row_major(out)),
+        Op::Pad(_) => {
+            add(&mut t, "copy_elem", len);
+            let x = shape(0);
+            copy(&mut t, &x, &row_major(&x), &row_major(out));
+        }
+        Op::Concat(_) => {
+            for k in 0..n.inputs.len() {
+                let x = shape(k);
+                copy(&mut t, &x, &row_major(&x), &row_major(out));
+            }
+        }
+        Op::Gather(_) => add(&mut t, "copy_strided_elem", len),
+    }
+    t
+}
+
+/// What the estimate is, for reports: calibrated instructions, or MACs × cycles per MAC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model<'a> {
+    /// Coefficients of the opt-level (instructions per unit), when the target has them.
+    pub coefficients: Option<&'a BTreeMap<String, f64>>,
+    /// Cycles per instruction (calibrated) or per MAC (uncalibrated).
+    pub cycles_per_unit: f64,
+    /// One sentence saying what the estimate is.
+    pub basis: String,
+}
+
+/// The cost model of `target` at cargo `opt_level`.
+pub fn model<'a>(target: &'a Target, opt_level: &str) -> Model<'a> {
+    let table = target.cost.as_ref();
+    match table.and_then(|c| c.opt_level.get(opt_level).map(|k| (c, k))) {
+        Some((c, k)) => Model {
+            coefficients: Some(k),
+            cycles_per_unit: c.cycles_per_instruction,
+            basis: format!(
+                "instructions on the {} at opt-level {opt_level} from the per-kernel cost model ({}); \
+                 cycles = instructions × {:?}",
+                target.cpu, c.calibrated, c.cycles_per_instruction
+            ),
+        },
+        None => Model {
+            coefficients: None,
+            cycles_per_unit: target.cycles_per_mac_f32,
+            basis: format!(
+                "uncalibrated: MACs × {} cycles per MAC (target '{}' has no cost table for opt-level {opt_level})",
+                target.cycles_per_mac_f32, target.name
+            ),
+        },
+    }
+}
+
+impl Model<'_> {
+    /// Estimated instructions of work `terms` (`None` when uncalibrated).
+    pub fn instructions(&self, terms: &Terms) -> Option<f64> {
+        let k = self.coefficients?;
+        Some(terms.iter().map(|(name, &n)| k.get(name).copied().unwrap_or(0.0) * n as f64).sum())
+    }
+
+    /// Estimated cycles of work `terms` with `macs` multiply-accumulates.
+    pub fn cycles(&self, terms: &Terms, macs: u64) -> f64 {
+        match self.instructions(terms) {
+            Some(i) => i * self.cycles_per_unit,
+            None => macs as f64 * self.cycles_per_unit,
+        }
+    }
+}
+
+/// Checks a target file's `[cost]` table: every opt-level names every term of [`TERMS`] (and
+/// nothing else) with a finite, non-negative coefficient.
+pub fn check_table(c: &CostTable) -> Result<(), String> {
+    if !(c.cycles_per_instruction.is_finite() && c.cycles_per_instruction > 0.0) {
+        return Err("[cost] cycles_per_instruction must be a positive number".into());
+    }
+    for (level, k) in &c.opt_level {
+        for name in k.keys() {
+            if !TERMS.iter().any(|(t, _)| t == name) {
+                return Err(format!(
+                    "[cost.opt-level.{level}]: unknown cost term '{name}' (known: {})",
+                    TERMS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        for (name, _) in TERMS {
+            match k.get(*name) {
+                None => {
+                    return Err(format!(
+                        "[cost.opt-level.{level}] has no coefficient for cost term '{name}': add it \
+                         (instructions per unit) and re-run scripts/calibrate-cost.py"
+                    ))
+                }
+                Some(v) if !(v.is_finite() && *v >= 0.0) => {
+                    return Err(format!("[cost.opt-level.{level}] {name} = {v}: must be a non-negative number"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(terms: &[(&str, f64)]) -> CostTable {
+        let k: BTreeMap<String, f64> = terms.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        CostTable { calibrated: "test".into(), cycles_per_instruction: 1.0, opt_level: [("3".to_string(), k)].into() }
+    }
+
+    #[test]
+    fn a_table_names_every_term_and_nothing_else() {
+        let all: Vec<(&str, f64)> = TERMS.iter().map(|(n, _)| (*n, 1.0)).collect();
+        assert_eq!(check_table(&table(&all)), Ok(()));
+        let missing = check_table(&table(&all[1..])).unwrap_err();
+        assert!(missing.contains("no coefficient for cost term 'node'"), "{missing}");
+        let mut extra = all.clone();
+        extra.push(("dense_mac_16", 1.0));
+        assert!(check_table(&table(&extra)).unwrap_err().contains("unknown cost term 'dense_mac_16'"));
+        let mut negative = all.clone();
+        negative[0].1 = -1.0;
+        assert!(check_table(&table(&negative)).is_err());
+    }
+
+    #[test]
+    fn element_kinds_map_to_their_classes() {
+        assert_eq!(unary_term(UnaryOp::Sigmoid), "elem_sigmoid");
+        assert_eq!(unary_term(UnaryOp::GeluExact), "elem_erf");
+        assert_eq!(unary_term(UnaryOp::PowConst(2.0)), "elem_arith");
+        assert_eq!(unary_term(UnaryOp::PowConst(0.5)), ELEM_MATH);
+        assert_eq!(binary_term(BinaryOp::Pow), ELEM_MATH);
+        assert_eq!(binary_term(BinaryOp::Mul), "elem_arith");
+    }
+
+    /// The whole model's terms of a bench model, as `ecgc compile` reports them.
+    fn terms_of(model: &str) -> Terms {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/bench").join(model);
+        let c = crate::Compiler::new(path).target("stm32f746").measure(false).build().expect("compiles");
+        c.report.cost_terms
+    }
+
+    #[test]
+    fn dense_work_is_split_by_tile_width() {
+        // 20 columns × 75 rows: two 8-column tiles and one 4-column tile, one row.
+        let t = terms_of("matvec_20x75.onnx");
+        assert_eq!((t["dense_mac_8"], t["dense_mac_4"], t["dense_tile"]), (16 * 75, 4 * 75, 3));
+        assert!(!t.contains_key("dense_mac_1"));
+    }
+
+    #[test]
+    fn depthwise_conv_runs_in_single_channel_tiles() {
+        // 16 channels, 64 taps, 256 outputs each, one channel per group: 262,144 MACs, all in
+        // 1×4 tiles (no padding beyond the causal left edge: 256 is a multiple of 4).
+        let t = terms_of("fir64_depthwise.onnx");
+        assert_eq!(t.get("conv1d_mac_4x4"), None);
+        assert_eq!(t["conv1d_mac_1x4"], 262_144);
+        assert_eq!(t["conv1d_tile"], 16 * 64);
+        assert!(t["conv1d_edge_elem"] > 0, "the causal padding makes edge windows");
+    }
+
+    #[test]
+    fn uncalibrated_targets_fall_back_to_cycles_per_mac() {
+        let t = Target::load("nrf52840").unwrap();
+        let m = model(&t, "3");
+        assert!(m.coefficients.is_none() && m.basis.starts_with("uncalibrated"), "{}", m.basis);
+        assert_eq!(m.cycles(&Terms::new(), 100), 100.0 * t.cycles_per_mac_f32);
+        let f746 = Target::load("stm32f746").unwrap();
+        assert!(model(&f746, "3").coefficients.is_some() && model(&f746, "s").coefficients.is_some());
+        assert!(model(&f746, "z").coefficients.is_none());
+    }
+}
