@@ -4,9 +4,9 @@
 //! `out[c][o] = bias[c] + Σ_k w[c][k] · x[c][o·S + k·D − P]` over the taps whose input lies
 //! inside `x` (zero padding elsewhere).
 //!
-//! Outputs run in tiles of 8, taps in groups of 8: a group is 8 taps × 8 outputs with 8 scalar
-//! accumulators, reading one input window of `WB = 7S + 7D + 1` elements (a fixed-size array,
-//! so no bounds checks) — for `S = D = 1`, 15 input and 8 weight loads per 64
+//! Outputs run in tiles of 8, taps in groups of 16: a group is 16 taps × 8 outputs with 8 scalar
+//! accumulators, reading one input window of `WB = 7S + 15D + 1` elements (a fixed-size array,
+//! so no bounds checks) — for `S = D = 1`, 23 input and 16 weight loads per 128
 //! multiply-accumulates. Groups wholly in the padding are skipped (a causal S4D kernel as long
 //! as the sequence has padding for half its taps); a group partly in it reads its window with
 //! zeros there. The last outputs of a row (fewer than 8) are summed one by one. Every output is summed from `bias` over its taps in ascending `k` (filters longer than
@@ -17,7 +17,7 @@
 /// and `out` (`OL` floats), the channels' filters `w` (`K` taps each, the ONNX layout
 /// `[C, 1, K]`) reused cyclically over batch items, and `bias` (empty, or one per filter).
 ///
-/// `WB` must be `7·S + 7·D + 1` and `W1` `7·S + 1` (the compiler computes them; other values do
+/// `WB` must be `7·S + 15·D + 1` and `W1` `7·S + 1` (the compiler computes them; other values do
 /// not compile). Preconditions: `x.len() / L == out.len() / OL`; outside them the kernel writes
 /// less, never panics.
 pub fn depthwise<
@@ -36,7 +36,7 @@ pub fn depthwise<
     out: &mut [f32],
 ) {
     const {
-        assert!(K >= 1 && S >= 1 && D >= 1 && WB == 7 * S + 7 * D + 1 && W1 == 7 * S + 1, "fir: bad window");
+        assert!(K >= 1 && S >= 1 && D >= 1 && WB == 7 * S + (G - 1) * D + 1 && W1 == 7 * S + 1, "fir: bad window");
     }
     let (rows, _) = x.as_chunks::<L>();
     let (out_rows, _) = out.as_chunks_mut::<OL>();
@@ -113,7 +113,7 @@ fn window<'a, const L: usize, const N: usize>(x: &'a [f32; L], base: isize, buf:
 }
 
 /// Adds taps `ks` of outputs `o0 .. o0 + 8` to `acc`, each output's in ascending `k`: groups of
-/// 8 taps × 8 outputs, then single taps × 8 outputs. A group whose window reaches into the
+/// 16 taps × 8 outputs, then single taps × 8 outputs. A group whose window reaches into the
 /// padding reads zeros there (adding `w · 0`, which leaves a finite sum unchanged: weights are
 /// finite, the compiler checks); a group with no valid tap for any of the 8 outputs is skipped.
 #[allow(clippy::too_many_arguments)]
@@ -138,12 +138,12 @@ fn tile_taps<
     let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = *acc;
     let mut k = ks.start;
     let mut buf = [0.0f32; WB];
-    while k + 8 <= ks.end {
-        if k + 8 > first && k < last {
+    while k + G <= ks.end {
+        if k + G > first && k < last {
             let base = (o0 * S + k * D) as isize - P as isize;
-            if let Some(wb) = w.get(k..).and_then(|r| r.first_chunk::<8>()) {
+            if let Some(wb) = w.get(k..).and_then(|r| r.first_chunk::<G>()) {
                 let win = window::<L, WB>(x, base, &mut buf);
-                // the 8 taps written out, so every index is a constant below WB
+                // the 16 taps written out, so every index is a constant below WB
                 macro_rules! tap {
                     ($($t:literal),*) => {$(
                         let (wv, i) = (wb[$t], $t * D);
@@ -157,10 +157,10 @@ fn tile_taps<
                         s7 += wv * win[i + 7 * S];
                     )*};
                 }
-                tap!(0, 1, 2, 3, 4, 5, 6, 7);
+                tap!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             }
         }
-        k += 8;
+        k += G;
     }
     let mut buf1 = [0.0f32; W1];
     while k < ks.end {
@@ -182,6 +182,9 @@ fn tile_taps<
     }
     *acc = [s0, s1, s2, s3, s4, s5, s6, s7];
 }
+
+/// Taps per group (a group is `G` taps × 8 outputs).
+const G: usize = 16;
 
 /// Taps per block of a long filter: each block is summed from zero and then added, as
 /// [`conv2d`](crate::conv::conv2d) does for rows longer than this (bounding rounding-error
@@ -307,21 +310,21 @@ mod tests {
     #[test]
     fn matches_conv2d_bit_for_bit_and_the_f64_reference() {
         // causal FIR, 64 taps (the benchmark's), 16 channels
-        check::<64, 1, 1, 63, 256, 256, 15, 8>(16, 1, false);
+        check::<64, 1, 1, 63, 256, 256, 23, 8>(16, 1, false);
         // S4D convolution form: kernel as long as the sequence, causal
-        check::<100, 1, 1, 99, 100, 100, 15, 8>(3, 2, true);
-        check::<200, 1, 1, 100, 150, 150, 15, 8>(2, 1, false);
-        check::<70, 2, 2, 30, 200, 90, 29, 15>(2, 2, true);
+        check::<100, 1, 1, 99, 100, 100, 23, 8>(3, 2, true);
+        check::<200, 1, 1, 100, 150, 150, 23, 8>(2, 1, false);
+        check::<70, 2, 2, 30, 200, 90, 45, 15>(2, 2, true);
         // short kernels, odd lengths, no padding, both-sided padding
-        check::<1, 1, 1, 0, 9, 9, 15, 8>(2, 1, true);
-        check::<5, 1, 1, 2, 13, 13, 15, 8>(2, 1, false);
-        check::<7, 1, 1, 0, 30, 24, 15, 8>(1, 1, true);
-        check::<17, 1, 1, 8, 40, 40, 15, 8>(2, 1, true);
+        check::<1, 1, 1, 0, 9, 9, 23, 8>(2, 1, true);
+        check::<5, 1, 1, 2, 13, 13, 23, 8>(2, 1, false);
+        check::<7, 1, 1, 0, 30, 24, 23, 8>(1, 1, true);
+        check::<17, 1, 1, 8, 40, 40, 23, 8>(2, 1, true);
         // stride and dilation
-        check::<9, 2, 1, 4, 50, 25, 22, 15>(2, 1, true);
-        check::<11, 1, 3, 15, 47, 47, 29, 8>(2, 1, false);
-        check::<12, 3, 2, 5, 61, 20, 36, 22>(2, 1, true);
+        check::<9, 2, 1, 4, 50, 25, 30, 15>(2, 1, true);
+        check::<11, 1, 3, 15, 47, 47, 53, 8>(2, 1, false);
+        check::<12, 3, 2, 5, 61, 20, 52, 22>(2, 1, true);
         // fewer outputs than a tile, trailing padding windows
-        check::<4, 1, 1, 3, 5, 7, 15, 8>(1, 1, true);
+        check::<4, 1, 1, 3, 5, 7, 23, 8>(1, 1, true);
     }
 }

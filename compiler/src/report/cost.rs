@@ -45,6 +45,10 @@ pub const TERMS: &[(&str, &str)] = &[
     ("conv1d_mac_1x4", "conv1d multiply-accumulate in 1-channel × 4-position tiles (padding taps included)"),
     ("conv1d_tile", "conv1d tile × input channel"),
     ("conv1d_edge_elem", "conv1d input element copied into a zero-padded edge window"),
+    ("fir_group", "depthwise FIR group of 16 taps × 8 outputs (128 multiply-accumulates; groups wholly in the padding are skipped)"),
+    ("fir_padded_group", "depthwise FIR group whose input window reaches into the padding (window copied with zeros)"),
+    ("fir_single", "depthwise FIR tap × 8 outputs outside a whole group of 16 taps"),
+    ("fir_tap", "depthwise FIR tap of one of a row's last outputs (fewer than 8), one by one"),
     ("conv2d_mac", "generic conv2d multiply-accumulate"),
     ("conv2d_out", "generic conv2d output element"),
     ("contract_mac", "EinSum (general contraction kernel) multiply-accumulate"),
@@ -135,6 +139,48 @@ fn copy(t: &mut Terms, shape: &[usize], src: &[isize], dst: &[isize]) {
 }
 
 /// The work of node `i` of `g` as emitted under `plan` (empty for elided aliases).
+/// The work of one channel row of `ecgc_kernels::fir::depthwise`, by walking its loops: tiles of
+/// 8 outputs, blocks of 64 taps (one block when the filter is shorter), groups of 16 taps run
+/// when some output of the tile has a valid tap in them, single taps likewise, the last outputs
+/// tap by tap.
+fn fir_row(geo: &crate::back::ops::conv::Conv1d) -> [(&'static str, usize); 4] {
+    let (k, s, d, p, l) = (geo.k, geo.s, geo.d, geo.p, geo.l);
+    let lo = |o: usize| if o * s >= p { 0 } else { (p - o * s).div_ceil(d) };
+    let hi = |o: usize| if o * s >= l + p { 0 } else { (l + p - o * s).div_ceil(d).min(k) };
+    let wb = 7 * s + 15 * d + 1;
+    let padded = |o0: usize, k0: usize, n: usize| {
+        let base = (o0 * s + k0 * d) as isize - p as isize;
+        base < 0 || base as usize + n > l
+    };
+    let (mut groups, mut padded_groups, mut singles, mut taps) = (0, 0, 0, 0);
+    let block = if k <= 64 { k } else { 64 };
+    for o0 in (0..geo.ol / 8).map(|t| 8 * t) {
+        let (first_o, last_o) = (lo(o0 + 7), hi(o0));
+        for kb in (0..k).step_by(block.max(1)) {
+            let end = (kb + block).min(k);
+            let (first, last) = (first_o.max(kb), last_o.min(end));
+            let mut kk = kb;
+            while kk + 16 <= end {
+                if kk + 16 > first && kk < last {
+                    groups += 1;
+                    padded_groups += usize::from(padded(o0, kk, wb));
+                }
+                kk += 16;
+            }
+            while kk < end {
+                if kk >= first && kk < last {
+                    singles += 1;
+                }
+                kk += 1;
+            }
+        }
+    }
+    for o in (geo.ol / 8) * 8..geo.ol {
+        taps += hi(o).saturating_sub(lo(o));
+    }
+    [("fir_group", groups), ("fir_padded_group", padded_groups), ("fir_single", singles), ("fir_tap", taps)]
+}
+
 pub fn node_terms(g: &Graph, plan: &Plan, i: usize) -> Terms {
     let mut t = Terms::new();
     let n: &Node = &g.nodes[i];
@@ -154,6 +200,12 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize) -> Terms {
             }
         }
         Op::Conv(_) => match conv1d_geometry(g, n) {
+            Some(geo) if geo.depthwise() => {
+                let rows = len / geo.ol.max(1);
+                for (term, count) in fir_row(&geo) {
+                    add(&mut t, term, rows * count);
+                }
+            }
             Some(geo) => {
                 let calls = len / (geo.c_out * geo.ol).max(1) * geo.groups;
                 let cog = geo.c_out / geo.groups.max(1);
@@ -368,14 +420,17 @@ mod tests {
     }
 
     #[test]
-    fn depthwise_conv_runs_in_single_channel_tiles() {
-        // 16 channels, 64 taps, 256 outputs each, one channel per group: 262,144 MACs, all in
-        // 1×4 tiles (no padding beyond the causal left edge: 256 is a multiple of 4).
+    fn depthwise_conv_runs_on_the_fir_path() {
+        // 16 channels, 64 taps (one block, 4 groups of 16), 256 outputs (32 tiles) each, causal
+        // padding 63: tile j (outputs 8j..) has taps valid for some output from 56 - 8j on, so it
+        // runs min(4, j/2 + 1) groups; the first group of tiles 0..=7 starts before the input.
         let t = terms_of("fir64_depthwise.onnx");
-        assert_eq!(t.get("conv1d_mac_4x4"), None);
-        assert_eq!(t["conv1d_mac_1x4"], 262_144);
-        assert_eq!(t["conv1d_tile"], 16 * 64);
-        assert!(t["conv1d_edge_elem"] > 0, "the causal padding makes edge windows");
+        assert_eq!(t.get("conv1d_mac_1x4"), None);
+        let per_row: usize = (0..32).map(|j: usize| (j / 2 + 1).min(4)).sum();
+        assert_eq!(t["fir_group"], 16 * per_row as u64);
+        assert_eq!(t["fir_padded_group"], 16 * 8);
+        assert_eq!(t.get("fir_single").copied().unwrap_or(0), 0);
+        assert_eq!(t.get("fir_tap").copied().unwrap_or(0), 0);
     }
 
     #[test]

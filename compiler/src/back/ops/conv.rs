@@ -95,7 +95,7 @@ pub fn emit(
     if let Some(geo) = conv1d_geometry(g, node) {
         let w = packed.get(&(node.inputs[1], 0)).ok_or("no packed convolution kernel")?;
         if geo.depthwise() {
-            let (wb, w1) = (7 * geo.s + 7 * geo.d + 1, 7 * geo.s + 1);
+            let (wb, w1) = (7 * geo.s + 15 * geo.d + 1, 7 * geo.s + 1);
             let [k, s, d, pad, l, ol, wb, w1] = [geo.k, geo.s, geo.d, geo.p, geo.l, geo.ol, wb, w1].map(us);
             let bias = if node.inputs.len() == 3 { quote!(i2) } else { quote!(&[]) };
             let body = quote! {
