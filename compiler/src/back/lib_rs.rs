@@ -267,10 +267,71 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let mut shared_params: BTreeMap<String, Ident> = BTreeMap::new();
     let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
     let mut blocks = vec![];
-    for (i, node) in g.nodes.iter().enumerate() {
-        if plan.elided[i] {
+    for group in super::groups::groups(g, plan) {
+        if group.len() > 1 {
+            // Fused nodes run as one loop nest (`back/groups.rs`): operands `i<j>`, outputs
+            // `out<m>` (the caller's buffers, and at most one arena range).
+            let (members, operands) = super::groups::members(g, &group);
+            let mut arena_names = vec![];
+            let mut arena_ranges = vec![];
+            let mut others = TokenStream::new();
+            let mut reads = BTreeSet::new();
+            let mut outs = BTreeSet::new();
+            for (k, &v) in operands.iter().enumerate() {
+                let name = format_ident!("i{}", k);
+                if let Some(r) = range(v) {
+                    arena_names.push(name);
+                    arena_ranges.push(r);
+                } else if let Some(o) = plan.external[v.index()] {
+                    let p = &outputs[o].param;
+                    others.extend(quote!(let #name: &[f32] = &#p[..];));
+                    outs.insert(o);
+                } else if let Some(src) = operand(v, split) {
+                    others.extend(quote!(let #name: &[f32] = #src;));
+                    reads.extend(input_index(v));
+                } else {
+                    return Err(format!("node '{}' reads a value with no storage", g.nodes[group[0]].name));
+                }
+            }
+            let out_names: Vec<Ident> = (0..group.len()).map(|m| format_ident!("out{}", m)).collect();
+            let mut bind = TokenStream::new();
+            let mut arena_out = None;
+            for (m, &i) in group.iter().enumerate() {
+                let (v, name) = (g.nodes[i].output, &out_names[m]);
+                if let Some(o) = plan.external[v.index()] {
+                    let p = &outputs[o].param;
+                    outs.insert(o);
+                    bind.extend(quote!(let #name: &mut [f32] = &mut #p[..];));
+                } else {
+                    let r = range(v).ok_or_else(|| format!("node '{}' has no arena slot", g.nodes[i].name))?;
+                    arena_out = Some((name.clone(), r));
+                }
+            }
+            let uses_arena = arena_out.is_some() || !arena_names.is_empty();
+            match arena_out {
+                Some((name, r)) => bind.extend(
+                    quote!(let (#name, [#(#arena_names),*]) = k::arena::split(arena, #r, [#(#arena_ranges),*]);),
+                ),
+                None => bind.extend(quote!(#(let #arena_names: &[f32] = k::arena::view(arena, #arena_ranges);)*)),
+            }
+            let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
+            let nest = ops::fused_group(&members, &shapes, &out_names);
+            blocks.push(Block {
+                tokens: quote! {
+                    {
+                        #bind
+                        #others
+                        #nest
+                    }
+                },
+                reads,
+                outs,
+                arena: uses_arena,
+            });
             continue;
         }
+        let Some(&i) = group.first() else { continue };
+        let node = &g.nodes[i];
         let draft = ops::emit(g, node, &placeholder, &packed)?;
         let p = if draft.items.is_empty() {
             placeholder.clone()

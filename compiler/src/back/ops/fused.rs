@@ -12,6 +12,11 @@
 //! Element semantics are the kernels' own: `+ - * /` are written out (as the kernels do), every
 //! other op calls `UnaryOp::eval` / `BinaryOp::eval` on a constant op, which inlines to the one
 //! function (so a model links only the ops it uses).
+//!
+//! Several fused nodes over the same index space can run as one nest (a *group*, chosen by
+//! [`crate::back::groups`]): each writes its own output, and a later member reads an earlier
+//! one's result from a register instead of memory — an S4D state update writes the next real and
+//! imaginary states and sums `Re(C·x)` over them in one pass over the shared operands.
 
 use super::{binary_tokens, f32_lit, unary_tokens};
 use crate::back::strides::{broadcast, collapse, row_major};
@@ -19,23 +24,64 @@ use crate::ir::{BinaryOp, Fused, FusedArg, FusedStep};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+/// Where a member's operand `k` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The group's operand `j` (bound as `i<j>`).
+    Operand(usize),
+    /// The result of member `m` (which has no sum epilogue and comes earlier).
+    Member(usize),
+}
+
+/// One node of a group: its expression, where each of its operands comes from, and its output
+/// shape (bound as `out<m>`; `out` for a group of one).
+pub struct Member<'a> {
+    /// The expression.
+    pub f: &'a Fused,
+    /// Per operand of the node.
+    pub args: Vec<Source>,
+    /// The node's output shape.
+    pub out_shape: Vec<usize>,
+}
+
 /// The statements computing `out` from operands `i0, i1, …` (shapes `inputs`) over `out_shape`
 /// (with a sum epilogue, over the operands' broadcast shape, summed into `out_shape`).
 pub fn emit(f: &Fused, inputs: &[Vec<usize>], out_shape: &[usize]) -> TokenStream {
-    let over = match f.sum_from {
+    let member = Member { f, args: (0..inputs.len()).map(Source::Operand).collect(), out_shape: out_shape.to_vec() };
+    emit_group(&[member], inputs, &[format_ident!("out")])
+}
+
+/// The shape a member's loop runs over: its output shape, or with a sum epilogue the broadcast
+/// shape of its operands (`shape_of(source)` gives each).
+pub fn iteration_shape(m: &Member, shape_of: &dyn Fn(Source) -> Vec<usize>) -> Vec<usize> {
+    match m.f.sum_from {
         Some(_) => {
-            let shapes: Vec<&[usize]> = inputs.iter().map(|s| s.as_slice()).collect();
-            crate::ir::shape::broadcast(&shapes).unwrap_or_else(|_| out_shape.to_vec())
+            let shapes: Vec<Vec<usize>> = m.args.iter().map(|&a| shape_of(a)).collect();
+            let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+            crate::ir::shape::broadcast(&refs).unwrap_or_else(|_| m.out_shape.clone())
         }
-        None => out_shape.to_vec(),
-    };
-    let mut sets: Vec<Vec<isize>> = inputs.iter().map(|s| broadcast(s, &over)).collect();
-    let mut out_set = row_major(out_shape);
-    if let Some(a) = f.sum_from {
-        let a = a.min(out_set.len());
-        out_set[a..].fill(0);
+        None => m.out_shape.clone(),
     }
-    sets.push(out_set);
+}
+
+/// One loop nest computing every member of a group (all over the same iteration shape; only
+/// the last may have a sum epilogue), from the group's operands `i0, …` (shapes `operands`), into
+/// `outs` (one per member).
+pub fn emit_group(members: &[Member], operands: &[Vec<usize>], outs: &[Ident]) -> TokenStream {
+    let shape_of = |a: Source| match a {
+        Source::Operand(j) => operands.get(j).cloned().unwrap_or_default(),
+        Source::Member(m) => members.get(m).map(|x| x.out_shape.clone()).unwrap_or_default(),
+    };
+    let over = members.last().map(|m| iteration_shape(m, &shape_of)).unwrap_or_default();
+    let mut sets: Vec<Vec<isize>> = operands.iter().map(|s| broadcast(s, &over)).collect();
+    for m in members {
+        let mut out_set = row_major(&m.out_shape);
+        if let Some(a) = m.f.sum_from {
+            let a = a.min(out_set.len());
+            out_set[a..].fill(0);
+        }
+        sets.push(out_set);
+    }
     let (mut dims, mut sets) = collapse(&over, &sets);
     if dims.is_empty() {
         // One element: a level of extent 1 where every operand is "broadcast".
@@ -44,81 +90,104 @@ pub fn emit(f: &Fused, inputs: &[Vec<usize>], out_shape: &[usize]) -> TokenStrea
             s.push(0);
         }
     }
-    let out_strides = sets.pop().unwrap_or_default();
-    // The summed levels are the trailing ones where the output does not move.
-    let summed = out_strides.iter().rev().take_while(|&&s| s == 0).count();
-    let red = (f.sum_from.is_some() && summed > 0).then(|| dims.len() - summed);
-    let cur: Vec<Ident> = (0..inputs.len()).map(|k| format_ident!("i{}", k)).collect();
-    let out = format_ident!("out");
-    let nest = Nest { f, dims: &dims, sets: &sets, out_strides: &out_strides, red };
-    if red == Some(0) {
-        // Everything is summed into the one output element.
-        let body = nest.sum(0, &cur);
-        return quote! {
-            for o in #out.iter_mut() {
-                #body
-            }
-        };
+    let out_sets = sets.split_off(operands.len());
+    // The level at which each output yields single elements: its last moving level (`None`: it
+    // is one element, summed over everything).
+    let last: Vec<Option<usize>> = out_sets.iter().map(|s| s.iter().rposition(|&x| x != 0)).collect();
+    let nest = Nest { members, dims: &dims, sets: &sets, out_sets: &out_sets, last: &last };
+    let cur: Vec<Ident> = (0..operands.len()).map(|k| format_ident!("i{}", k)).collect();
+    let mut code = nest.level(0, outs, &cur);
+    // outputs summed over every level: bound (and their sums kept) around the whole nest
+    for (m, out) in outs.iter().enumerate() {
+        if last[m].is_none() {
+            code = with_sum(m, out, code);
+        }
     }
-    nest.level(0, &out, &cur)
+    code
 }
 
-/// The loop nest of one node: `dims` levels, each operand's and the output's stride per level,
-/// and the first summed level, if any.
+/// `for o<m> in out.iter_mut() { let mut acc<m> = 0; code; *o<m> = acc<m>; }` — the output is
+/// the one element of `out`.
+fn with_sum(m: usize, out: &Ident, code: TokenStream) -> TokenStream {
+    let (o, acc, zero) = (format_ident!("o{}", m), format_ident!("acc{}", m), f32_lit(0.0));
+    quote! {
+        for #o in #out.iter_mut() {
+            let mut #acc: f32 = #zero;
+            #code
+            *#o = #acc;
+        }
+    }
+}
+
+/// The loop nest of one group: `dims` levels, each operand's and each output's stride per
+/// level, and each output's last moving level.
 struct Nest<'a> {
-    f: &'a Fused,
+    members: &'a [Member<'a>],
     dims: &'a [usize],
     sets: &'a [Vec<isize>],
-    out_strides: &'a [isize],
-    red: Option<usize>,
+    out_sets: &'a [Vec<isize>],
+    last: &'a [Option<usize>],
 }
 
 impl Nest<'_> {
-    /// Level `j` of the output's loops: `out` is the current output slice, `cur` the operands'.
-    fn level(&self, j: usize, out: &Ident, cur: &[Ident]) -> TokenStream {
+    /// Level `j`: `outs` are the outputs' current slices (an output that yielded its element at
+    /// an outer level keeps that name, unused here), `cur` the operands'.
+    fn level(&self, j: usize, outs: &[Ident], cur: &[Ident]) -> TokenStream {
         let inner = j + 1 == self.dims.len();
-        let last_out = self.red == Some(j + 1);
-        let o = format_ident!("o{}", j);
-        let (mut iter, mut pat) = if inner || last_out {
-            (quote!(#out.iter_mut()), quote!(o))
-        } else {
-            let os = Literal::usize_unsuffixed(self.out_strides[j] as usize);
-            (quote!(#out.chunks_exact_mut(#os)), quote!(#o))
-        };
-        let (zips, pats, next, scalars) = self.operands(j, cur, inner);
-        for (z, p) in zips.into_iter().zip(pats) {
-            iter = quote!(#iter.zip(#z));
-            pat = quote!((#pat, #p));
+        let mut parts: Vec<(TokenStream, TokenStream)> = vec![];
+        let mut next_outs = outs.to_vec();
+        for (m, out) in outs.iter().enumerate() {
+            let stride = self.out_sets[m][j];
+            if stride == 0 {
+                continue;
+            }
+            if self.last[m] == Some(j) {
+                let o = format_ident!("o{}", m);
+                parts.push((quote!(#out.iter_mut()), quote!(#o)));
+                next_outs[m] = o;
+            } else {
+                let o = format_ident!("o{}_{}", m, j);
+                let s = Literal::usize_unsuffixed(stride as usize);
+                parts.push((quote!(#out.chunks_exact_mut(#s)), quote!(#o)));
+                next_outs[m] = o;
+            }
         }
-        let body = if inner {
-            let body = expression(self.f, &next);
-            quote! { #body *o = r; }
-        } else if last_out {
-            self.sum(j + 1, &next)
-        } else {
-            self.level(j + 1, &o, &next)
-        };
-        wrap_scalars(quote! { for #pat in #iter { #body } }, scalars)
-    }
-
-    /// `*o = Σ` over levels `j..`: an accumulator and the summed loops.
-    fn sum(&self, j: usize, cur: &[Ident]) -> TokenStream {
-        let zero = f32_lit(0.0);
-        let body = self.summed(j, cur);
-        quote! {
-            let mut acc: f32 = #zero;
-            #body
-            *o = acc;
+        let mut next = vec![];
+        let mut scalars = vec![];
+        for (k, x) in cur.iter().enumerate() {
+            let moving = self.sets[k][j] != 0;
+            if inner {
+                let v = format_ident!("v{}", k);
+                if moving {
+                    parts.push((quote!(#x.iter()), quote!(&#v)));
+                } else {
+                    scalars.push((x.clone(), v.clone()));
+                }
+                next.push(v);
+            } else if moving {
+                let y = format_ident!("x{}_{}", k, j);
+                let s = Literal::usize_unsuffixed(self.sets[k][j] as usize);
+                parts.push((quote!(#x.chunks_exact(#s)), quote!(#y)));
+                next.push(y);
+            } else {
+                next.push(x.clone());
+            }
         }
-    }
-
-    /// Summed level `j` (no output slice): adds each innermost result to `acc`.
-    fn summed(&self, j: usize, cur: &[Ident]) -> TokenStream {
-        let inner = j + 1 == self.dims.len();
-        let (zips, pats, next, scalars) = self.operands(j, cur, inner);
-        let mut parts = zips.into_iter().zip(pats);
+        let mut body = if inner { self.expressions(&next) } else { self.level(j + 1, &next_outs, &next) };
+        // sums whose output element this level yields: accumulated around the inner levels
+        for m in (0..outs.len()).rev() {
+            if self.last[m] == Some(j) && !inner {
+                let (o, acc, zero) = (format_ident!("o{}", m), format_ident!("acc{}", m), f32_lit(0.0));
+                body = quote! {
+                    let mut #acc: f32 = #zero;
+                    #body
+                    *#o = #acc;
+                };
+            }
+        }
+        let mut parts = parts.into_iter();
         let (mut iter, mut pat) = match parts.next() {
-            Some((z, p)) => (z, p),
+            Some(p) => p,
             None => {
                 let n = Literal::usize_unsuffixed(self.dims[j]);
                 (quote!(0..#n), quote!(_))
@@ -128,47 +197,40 @@ impl Nest<'_> {
             iter = quote!(#iter.zip(#z));
             pat = quote!((#pat, #p));
         }
-        let body = if inner {
-            let body = expression(self.f, &next);
-            quote! { #body acc += r; }
-        } else {
-            self.summed(j + 1, &next)
-        };
         wrap_scalars(quote! { for #pat in #iter { #body } }, scalars)
     }
 
-    /// For level `j`: each moving operand's iterator and pattern, the names the next level (or
-    /// the expression, when `inner`) reads, and the broadcast scalars to bind around the loop.
-    #[allow(clippy::type_complexity)]
-    fn operands(
-        &self,
-        j: usize,
-        cur: &[Ident],
-        inner: bool,
-    ) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<Ident>, Vec<(Ident, Ident)>) {
-        let (mut zips, mut pats, mut next, mut scalars) = (vec![], vec![], vec![], vec![]);
-        for (k, x) in cur.iter().enumerate() {
-            let moving = self.sets[k][j] != 0;
-            if inner {
-                let v = format_ident!("v{}", k);
-                if moving {
-                    zips.push(quote!(#x.iter()));
-                    pats.push(quote!(&#v));
-                } else {
-                    scalars.push((x.clone(), v.clone()));
-                }
-                next.push(v);
-            } else if moving {
-                let y = format_ident!("x{}_{}", k, j);
-                let s = Literal::usize_unsuffixed(self.sets[k][j] as usize);
-                zips.push(quote!(#x.chunks_exact(#s)));
-                pats.push(quote!(#y));
-                next.push(y);
+    /// The innermost body: every member's expression in order; a plain member stores its
+    /// result, a summing one adds it to its accumulator.
+    fn expressions(&self, vals: &[Ident]) -> TokenStream {
+        let mut code = TokenStream::new();
+        for (m, member) in self.members.iter().enumerate() {
+            let args: Vec<TokenStream> = member
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Source::Operand(j) => {
+                        let v = &vals[j];
+                        quote!(#v)
+                    }
+                    Source::Member(p) => {
+                        let r = format_ident!("r{}", p);
+                        quote!(#r)
+                    }
+                })
+                .collect();
+            code.extend(expression(member.f, m, &args));
+            let r = format_ident!("r{}", m);
+            let stmt = if self.last[m] == Some(self.dims.len() - 1) {
+                let o = format_ident!("o{}", m);
+                quote!(*#o = #r;)
             } else {
-                next.push(x.clone());
-            }
+                let acc = format_ident!("acc{}", m);
+                quote!(#acc += #r;)
+            };
+            code.extend(stmt);
         }
-        (zips, pats, next, scalars)
+        code
     }
 }
 
@@ -185,14 +247,12 @@ fn wrap_scalars(mut code: TokenStream, scalars: Vec<(Ident, Ident)>) -> TokenStr
     code
 }
 
-/// `let t0 = …; …; let r = t_last;` over the element values `vals`.
-fn expression(f: &Fused, vals: &[Ident]) -> TokenStream {
-    let t = |s: usize| format_ident!("t{}", s);
+/// `let t<m>_0 = …; …; let r<m> = t<m>_last;` for member `m`, its operands' element values
+/// being `args`.
+fn expression(f: &Fused, m: usize, args: &[TokenStream]) -> TokenStream {
+    let t = |s: usize| format_ident!("t{}_{}", m, s);
     let arg = |a: FusedArg| match a {
-        FusedArg::Input(k) => {
-            let v = &vals[k];
-            quote!(#v)
-        }
+        FusedArg::Input(k) => args.get(k).cloned().unwrap_or_default(),
         FusedArg::Step(s) => {
             let v = t(s);
             quote!(#v)
@@ -226,7 +286,7 @@ fn expression(f: &Fused, vals: &[Ident]) -> TokenStream {
         let name = t(s);
         code.extend(quote!(let #name: f32 = #e;));
     }
-    let last = t(f.steps.len() - 1);
-    code.extend(quote!(let r = #last;));
+    let (last, r) = (t(f.steps.len() - 1), format_ident!("r{}", m));
+    code.extend(quote!(let #r = #last;));
     code
 }

@@ -12,7 +12,7 @@ pub mod conv;
 pub mod dense;
 mod einsum;
 mod elementwise;
-mod fused;
+pub mod fused;
 mod pool;
 mod reduce;
 
@@ -22,6 +22,9 @@ use super::packed::Packed;
 use crate::ir::{Graph, Node, Op, UnaryOp};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
+
+/// One loop nest for a group of fused nodes (`back/groups.rs`).
+pub use fused::emit_group as fused_group;
 
 /// What one node contributes to the generated crate.
 pub struct Emitted {
