@@ -47,6 +47,18 @@ pub fn groups(g: &Graph, plan: &Plan) -> Vec<Vec<usize>> {
     out
 }
 
+/// Per node: whether it runs inside the loop nest of the node before it (a group member other
+/// than the first).
+pub fn later_members(g: &Graph, plan: &Plan) -> Vec<bool> {
+    let mut later = vec![false; g.nodes.len()];
+    for group in groups(g, plan) {
+        for &i in group.iter().skip(1) {
+            later[i] = true;
+        }
+    }
+    later
+}
+
 /// The members of `group` (node indices) as the emitter sees them, with the group's operands
 /// (values read from outside the group, in first-use order).
 pub fn members<'a>(g: &'a Graph, group: &[usize]) -> (Vec<Member<'a>>, Vec<ValueId>) {

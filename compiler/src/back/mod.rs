@@ -4,7 +4,7 @@
 //! come from tera templates. Generation is pure (files in memory, deterministic bytes); writing
 //! them is atomic ([`write_atomically`]): on any error no output directory is left behind.
 
-mod groups;
+pub mod groups;
 pub mod harness;
 pub mod lib_rs;
 pub mod names;

@@ -54,6 +54,7 @@ pub const TERMS: &[(&str, &str)] = &[
     ("contract_mac", "EinSum (general contraction kernel) multiply-accumulate"),
     ("contract_out", "EinSum output element"),
     ("fused_elem", "element of a fused element-wise loop (loads, store, loop)"),
+    ("fused_member_elem", "element of a fused node run inside the loop of the one before it (its own loads and store)"),
     ("strided_elem", "element of an unfused element-wise kernel (strided, rank-generic)"),
     ("elem_arith", "element-wise arithmetic, comparison or select, per element and step"),
     ("elem_sigmoid", "sigmoid (or SiLU), per element"),
@@ -138,7 +139,6 @@ fn copy(t: &mut Terms, shape: &[usize], src: &[isize], dst: &[isize]) {
     }
 }
 
-/// The work of node `i` of `g` as emitted under `plan` (empty for elided aliases).
 /// The work of one channel row of `ecgc_kernels::fir::depthwise`, by walking its loops: tiles of
 /// 8 outputs, blocks of 64 taps (one block when the filter is shorter), groups of 16 taps run
 /// when some output of the tile has a valid tap in them, single taps likewise, the last outputs
@@ -181,7 +181,10 @@ fn fir_row(geo: &crate::back::ops::conv::Conv1d) -> [(&'static str, usize); 4] {
     [("fir_group", groups), ("fir_padded_group", padded_groups), ("fir_single", singles), ("fir_tap", taps)]
 }
 
-pub fn node_terms(g: &Graph, plan: &Plan, i: usize) -> Terms {
+/// The work of node `i` of `g` as emitted under `plan` (empty for elided aliases);
+/// `in_group` when it runs inside the loop nest of the fused node before it
+/// (`back/groups.rs`), sharing that loop and the operands it already loaded.
+pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool) -> Terms {
     let mut t = Terms::new();
     let n: &Node = &g.nodes[i];
     if plan.elided.get(i).copied().unwrap_or(false) {
@@ -235,7 +238,7 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize) -> Terms {
             // A loop runs over the largest of its operands and results (a reduction epilogue
             // reads more elements than it writes).
             let elems = n.inputs.iter().map(|&v| g.value(v).len()).fold(len, usize::max);
-            add(&mut t, "fused_elem", elems);
+            add(&mut t, if in_group { "fused_member_elem" } else { "fused_elem" }, elems);
             for s in &f.steps {
                 add(&mut t, step_term(s), elems);
             }

@@ -124,6 +124,7 @@ pub fn report_at(
     let mut seen = vec![false; g.values.len()];
     let mut nodes = vec![];
     let mut hist = BTreeMap::new();
+    let in_group = crate::back::groups::later_members(g, plan);
     for (i, n) in g.nodes.iter().enumerate() {
         let mut wb = 0;
         for &i in &n.inputs {
@@ -133,7 +134,7 @@ pub fn report_at(
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
-        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i));
+        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i, in_group[i]));
         nodes.push(NodeCost {
             node: n.name.clone(),
             op: n.op.summary(),
