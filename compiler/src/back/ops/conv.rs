@@ -110,14 +110,14 @@ pub fn emit(
         let call = quote!(k::conv1d::conv1d::<#cig, #k, #s, #d, #pad, #l, #ol, #win>);
         let body = if node.inputs.len() == 3 {
             quote! {
-                let per_group = #w.chunks_exact(#cogl).zip(i2.chunks_exact(#cogl)).cycle();
-                for ((xg, og), (wg, bg)) in i0.chunks_exact(#xg).zip(out.chunks_exact_mut(#og)).zip(per_group) {
+                let per_group = #w.as_chunks::<#cogl>().0.iter().zip(i2.as_chunks::<#cogl>().0.iter()).cycle();
+                for ((xg, og), (wg, bg)) in i0.as_chunks::<#xg>().0.iter().zip(out.as_chunks_mut::<#og>().0.iter_mut()).zip(per_group) {
                     #call(xg, wg, bg, og);
                 }
             }
         } else {
             quote! {
-                for ((xg, og), wg) in i0.chunks_exact(#xg).zip(out.chunks_exact_mut(#og)).zip(#w.chunks_exact(#cogl).cycle()) {
+                for ((xg, og), wg) in i0.as_chunks::<#xg>().0.iter().zip(out.as_chunks_mut::<#og>().0.iter_mut()).zip(#w.as_chunks::<#cogl>().0.iter().cycle()) {
                     #call(xg, wg, &[], og);
                 }
             }

@@ -1,10 +1,11 @@
 //! Emission of `Op::Fused`: one loop nest per node, written out with the node's geometry as
 //! literals, the expression as straight-line code, and no kernel call.
 //!
-//! The output and every operand are walked with iterators only (`chunks_exact`, `iter`, `zip`),
-//! so the generated loop has no index arithmetic, no bounds checks and no panicking path.
+//! The output and every operand are walked with iterators only (`as_chunks`, `iter`, `zip`), so
+//! the generated loop has no index arithmetic, no bounds checks and no panicking path (not even
+//! `chunks_exact`'s zero-size assertion, which survives at opt-level "s" when it is not inlined).
 //! After axis collapsing, level `j` of the nest walks axis `j`: the output and every operand that
-//! moves along that axis split their current slice into `chunks_exact(stride)`; an operand that
+//! moves along that axis split their current slice into `as_chunks::<stride>()`; an operand that
 //! is broadcast along it keeps its slice. At the innermost level a moving operand yields one
 //! element per iteration, and a broadcast one is a single element bound once outside the loop
 //! (`if let &[v] = x`, which holds by construction).
@@ -148,7 +149,7 @@ impl Nest<'_> {
             } else {
                 let o = format_ident!("o{}_{}", m, j);
                 let s = Literal::usize_unsuffixed(stride as usize);
-                parts.push((quote!(#out.chunks_exact_mut(#s)), quote!(#o)));
+                parts.push((quote!(#out.as_chunks_mut::<#s>().0.iter_mut()), quote!(#o)));
                 next_outs[m] = o;
             }
         }
@@ -167,7 +168,7 @@ impl Nest<'_> {
             } else if moving {
                 let y = format_ident!("x{}_{}", k, j);
                 let s = Literal::usize_unsuffixed(self.sets[k][j] as usize);
-                parts.push((quote!(#x.chunks_exact(#s)), quote!(#y)));
+                parts.push((quote!(#x.as_chunks::<#s>().0.iter()), quote!(#y)));
                 next.push(y);
             } else {
                 next.push(x.clone());
