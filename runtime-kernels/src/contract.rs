@@ -67,7 +67,7 @@ pub fn contract(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) {
 
 /// [`contract`] once the operands are oriented (`a` does not move along the output's innermost
 /// axis unless `b` does too).
-fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) {
+fn contract_oriented<'b>(p: &ContractParams, a: &'b [f32], b: &'b [f32], out: &mut [f32]) {
     let mut outs = Rows::new(p.out_shape, [None, Some(p.a_out_strides), Some(p.b_out_strides)], [0; 3]);
     let sums = Rows::new(p.sum_shape, [Some(p.a_sum_strides), Some(p.b_sum_strides)], [0; 2]);
     let n = outs.n;
@@ -79,6 +79,10 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
     let (kk, [ak, bk]) = (sums.n, sums.inner);
     let single_sum = sums.outer_rank() == 0;
 
+    // Every access is checked (`get`, iterators): an index outside an operand (which the
+    // preconditions exclude) reads as 0 or is skipped, never a panic. With the compiler's
+    // constant parameters the checks fold away.
+    let get = |x: &[f32], i: isize| x.get(i as usize).copied().unwrap_or(0.0);
     if aj == 0 && bj == 1 && n > 1 {
         if single_sum {
             // GEMM: peel the row axis if b does not move along it
@@ -92,18 +96,20 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
             let g = Gemm { m, n, k: kk, a_i: ai, a_k: ak, b_k: bk };
             for [oo, ao, bo] in outs {
                 let o = oo as usize;
-                g.run(a, ao, b, bo, &mut out[o..o + m * n]);
+                if let Some(out) = out.get_mut(o..o.saturating_add(m * n)) {
+                    g.run(a, ao, b, bo, out);
+                }
             }
         } else {
             for [oo, ao, bo] in outs {
                 let o = oo as usize;
-                let row = &mut out[o..o + n];
+                let Some(row) = out.get_mut(o..o.saturating_add(n)) else { continue };
                 row.fill(0.0);
                 for [sa, sb] in sums {
                     for t in 0..kk {
-                        let av = a[at(ao + sa, t, ak)];
+                        let av = get(a, at(ao + sa, t, ak) as isize);
                         let s = at(bo + sb, t, bk);
-                        for (r, &bv) in row.iter_mut().zip(&b[s..s + n]) {
+                        for (r, &bv) in row.iter_mut().zip(b.iter().skip(s)) {
                             *r += av * bv;
                         }
                     }
@@ -114,36 +120,34 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
     }
 
     let contiguous_sum = single_sum && ak == 1 && bk == 1;
+    let run = |x: &'b [f32], s: isize| x.get(s as usize..(s as usize).saturating_add(kk)).unwrap_or(&[]);
     for [oo, ao, bo] in outs {
         let o = oo as usize;
-        let row = &mut out[o..o + n];
+        let Some(mut row) = out.get_mut(o..o.saturating_add(n)) else { continue };
         let mut j = 0;
         if contiguous_sum && aj == 0 {
             // four outputs share the same run of `a`
-            let av = &a[ao as usize..ao as usize + kk];
-            for quad in row.chunks_exact_mut(4) {
-                let bs = |q: usize| {
-                    let s = at(bo, j + q, bj);
-                    &b[s..s + kk]
-                };
-                quad.copy_from_slice(&dot4(av, [bs(0), bs(1), bs(2), bs(3)]));
+            let av = run(a, ao);
+            let (quads, rest) = row.as_chunks_mut::<4>();
+            for quad in quads {
+                let bs = |q: usize| run(b, bo + (j + q) as isize * bj);
+                *quad = dot4(av, [bs(0), bs(1), bs(2), bs(3)]);
                 j += 4;
             }
+            row = rest;
         }
-        for r in row[j..].iter_mut() {
+        for r in row.iter_mut() {
             let (a0, b0) = (ao + j as isize * aj, bo + j as isize * bj);
             *r = if contiguous_sum {
-                let (x, y) = (a0 as usize, b0 as usize);
-                dot(&a[x..x + kk], &b[y..y + kk])
+                dot(run(a, a0), run(b, b0))
             } else {
                 let mut acc = 0.0f32;
                 for [sa, sb] in sums {
                     if ak == 1 && bk == 1 {
-                        let (x, y) = ((a0 + sa) as usize, (b0 + sb) as usize);
-                        acc += dot(&a[x..x + kk], &b[y..y + kk]);
+                        acc += dot(run(a, a0 + sa), run(b, b0 + sb));
                     } else {
                         for t in 0..kk {
-                            acc += a[at(a0 + sa, t, ak)] * b[at(b0 + sb, t, bk)];
+                            acc += get(a, at(a0 + sa, t, ak) as isize) * get(b, at(b0 + sb, t, bk) as isize);
                         }
                     }
                 }
@@ -216,10 +220,11 @@ impl Gemm {
             let kb = (self.k - k).min(BLOCK);
             let mut part = [[0.0f32; NR]; MR];
             for _ in 0..kb {
+                // Checked loads: out of range (excluded by the preconditions) reads 0.
                 let bs = bp as usize;
-                let bv = &b[bs..bs + NR];
+                let bv = b.get(bs..bs.saturating_add(NR)).unwrap_or(&[]);
                 for (pr, p) in part.iter_mut().zip(ap.iter_mut()) {
-                    let av = a[*p as usize];
+                    let av = a.get(*p as usize).copied().unwrap_or(0.0);
                     for (s, &x) in pr.iter_mut().zip(bv) {
                         *s += av * x;
                     }
@@ -236,7 +241,9 @@ impl Gemm {
         }
         for (r, accr) in acc.iter().enumerate() {
             let o = (i + r) * self.n + j;
-            out[o..o + NR].copy_from_slice(accr);
+            for (d, &x) in out.iter_mut().skip(o).zip(accr) {
+                *d = x;
+            }
         }
     }
 }

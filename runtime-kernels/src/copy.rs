@@ -33,25 +33,35 @@ pub fn strided_copy(p: &CopyParams, src: &[f32], dst: &mut [f32]) {
         Rows::new(p.shape, [Some(p.dst_strides), Some(p.src_strides)], [p.dst_offset as isize, p.src_offset as isize]);
     let n = rows.n;
     let [sd, ss] = rows.inner;
+    // Every access is checked (`get`, iterators): an index outside `src` or `dst` (which the
+    // preconditions exclude) is skipped, never a panic.
     for [d0, s0] in rows {
+        let (d, s) = (d0 as usize, s0 as usize);
         match (sd, ss) {
             (1, 1) => {
-                let (d, s) = (d0 as usize, s0 as usize);
-                dst[d..d + n].copy_from_slice(&src[s..s + n]);
+                if let (Some(o), Some(x)) = (dst.get_mut(d..d.saturating_add(n)), src.get(s..s.saturating_add(n))) {
+                    for (o, &x) in o.iter_mut().zip(x) {
+                        *o = x;
+                    }
+                }
             }
             (1, 0) => {
-                let d = d0 as usize;
-                dst[d..d + n].fill(src[s0 as usize]);
+                if let (Some(o), Some(&x)) = (dst.get_mut(d..d.saturating_add(n)), src.get(s)) {
+                    o.fill(x);
+                }
             }
             (1, _) => {
-                let d = d0 as usize;
-                for (i, o) in dst[d..d + n].iter_mut().enumerate() {
-                    *o = src[at(s0, i, ss)];
+                for (i, o) in dst.iter_mut().skip(d).take(n).enumerate() {
+                    if let Some(&x) = src.get(at(s0, i, ss)) {
+                        *o = x;
+                    }
                 }
             }
             _ => {
                 for i in 0..n {
-                    dst[at(d0, i, sd)] = src[at(s0, i, ss)];
+                    if let (Some(o), Some(&x)) = (dst.get_mut(at(d0, i, sd)), src.get(at(s0, i, ss))) {
+                        *o = x;
+                    }
                 }
             }
         }

@@ -54,6 +54,7 @@ pub struct PoolParams {
 /// `0..in_len`.
 #[inline]
 pub(crate) fn taps(o: usize, s: usize, d: usize, pad: usize, k_len: usize, in_len: usize) -> (usize, usize) {
+    let d = d.max(1); // `d >= 1` by contract; no division by zero either way
     let start = o * s; // position of tap 0, plus pad
                        // first k with start + k*d >= pad
     let lo = if start >= pad { 0 } else { (pad - start).div_ceil(d) };
@@ -99,24 +100,21 @@ fn run(
         return;
     }
     let (sh, sw, dh, dw) = (p.stride_h.max(1), p.stride_w.max(1), p.dil_h.max(1), p.dil_w.max(1));
-    for (xp, op) in x.chunks_exact(in_plane).zip(out.chunks_exact_mut(out_plane)) {
-        for (oh, orow) in op.chunks_exact_mut(p.out_w).enumerate() {
+    for (xp, op) in x.chunks_exact(in_plane.max(1)).zip(out.chunks_exact_mut(out_plane.max(1))) {
+        for (oh, orow) in op.chunks_exact_mut(p.out_w.max(1)).enumerate() {
             let (kh0, kh1) = taps(oh, sh, dh, p.pad_top, p.k_h, p.in_h);
             for (ow, o) in orow.iter_mut().enumerate() {
                 let (kw0, kw1) = taps(ow, sw, dw, p.pad_left, p.k_w, p.in_w);
                 let mut acc = init;
                 for kh in kh0..kh1 {
-                    let ih = oh * sh + kh * dh - p.pad_top;
-                    let xr = &xp[ih * p.in_w..][..p.in_w];
-                    if dw == 1 {
-                        let iw0 = ow * sw + kw0 - p.pad_left;
-                        for &v in &xr[iw0..iw0 + (kw1 - kw0)] {
-                            acc = comb(acc, v);
-                        }
-                    } else {
-                        for kw in kw0..kw1 {
-                            acc = comb(acc, xr[ow * sw + kw * dw - p.pad_left]);
-                        }
+                    // `taps` keeps every position inside the plane; `get` makes that a skip, not
+                    // a panic, should it ever not hold.
+                    let ih = (oh * sh + kh * dh).wrapping_sub(p.pad_top);
+                    let xr = xp.get(ih.wrapping_mul(p.in_w)..).unwrap_or(&[]);
+                    let xr = xr.get(..p.in_w).unwrap_or(&[]);
+                    let iw0 = (ow * sw + kw0 * dw).wrapping_sub(p.pad_left);
+                    for &v in xr.iter().skip(iw0).step_by(dw).take(kw1 - kw0) {
+                        acc = comb(acc, v);
                     }
                 }
                 *o = finish(acc, (kh1 - kh0) * (kw1 - kw0));
