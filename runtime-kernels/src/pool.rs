@@ -100,7 +100,11 @@ fn run(
         return;
     }
     let (sh, sw, dh, dw) = (p.stride_h.max(1), p.stride_w.max(1), p.dil_h.max(1), p.dil_w.max(1));
-    for (xp, op) in x.chunks_exact(in_plane.max(1)).zip(out.chunks_exact_mut(out_plane.max(1))) {
+    // Planes by index with checked views (a zip of two `chunks_exact` iterators would call an
+    // out-of-line `Zip::new` at opt-level "s", whose `len / chunk_size` keeps a panic path).
+    for c in 0..p.channels {
+        let xp = x.get(c * in_plane..(c + 1) * in_plane).unwrap_or(&[]);
+        let Some(op) = out.get_mut(c * out_plane..(c + 1) * out_plane) else { break };
         for (oh, orow) in op.chunks_exact_mut(p.out_w.max(1)).enumerate() {
             let (kh0, kh1) = taps(oh, sh, dh, p.pad_top, p.k_h, p.in_h);
             for (ow, o) in orow.iter_mut().enumerate() {
