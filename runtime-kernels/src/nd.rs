@@ -268,7 +268,8 @@ fn dot4_block(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
     // Every `b[q]` holds `a.len()` elements (callers guarantee it); a shorter one contributes
     // only its own length, never a panic.
     let (ca, ta) = a.as_chunks::<4>();
-    let (b0, b1, b2, b3) = (b[0].as_chunks::<4>().0, b[1].as_chunks::<4>().0, b[2].as_chunks::<4>().0, b[3].as_chunks::<4>().0);
+    let (b0, b1, b2, b3) =
+        (b[0].as_chunks::<4>().0, b[1].as_chunks::<4>().0, b[2].as_chunks::<4>().0, b[3].as_chunks::<4>().0);
     let mut acc = [[0.0f32; 4]; 4];
     let it = ca.iter().zip(b0).zip(b1).zip(b2).zip(b3);
     for ((((x, y0), y1), y2), y3) in it {
