@@ -158,6 +158,98 @@ fn contract_oriented<'b>(p: &ContractParams, a: &'b [f32], b: &'b [f32], out: &m
     }
 }
 
+/// `out[i][j] = Σ_k a[i AI + k AK] * b[k BK + j]` for an `M × N` row-major `out`, specialised at
+/// compile time: the compiler emits it for every contraction that is a (batch-free) matrix
+/// product, matrix-vector product or outer product after merging axes (`K = 1`, `AK = BK = 0`
+/// for an outer product), so loop bounds and strides are literals. 4×4 register tiles (edges in
+/// 1-row / 1-column tiles), every output summed over `k` in order from `0.0` within blocks of
+/// [`BLOCK`], block sums added in order — the order of [`contract`]'s GEMM path, bit-identical.
+/// No panicking path: one checked view per operand (`get`), hoisted out of the loops, then checked
+/// loads that fold away on the constants.
+#[inline(always)]
+pub fn gemm<const M: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    out: &mut [f32],
+) {
+    let a_len = if M * K == 0 { 0 } else { (M - 1) * AI + (K - 1) * AK + 1 };
+    let b_len = if K * N == 0 { 0 } else { (K - 1) * BK + N };
+    let (Some(a), Some(b)) = (a.get(..a_len), b.get(..b_len)) else { return };
+    let (rows, _) = out.as_chunks_mut::<N>();
+    let Some(rows) = rows.get_mut(..M) else { return };
+    let (blocks, rest) = rows.as_chunks_mut::<4>();
+    let done = blocks.len() * 4;
+    for (q, block) in blocks.iter_mut().enumerate() {
+        gemm_rows::<4, N, K, AI, AK, BK>(a, b, 4 * q, block);
+    }
+    for (r, row) in rest.iter_mut().enumerate() {
+        gemm_rows::<1, N, K, AI, AK, BK>(a, b, done + r, core::array::from_mut(row));
+    }
+}
+
+/// Rows `i..i + MR` of [`gemm`]: 4-column tiles, then 1-column ones.
+#[inline(always)]
+fn gemm_rows<const MR: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    i: usize,
+    rows: &mut [[f32; N]; MR],
+) {
+    let quads = N / 4;
+    for q in 0..quads {
+        let t = gemm_tile::<MR, 4, K, AI, AK, BK>(a, b, i, 4 * q);
+        for (row, tr) in rows.iter_mut().zip(&t) {
+            for (o, &v) in row.iter_mut().skip(4 * q).zip(tr) {
+                *o = v;
+            }
+        }
+    }
+    for j in 4 * quads..N {
+        let t = gemm_tile::<MR, 1, K, AI, AK, BK>(a, b, i, j);
+        for (row, tr) in rows.iter_mut().zip(&t) {
+            if let Some(o) = row.get_mut(j) {
+                *o = tr[0];
+            }
+        }
+    }
+}
+
+/// One `MR × NR` tile of [`gemm`] at row `i`, column `j`.
+#[inline(always)]
+fn gemm_tile<const MR: usize, const NR: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    i: usize,
+    j: usize,
+) -> [[f32; NR]; MR] {
+    let mut acc = [[0.0f32; NR]; MR];
+    let mut k0 = 0;
+    while k0 < K {
+        let kb = if K - k0 < BLOCK { K - k0 } else { BLOCK };
+        let mut part = [[0.0f32; NR]; MR];
+        for k in k0..k0 + kb {
+            let s = k * BK + j;
+            let bv: [f32; NR] = match b.get(s..s + NR) {
+                Some(v) => core::array::from_fn(|c| v.get(c).copied().unwrap_or(0.0)),
+                None => [0.0; NR],
+            };
+            for (r, pr) in part.iter_mut().enumerate() {
+                let av = a.get((i + r) * AI + k * AK).copied().unwrap_or(0.0);
+                for (p, &x) in pr.iter_mut().zip(&bv) {
+                    *p += av * x;
+                }
+            }
+        }
+        for (accr, pr) in acc.iter_mut().zip(&part) {
+            for (s, &x) in accr.iter_mut().zip(pr) {
+                *s += x;
+            }
+        }
+        k0 += kb;
+    }
+    acc
+}
+
 /// `out[i][j] = Σ_k a[a0 + i a_i + k a_k] * b[b0 + k b_k + j]` for an `m × n` row-major `out`.
 #[derive(Clone, Copy)]
 pub(crate) struct Gemm {
@@ -292,6 +384,45 @@ mod tests {
             b_sum_strides: &[bk],
         };
         check(&p, &a, &b);
+    }
+
+    /// `gemm::<M, N, K, AI, AK, BK>` against the naive reference and, bit for bit, [`contract`].
+    fn check_gemm<const M: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+        seed: u64,
+    ) {
+        let mut rng = Rng::new(seed);
+        let a = rng.vec((M - 1) * AI + (K - 1) * AK + 1, -1.0, 1.0);
+        let b = rng.vec((K - 1) * BK + N, -1.0, 1.0);
+        let p = ContractParams {
+            out_shape: &[M, N],
+            a_out_strides: &[AI as isize, 0],
+            b_out_strides: &[0, 1],
+            sum_shape: &[K],
+            a_sum_strides: &[AK as isize],
+            b_sum_strides: &[BK as isize],
+        };
+        let mut got = std::vec![f32::NAN; M * N];
+        gemm::<M, N, K, AI, AK, BK>(&a, &b, &mut got);
+        assert_close(&got, &naive(&p, &a, &b), 1e-5);
+        let mut general = std::vec![f32::NAN; M * N];
+        contract(&p, &a, &b, &mut general);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&general), "M={M} N={N} K={K} AI={AI} AK={AK} BK={BK}");
+    }
+
+    #[test]
+    fn gemm_matches_naive_and_contract_on_edge_and_odd_sizes() {
+        check_gemm::<1, 6, 5, 0, 1, 6>(1); // matrix-vector, N not a multiple of 4
+        check_gemm::<1, 11, 1, 0, 0, 0>(2); // broadcast product (K = 1, no summed axis)
+        check_gemm::<1, 1, 1, 0, 0, 0>(3); // one element
+        check_gemm::<1, 2, 16, 0, 1, 2>(4); // ecg-cnn's head
+        check_gemm::<4, 4, 4, 4, 1, 4>(5); // one full tile
+        check_gemm::<5, 7, 3, 3, 1, 7>(6); // edge row and edge columns
+        check_gemm::<9, 6, 17, 17, 1, 6>(7);
+        check_gemm::<2, 13, 33, 1, 2, 13>(8); // transposed `a` (AI = 1, AK = M)
+        check_gemm::<8, 8, 1, 1, 0, 0>(9); // outer product
+        check_gemm::<3, 5, 150, 150, 1, 5>(10); // K over two summation blocks
+        check_gemm::<13, 128, 12, 12, 1, 128>(11); // s4d's mixing shape, fewer rows
     }
 
     #[test]
