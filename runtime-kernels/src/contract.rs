@@ -109,7 +109,8 @@ fn contract_oriented<'b>(p: &ContractParams, a: &'b [f32], b: &'b [f32], out: &m
                     for t in 0..kk {
                         let av = get(a, at(ao + sa, t, ak) as isize);
                         let s = at(bo + sb, t, bk);
-                        for (r, &bv) in row.iter_mut().zip(b.iter().skip(s)) {
+                        let Some(bs) = b.get(s..s.saturating_add(n)) else { continue };
+                        for (r, &bv) in row.iter_mut().zip(bs) {
                             *r += av * bv;
                         }
                     }

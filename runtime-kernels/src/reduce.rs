@@ -138,7 +138,8 @@ fn run(
             for [ro] in red {
                 for t in 0..nr {
                     let s = at(xo + ro, t, sr);
-                    for (a, &v) in row.iter_mut().zip(x.iter().skip(s)) {
+                    let Some(xs) = x.get(s..s.saturating_add(n)) else { continue };
+                    for (a, &v) in row.iter_mut().zip(xs) {
                         *a = comb(*a, v);
                     }
                 }
