@@ -45,6 +45,7 @@ const PROFILES: [(&str, &str); 2] = [("release", "3"), ("release-s", "s")];
 const ZIP_AT_S: &str = "generated code zips chunks_exact iterators (Zip::new out of line at opt-level s)";
 /// Models known not to link at opt-level "s", with where the panic is emitted; each must still
 /// fail (so the entry is removed once fixed), and every other model must link.
+/// `ECGC_NO_PANIC_STRICT=1` ignores this list (their failures and call sites are then shown).
 const PENDING_AT_S: [(&str, &str); 6] = [
     ("ecg-cnn/model.onnx", "back/ops/conv.rs: grouped Conv loop"),
     ("s4d-ecg/model.onnx", "back/ops/fused.rs: element-wise chain"),
@@ -329,7 +330,9 @@ fn generated_code_has_no_panicking_path_on_thumbv7em() {
         if !ok && failed.is_empty() {
             panic!("opt-level {opt}: the workspace did not build:\n{text}");
         }
-        let pending: Vec<&str> = if opt == "s" { PENDING_AT_S.iter().map(|(m, _)| *m).collect() } else { vec![] };
+        let strict = std::env::var_os("ECGC_NO_PANIC_STRICT").is_some();
+        let pending: Vec<&str> =
+            if opt == "s" && !strict { PENDING_AT_S.iter().map(|(m, _)| *m).collect() } else { vec![] };
         let model_of = |package: &str| {
             crates.iter().find(|(_, k)| format!("fw_{k}") == package).map_or("?".to_string(), |(m, _)| m.clone())
         };
