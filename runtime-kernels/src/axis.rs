@@ -29,15 +29,20 @@ fn for_lines(
     if p.len == 0 || p.inner == 0 {
         return;
     }
-    if p.inner == 1 {
-        for (xr, or) in x.chunks_exact(p.len).zip(out.chunks_exact_mut(p.len)) {
-            contig(xr, or);
-        }
-    } else {
-        let block = p.len * p.inner;
-        for (xb, ob) in x.chunks_exact(block).zip(out.chunks_exact_mut(block)) {
+    // Lines by index with checked views: no panicking path (a zip of two `chunks_exact`
+    // iterators would call an out-of-line `Zip::new` at opt-level "s", whose `len / chunk_size`
+    // keeps one).
+    let block = p.len * p.inner;
+    for b in 0..p.outer {
+        let xb = x.get(b * block..(b + 1) * block).unwrap_or(&[]);
+        let Some(ob) = out.get_mut(b * block..(b + 1) * block) else { break };
+        if p.inner == 1 {
+            contig(xb, ob);
+        } else {
             for j in 0..p.inner {
-                strided(&xb[j..], &mut ob[j..], p.inner);
+                if let (Some(xl), Some(ol)) = (xb.get(j..), ob.get_mut(j..)) {
+                    strided(xl, ol, p.inner.max(1));
+                }
             }
         }
     }

@@ -67,7 +67,7 @@ pub fn contract(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) {
 
 /// [`contract`] once the operands are oriented (`a` does not move along the output's innermost
 /// axis unless `b` does too).
-fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) {
+fn contract_oriented<'b>(p: &ContractParams, a: &'b [f32], b: &'b [f32], out: &mut [f32]) {
     let mut outs = Rows::new(p.out_shape, [None, Some(p.a_out_strides), Some(p.b_out_strides)], [0; 3]);
     let sums = Rows::new(p.sum_shape, [Some(p.a_sum_strides), Some(p.b_sum_strides)], [0; 2]);
     let n = outs.n;
@@ -79,6 +79,10 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
     let (kk, [ak, bk]) = (sums.n, sums.inner);
     let single_sum = sums.outer_rank() == 0;
 
+    // Every access is checked (`get`, iterators): an index outside an operand (which the
+    // preconditions exclude) reads as 0 or is skipped, never a panic. With the compiler's
+    // constant parameters the checks fold away.
+    let get = |x: &[f32], i: isize| x.get(i as usize).copied().unwrap_or(0.0);
     if aj == 0 && bj == 1 && n > 1 {
         if single_sum {
             // GEMM: peel the row axis if b does not move along it
@@ -92,18 +96,21 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
             let g = Gemm { m, n, k: kk, a_i: ai, a_k: ak, b_k: bk };
             for [oo, ao, bo] in outs {
                 let o = oo as usize;
-                g.run(a, ao, b, bo, &mut out[o..o + m * n]);
+                if let Some(out) = out.get_mut(o..o.saturating_add(m * n)) {
+                    g.run(a, ao, b, bo, out);
+                }
             }
         } else {
             for [oo, ao, bo] in outs {
                 let o = oo as usize;
-                let row = &mut out[o..o + n];
+                let Some(row) = out.get_mut(o..o.saturating_add(n)) else { continue };
                 row.fill(0.0);
                 for [sa, sb] in sums {
                     for t in 0..kk {
-                        let av = a[at(ao + sa, t, ak)];
+                        let av = get(a, at(ao + sa, t, ak) as isize);
                         let s = at(bo + sb, t, bk);
-                        for (r, &bv) in row.iter_mut().zip(&b[s..s + n]) {
+                        let Some(bs) = b.get(s..s.saturating_add(n)) else { continue };
+                        for (r, &bv) in row.iter_mut().zip(bs) {
                             *r += av * bv;
                         }
                     }
@@ -114,36 +121,34 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
     }
 
     let contiguous_sum = single_sum && ak == 1 && bk == 1;
+    let run = |x: &'b [f32], s: isize| x.get(s as usize..(s as usize).saturating_add(kk)).unwrap_or(&[]);
     for [oo, ao, bo] in outs {
         let o = oo as usize;
-        let row = &mut out[o..o + n];
+        let Some(mut row) = out.get_mut(o..o.saturating_add(n)) else { continue };
         let mut j = 0;
         if contiguous_sum && aj == 0 {
             // four outputs share the same run of `a`
-            let av = &a[ao as usize..ao as usize + kk];
-            for quad in row.chunks_exact_mut(4) {
-                let bs = |q: usize| {
-                    let s = at(bo, j + q, bj);
-                    &b[s..s + kk]
-                };
-                quad.copy_from_slice(&dot4(av, [bs(0), bs(1), bs(2), bs(3)]));
+            let av = run(a, ao);
+            let (quads, rest) = row.as_chunks_mut::<4>();
+            for quad in quads {
+                let bs = |q: usize| run(b, bo + (j + q) as isize * bj);
+                *quad = dot4(av, [bs(0), bs(1), bs(2), bs(3)]);
                 j += 4;
             }
+            row = rest;
         }
-        for r in row[j..].iter_mut() {
+        for r in row.iter_mut() {
             let (a0, b0) = (ao + j as isize * aj, bo + j as isize * bj);
             *r = if contiguous_sum {
-                let (x, y) = (a0 as usize, b0 as usize);
-                dot(&a[x..x + kk], &b[y..y + kk])
+                dot(run(a, a0), run(b, b0))
             } else {
                 let mut acc = 0.0f32;
                 for [sa, sb] in sums {
                     if ak == 1 && bk == 1 {
-                        let (x, y) = ((a0 + sa) as usize, (b0 + sb) as usize);
-                        acc += dot(&a[x..x + kk], &b[y..y + kk]);
+                        acc += dot(run(a, a0 + sa), run(b, b0 + sb));
                     } else {
                         for t in 0..kk {
-                            acc += a[at(a0 + sa, t, ak)] * b[at(b0 + sb, t, bk)];
+                            acc += get(a, at(a0 + sa, t, ak) as isize) * get(b, at(b0 + sb, t, bk) as isize);
                         }
                     }
                 }
@@ -152,6 +157,98 @@ fn contract_oriented(p: &ContractParams, a: &[f32], b: &[f32], out: &mut [f32]) 
             j += 1;
         }
     }
+}
+
+/// `out[i][j] = Σ_k a[i AI + k AK] * b[k BK + j]` for an `M × N` row-major `out`, specialised at
+/// compile time: the compiler emits it for every contraction that is a (batch-free) matrix
+/// product, matrix-vector product or outer product after merging axes (`K = 1`, `AK = BK = 0`
+/// for an outer product), so loop bounds and strides are literals. 4×4 register tiles (edges in
+/// 1-row / 1-column tiles), every output summed over `k` in order from `0.0` within blocks of
+/// [`BLOCK`], block sums added in order — the order of [`contract`]'s GEMM path, bit-identical.
+/// No panicking path: one checked view per operand (`get`), hoisted out of the loops, then checked
+/// loads that fold away on the constants.
+#[inline(always)]
+pub fn gemm<const M: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    out: &mut [f32],
+) {
+    let a_len = if M * K == 0 { 0 } else { (M - 1) * AI + (K - 1) * AK + 1 };
+    let b_len = if K * N == 0 { 0 } else { (K - 1) * BK + N };
+    let (Some(a), Some(b)) = (a.get(..a_len), b.get(..b_len)) else { return };
+    let (rows, _) = out.as_chunks_mut::<N>();
+    let Some(rows) = rows.get_mut(..M) else { return };
+    let (blocks, rest) = rows.as_chunks_mut::<4>();
+    let done = blocks.len() * 4;
+    for (q, block) in blocks.iter_mut().enumerate() {
+        gemm_rows::<4, N, K, AI, AK, BK>(a, b, 4 * q, block);
+    }
+    for (r, row) in rest.iter_mut().enumerate() {
+        gemm_rows::<1, N, K, AI, AK, BK>(a, b, done + r, core::array::from_mut(row));
+    }
+}
+
+/// Rows `i..i + MR` of [`gemm`]: 4-column tiles, then 1-column ones.
+#[inline(always)]
+fn gemm_rows<const MR: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    i: usize,
+    rows: &mut [[f32; N]; MR],
+) {
+    let quads = N / 4;
+    for q in 0..quads {
+        let t = gemm_tile::<MR, 4, K, AI, AK, BK>(a, b, i, 4 * q);
+        for (row, tr) in rows.iter_mut().zip(&t) {
+            for (o, &v) in row.iter_mut().skip(4 * q).zip(tr) {
+                *o = v;
+            }
+        }
+    }
+    for j in 4 * quads..N {
+        let t = gemm_tile::<MR, 1, K, AI, AK, BK>(a, b, i, j);
+        for (row, tr) in rows.iter_mut().zip(&t) {
+            if let Some(o) = row.get_mut(j) {
+                *o = tr[0];
+            }
+        }
+    }
+}
+
+/// One `MR × NR` tile of [`gemm`] at row `i`, column `j`.
+#[inline(always)]
+fn gemm_tile<const MR: usize, const NR: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+    a: &[f32],
+    b: &[f32],
+    i: usize,
+    j: usize,
+) -> [[f32; NR]; MR] {
+    let mut acc = [[0.0f32; NR]; MR];
+    let mut k0 = 0;
+    while k0 < K {
+        let kb = if K - k0 < BLOCK { K - k0 } else { BLOCK };
+        let mut part = [[0.0f32; NR]; MR];
+        for k in k0..k0 + kb {
+            let s = k * BK + j;
+            let bv: [f32; NR] = match b.get(s..s + NR) {
+                Some(v) => core::array::from_fn(|c| v.get(c).copied().unwrap_or(0.0)),
+                None => [0.0; NR],
+            };
+            for (r, pr) in part.iter_mut().enumerate() {
+                let av = a.get((i + r) * AI + k * AK).copied().unwrap_or(0.0);
+                for (p, &x) in pr.iter_mut().zip(&bv) {
+                    *p += av * x;
+                }
+            }
+        }
+        for (accr, pr) in acc.iter_mut().zip(&part) {
+            for (s, &x) in accr.iter_mut().zip(pr) {
+                *s += x;
+            }
+        }
+        k0 += kb;
+    }
+    acc
 }
 
 /// `out[i][j] = Σ_k a[a0 + i a_i + k a_k] * b[b0 + k b_k + j]` for an `m × n` row-major `out`.
@@ -216,10 +313,11 @@ impl Gemm {
             let kb = (self.k - k).min(BLOCK);
             let mut part = [[0.0f32; NR]; MR];
             for _ in 0..kb {
+                // Checked loads: out of range (excluded by the preconditions) reads 0.
                 let bs = bp as usize;
-                let bv = &b[bs..bs + NR];
+                let bv = b.get(bs..bs.saturating_add(NR)).unwrap_or(&[]);
                 for (pr, p) in part.iter_mut().zip(ap.iter_mut()) {
-                    let av = a[*p as usize];
+                    let av = a.get(*p as usize).copied().unwrap_or(0.0);
                     for (s, &x) in pr.iter_mut().zip(bv) {
                         *s += av * x;
                     }
@@ -236,7 +334,9 @@ impl Gemm {
         }
         for (r, accr) in acc.iter().enumerate() {
             let o = (i + r) * self.n + j;
-            out[o..o + NR].copy_from_slice(accr);
+            for (d, &x) in out.iter_mut().skip(o).zip(accr) {
+                *d = x;
+            }
         }
     }
 }
@@ -285,6 +385,45 @@ mod tests {
             b_sum_strides: &[bk],
         };
         check(&p, &a, &b);
+    }
+
+    /// `gemm::<M, N, K, AI, AK, BK>` against the naive reference and, bit for bit, [`contract`].
+    fn check_gemm<const M: usize, const N: usize, const K: usize, const AI: usize, const AK: usize, const BK: usize>(
+        seed: u64,
+    ) {
+        let mut rng = Rng::new(seed);
+        let a = rng.vec((M - 1) * AI + (K - 1) * AK + 1, -1.0, 1.0);
+        let b = rng.vec((K - 1) * BK + N, -1.0, 1.0);
+        let p = ContractParams {
+            out_shape: &[M, N],
+            a_out_strides: &[AI as isize, 0],
+            b_out_strides: &[0, 1],
+            sum_shape: &[K],
+            a_sum_strides: &[AK as isize],
+            b_sum_strides: &[BK as isize],
+        };
+        let mut got = std::vec![f32::NAN; M * N];
+        gemm::<M, N, K, AI, AK, BK>(&a, &b, &mut got);
+        assert_close(&got, &naive(&p, &a, &b), 1e-5);
+        let mut general = std::vec![f32::NAN; M * N];
+        contract(&p, &a, &b, &mut general);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&general), "M={M} N={N} K={K} AI={AI} AK={AK} BK={BK}");
+    }
+
+    #[test]
+    fn gemm_matches_naive_and_contract_on_edge_and_odd_sizes() {
+        check_gemm::<1, 6, 5, 0, 1, 6>(1); // matrix-vector, N not a multiple of 4
+        check_gemm::<1, 11, 1, 0, 0, 0>(2); // broadcast product (K = 1, no summed axis)
+        check_gemm::<1, 1, 1, 0, 0, 0>(3); // one element
+        check_gemm::<1, 2, 16, 0, 1, 2>(4); // ecg-cnn's head
+        check_gemm::<4, 4, 4, 4, 1, 4>(5); // one full tile
+        check_gemm::<5, 7, 3, 3, 1, 7>(6); // edge row and edge columns
+        check_gemm::<9, 6, 17, 17, 1, 6>(7);
+        check_gemm::<2, 13, 33, 1, 2, 13>(8); // transposed `a` (AI = 1, AK = M)
+        check_gemm::<8, 8, 1, 1, 0, 0>(9); // outer product
+        check_gemm::<3, 5, 150, 150, 1, 5>(10); // K over two summation blocks
+        check_gemm::<13, 128, 12, 12, 1, 128>(11); // s4d's mixing shape, fewer rows
     }
 
     #[test]

@@ -33,25 +33,82 @@ pub fn strided_copy(p: &CopyParams, src: &[f32], dst: &mut [f32]) {
         Rows::new(p.shape, [Some(p.dst_strides), Some(p.src_strides)], [p.dst_offset as isize, p.src_offset as isize]);
     let n = rows.n;
     let [sd, ss] = rows.inner;
+    // Every access is checked (`get`, iterators): an index outside `src` or `dst` (which the
+    // preconditions exclude) is skipped, never a panic.
     for [d0, s0] in rows {
+        let (d, s) = (d0 as usize, s0 as usize);
         match (sd, ss) {
             (1, 1) => {
-                let (d, s) = (d0 as usize, s0 as usize);
-                dst[d..d + n].copy_from_slice(&src[s..s + n]);
+                if let (Some(o), Some(x)) = (dst.get_mut(d..d.saturating_add(n)), src.get(s..s.saturating_add(n))) {
+                    for (o, &x) in o.iter_mut().zip(x) {
+                        *o = x;
+                    }
+                }
             }
             (1, 0) => {
-                let d = d0 as usize;
-                dst[d..d + n].fill(src[s0 as usize]);
+                if let (Some(o), Some(&x)) = (dst.get_mut(d..d.saturating_add(n)), src.get(s)) {
+                    o.fill(x);
+                }
             }
             (1, _) => {
-                let d = d0 as usize;
-                for (i, o) in dst[d..d + n].iter_mut().enumerate() {
-                    *o = src[at(s0, i, ss)];
+                for (i, o) in dst.iter_mut().skip(d).take(n).enumerate() {
+                    if let Some(&x) = src.get(at(s0, i, ss)) {
+                        *o = x;
+                    }
                 }
             }
             _ => {
                 for i in 0..n {
-                    dst[at(d0, i, sd)] = src[at(s0, i, ss)];
+                    if let (Some(o), Some(&x)) = (dst.get_mut(at(d0, i, sd)), src.get(at(s0, i, ss))) {
+                        *o = x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A copy specialised at compile time on its geometry: `R` rows of `C` elements, row `r` element
+/// `c` from `src[SO + r SR + c SC]` to `dst[DO + r DR + c]` (destination rows contiguous: a
+/// transpose, slice, broadcast or concatenation piece after the compiler merged axes). Literal
+/// bounds and strides; no panicking path (checked views and loads, which fold away on the
+/// constants; with non-negative strides one view of `src` is taken up front).
+#[inline(always)]
+pub fn copy2<
+    const R: usize,
+    const C: usize,
+    const SO: usize,
+    const SR: isize,
+    const SC: isize,
+    const DO: usize,
+    const DR: usize,
+>(
+    src: &[f32],
+    dst: &mut [f32],
+) {
+    let src = if SR >= 0 && SC >= 0 && R * C > 0 {
+        let n = SO + (R - 1) * SR as usize + (C - 1) * SC as usize + 1;
+        match src.get(..n) {
+            Some(s) => s,
+            None => return,
+        }
+    } else {
+        src
+    };
+    for r in 0..R {
+        let d = DO + r * DR;
+        let Some(row) = dst.get_mut(d..d + C) else { continue };
+        let s = SO as isize + r as isize * SR;
+        if SC == 1 {
+            if let Some(x) = src.get(s as usize..s as usize + C) {
+                for (o, &v) in row.iter_mut().zip(x) {
+                    *o = v;
+                }
+            }
+        } else {
+            for (c, o) in row.iter_mut().enumerate() {
+                if let Some(&v) = src.get((s + c as isize * SC) as usize) {
+                    *o = v;
                 }
             }
         }
@@ -67,6 +124,52 @@ pub fn fill(dst: &mut [f32], value: f32) {
 mod tests {
     use super::*;
     use crate::testutil::{indices, offset, rand_shape, rand_view, row_major, Rng};
+
+    /// `copy2` against the element-by-element definition and, bit for bit, [`strided_copy`].
+    fn check_copy2<
+        const R: usize,
+        const C: usize,
+        const SO: usize,
+        const SR: isize,
+        const SC: isize,
+        const DO: usize,
+        const DR: usize,
+    >(
+        src_len: usize,
+        dst_len: usize,
+    ) {
+        let src: std::vec::Vec<f32> = (0..src_len).map(|i| i as f32 + 0.5).collect();
+        let mut got = std::vec![-1.0f32; dst_len];
+        copy2::<R, C, SO, SR, SC, DO, DR>(&src, &mut got);
+        let mut want = std::vec![-1.0f32; dst_len];
+        for r in 0..R {
+            for c in 0..C {
+                want[DO + r * DR + c] = src[(SO as isize + r as isize * SR + c as isize * SC) as usize];
+            }
+        }
+        assert_eq!(got, want, "R={R} C={C} SO={SO} SR={SR} SC={SC} DO={DO} DR={DR}");
+        let p = CopyParams {
+            shape: &[R, C],
+            src_offset: SO,
+            src_strides: &[SR, SC],
+            dst_offset: DO,
+            dst_strides: &[DR as isize, 1],
+        };
+        let mut general = std::vec![-1.0f32; dst_len];
+        strided_copy(&p, &src, &mut general);
+        assert_eq!(got, general);
+    }
+
+    #[test]
+    fn copy2_matches_definition_and_strided_copy() {
+        check_copy2::<129, 396, 0, 1, 129, 0, 396>(129 * 396, 129 * 396); // ccfc's transpose
+        check_copy2::<16, 16, 32, 48, 1, 0, 16>(16 * 48, 256); // a slice of columns
+        check_copy2::<3, 5, 4, 5, 1, 2, 12>(20, 36); // concat piece into wider rows at an offset
+        check_copy2::<1, 7, 6, 0, -1, 0, 7>(7, 7); // reversed
+        check_copy2::<4, 3, 0, 1, 0, 0, 3>(4, 12); // broadcast along columns
+        check_copy2::<1, 1, 0, 0, 1, 0, 1>(1, 1); // one element
+        check_copy2::<5, 2, 9, -2, 1, 0, 2>(11, 10); // rows walked backwards
+    }
 
     #[test]
     fn transpose_slice_reverse_pad() {

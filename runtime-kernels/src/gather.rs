@@ -28,11 +28,17 @@ pub fn gather(p: &GatherParams, x: &[f32], out: &mut [f32]) {
     }
     let out_block = p.indices.len() * inner;
     let x_block = p.axis_len * inner;
-    for (o, dst) in out.chunks_exact_mut(out_block).take(p.outer).enumerate() {
+    // `x.get(..)`: an index past `axis_len` (which the compiler rejects) leaves its block
+    // untouched rather than panicking.
+    for (o, dst) in out.chunks_exact_mut(out_block.max(1)).take(p.outer).enumerate() {
         let base = o * x_block;
-        for (&j, d) in p.indices.iter().zip(dst.chunks_exact_mut(inner)) {
+        for (&j, d) in p.indices.iter().zip(dst.chunks_exact_mut(inner.max(1))) {
             let s = base + j * inner;
-            d.copy_from_slice(&x[s..s + inner]);
+            if let Some(x) = x.get(s..s.saturating_add(inner)) {
+                for (d, &x) in d.iter_mut().zip(x) {
+                    *d = x;
+                }
+            }
         }
     }
 }

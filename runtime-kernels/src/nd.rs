@@ -69,39 +69,38 @@ impl<'a, const K: usize> Rows<'a, K> {
             rows.n = 0;
             return rows;
         }
-        // Merge from the innermost axis outwards into `dims` (innermost first).
+        // Merge from the innermost axis outwards into `dims` (innermost first). Every access is
+        // checked (`get`), so no panicking path exists whatever the parameters.
         let mut dims_shape = [1usize; MAX_RANK + 1];
         let mut dims_strides = [[0isize; K]; MAX_RANK + 1];
         let mut count = 0usize;
         let mut contiguous: isize = 1;
-        for d in (0..shape.len()).rev() {
-            let size = shape[d];
+        for (d, &size) in shape.iter().enumerate().rev() {
             if size != 1 {
                 let mut st = [0isize; K];
-                for (k, s) in st.iter_mut().enumerate() {
-                    *s = stride_of(strides[k], d, contiguous);
+                for (s, stride) in st.iter_mut().zip(&strides) {
+                    *s = stride_of(*stride, d, contiguous);
                 }
-                let merge = count > 0 && {
-                    let ps = dims_shape[count - 1] as isize;
-                    let pst = &dims_strides[count - 1];
-                    st.iter().zip(pst).all(|(&s, &p)| s == p * ps)
-                };
-                if merge {
-                    dims_shape[count - 1] *= size;
-                } else if count == MAX_RANK + 1 {
-                    rows.slow = Some(Slow { shape, strides, base, row: 0 });
-                    let n = shape.last().copied().unwrap_or(1);
-                    rows.n = n;
-                    let last = shape.len().saturating_sub(1);
-                    for (k, s) in rows.inner.iter_mut().enumerate() {
-                        *s = stride_of(strides[k], last, 1);
+                let prev = count.checked_sub(1).and_then(|c| Some((dims_shape.get_mut(c)?, dims_strides.get(c)?)));
+                match prev {
+                    Some((ps, pst)) if st.iter().zip(pst).all(|(&s, &p)| s == p * *ps as isize) => *ps *= size,
+                    _ => {
+                        if let (Some(ds), Some(dst)) = (dims_shape.get_mut(count), dims_strides.get_mut(count)) {
+                            *ds = size;
+                            *dst = st;
+                            count += 1;
+                        } else {
+                            rows.slow = Some(Slow { shape, strides, base, row: 0 });
+                            let n = shape.last().copied().unwrap_or(1);
+                            rows.n = n;
+                            let last = shape.len().saturating_sub(1);
+                            for (s, stride) in rows.inner.iter_mut().zip(&strides) {
+                                *s = stride_of(*stride, last, 1);
+                            }
+                            rows.remaining = numel.checked_div(n).unwrap_or(0);
+                            return rows;
+                        }
                     }
-                    rows.remaining = numel / n;
-                    return rows;
-                } else {
-                    dims_shape[count] = size;
-                    dims_strides[count] = st;
-                    count += 1;
                 }
             }
             contiguous *= size as isize;
@@ -110,22 +109,24 @@ impl<'a, const K: usize> Rows<'a, K> {
             rows.n = dims_shape[0];
             rows.inner = dims_strides[0];
             rows.outer = count - 1;
-            for j in 0..rows.outer {
-                // outer axis j (outermost first) is dims[count - 1 - j]
-                rows.shape[j] = dims_shape[count - 1 - j];
-                rows.strides[j] = dims_strides[count - 1 - j];
+            // outer axis j (outermost first) is dims[count - 1 - j]
+            let outer_dims = dims_shape.iter().zip(&dims_strides).skip(1).take(rows.outer).rev();
+            for ((s, st), (&ds, dst)) in rows.shape.iter_mut().zip(rows.strides.iter_mut()).zip(outer_dims) {
+                *s = ds;
+                *st = *dst;
             }
         }
-        rows.remaining = numel / rows.n;
+        rows.remaining = numel.checked_div(rows.n).unwrap_or(0);
         rows
     }
 
     /// The innermost outer axis (size, strides), if there is one and the odometer is in use.
     pub(crate) fn last_outer(&self) -> Option<(usize, [isize; K])> {
-        if self.slow.is_some() || self.outer == 0 {
+        if self.slow.is_some() {
             return None;
         }
-        Some((self.shape[self.outer - 1], self.strides[self.outer - 1]))
+        let d = self.outer.checked_sub(1)?;
+        Some((*self.shape.get(d)?, *self.strides.get(d)?))
     }
 
     /// Number of outer axes (0: a single row, or empty).
@@ -141,14 +142,12 @@ impl<'a, const K: usize> Rows<'a, K> {
     /// treat `(that axis, row)` as a matrix. Only before iteration starts; `None` if there is no
     /// such axis (or the index space was too deep for the odometer).
     pub(crate) fn peel_outer(&mut self) -> Option<(usize, [isize; K])> {
-        if self.slow.is_some() || self.outer == 0 {
-            return None;
-        }
+        let (size, strides) = self.last_outer()?;
         self.outer -= 1;
-        let size = self.shape[self.outer];
-        let strides = self.strides[self.outer];
-        self.shape[self.outer] = 1;
-        self.remaining /= size;
+        if let Some(s) = self.shape.get_mut(self.outer) {
+            *s = 1;
+        }
+        self.remaining = self.remaining.checked_div(size).unwrap_or(0);
         Some((size, strides))
     }
 }
@@ -163,17 +162,15 @@ impl<const K: usize> Iterator for Rows<'_, K> {
         }
         self.remaining -= 1;
         if let Some(slow) = self.slow.as_mut() {
-            let rank = slow.shape.len();
             let mut off = slow.base;
             let mut r = slow.row;
             slow.row += 1;
             let mut contiguous = slow.shape.last().copied().unwrap_or(1) as isize;
-            for d in (0..rank.saturating_sub(1)).rev() {
-                let size = slow.shape[d];
-                let i = (r % size) as isize;
-                r /= size;
-                for (k, o) in off.iter_mut().enumerate() {
-                    *o += i * stride_of(slow.strides[k], d, contiguous);
+            for (d, &size) in slow.shape.iter().enumerate().rev().skip(1) {
+                let i = r.checked_rem(size).unwrap_or(0) as isize;
+                r = r.checked_div(size).unwrap_or(0);
+                for (o, s) in off.iter_mut().zip(&slow.strides) {
+                    *o += i * stride_of(*s, d, contiguous);
                 }
                 contiguous *= size as isize;
             }
@@ -181,22 +178,20 @@ impl<const K: usize> Iterator for Rows<'_, K> {
         }
         let cur = self.off;
         if self.remaining > 0 {
-            let mut d = self.outer;
-            while d > 0 {
-                d -= 1;
-                self.idx[d] += 1;
-                let st = &self.strides[d];
+            // odometer over the outer axes, innermost first
+            let axes = self.idx.iter_mut().zip(&self.shape).zip(&self.strides).take(self.outer).rev();
+            for ((idx, &size), st) in axes {
+                *idx += 1;
                 for (o, s) in self.off.iter_mut().zip(st) {
                     *o += s;
                 }
-                if self.idx[d] < self.shape[d] {
+                if *idx < size {
                     break;
                 }
-                let size = self.shape[d] as isize;
                 for (o, s) in self.off.iter_mut().zip(st) {
-                    *o -= s * size;
+                    *o -= s * size as isize;
                 }
-                self.idx[d] = 0;
+                *idx = 0;
             }
         }
         Some(cur)
@@ -225,8 +220,9 @@ pub(crate) const BLOCK: usize = 64;
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
     let mut total = 0.0f32;
-    for (x, y) in a[..n].chunks(4 * BLOCK).zip(b[..n].chunks(4 * BLOCK)) {
+    for (x, y) in a.chunks(4 * BLOCK).zip(b.chunks(4 * BLOCK)) {
         total += dot_block(x, y);
     }
     total
@@ -234,11 +230,10 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 #[inline(always)]
 fn dot_block(a: &[f32], b: &[f32]) -> f32 {
-    let ca = a.chunks_exact(4);
-    let cb = b.chunks_exact(4);
-    let (ta, tb) = (ca.remainder(), cb.remainder());
+    let (ca, ta) = a.as_chunks::<4>();
+    let (cb, tb) = b.as_chunks::<4>();
     let mut acc = [0.0f32; 4];
-    for (x, y) in ca.zip(cb) {
+    for (x, y) in ca.iter().zip(cb) {
         for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
             *s += x * y;
         }
@@ -253,12 +248,13 @@ fn dot_block(a: &[f32], b: &[f32]) -> f32 {
 /// `[dot(a, b[0]), .., dot(a, b[3])]`, sharing the loads of `a` (each `b[q]` must hold at least
 /// `a.len()` elements).
 #[inline]
-pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
+pub(crate) fn dot4<'b>(a: &[f32], b: [&'b [f32]; 4]) -> [f32; 4] {
     let mut total = [0.0f32; 4];
     let mut start = 0;
     for x in a.chunks(4 * BLOCK) {
         let end = start + x.len();
-        let part = dot4_block(x, [&b[0][start..end], &b[1][start..end], &b[2][start..end], &b[3][start..end]]);
+        let g = |bq: &'b [f32]| bq.get(start..end).unwrap_or(&[]);
+        let part = dot4_block(x, [g(b[0]), g(b[1]), g(b[2]), g(b[3])]);
         for (t, p) in total.iter_mut().zip(part) {
             *t += p;
         }
@@ -269,15 +265,13 @@ pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
 
 #[inline(always)]
 fn dot4_block(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
-    let n = a.len();
-    let (b0, b1, b2, b3) = (&b[0][..n], &b[1][..n], &b[2][..n], &b[3][..n]);
+    // Every `b[q]` holds `a.len()` elements (callers guarantee it); a shorter one contributes
+    // only its own length, never a panic.
+    let (ca, ta) = a.as_chunks::<4>();
+    let (b0, b1, b2, b3) =
+        (b[0].as_chunks::<4>().0, b[1].as_chunks::<4>().0, b[2].as_chunks::<4>().0, b[3].as_chunks::<4>().0);
     let mut acc = [[0.0f32; 4]; 4];
-    let it = a
-        .chunks_exact(4)
-        .zip(b0.chunks_exact(4))
-        .zip(b1.chunks_exact(4))
-        .zip(b2.chunks_exact(4))
-        .zip(b3.chunks_exact(4));
+    let it = ca.iter().zip(b0).zip(b1).zip(b2).zip(b3);
     for ((((x, y0), y1), y2), y3) in it {
         for l in 0..4 {
             let xl = x[l];
@@ -287,11 +281,11 @@ fn dot4_block(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
             acc[3][l] += xl * y3[l];
         }
     }
+    let tail = a.len() - ta.len();
     let mut r = [0.0f32; 4];
-    let tail = n - n % 4;
-    for (q, (rq, aq)) in r.iter_mut().zip(&acc).enumerate() {
+    for ((rq, aq), bq) in r.iter_mut().zip(&acc).zip(b) {
         let mut v = (aq[0] + aq[2]) + (aq[1] + aq[3]);
-        for (&x, &y) in a[tail..].iter().zip(&b[q][tail..n]) {
+        for (&x, &y) in ta.iter().zip(bq.iter().skip(tail)) {
             v += x * y;
         }
         *rq = v;
@@ -312,8 +306,7 @@ pub(crate) fn sum(x: &[f32]) -> f32 {
 
 #[inline(always)]
 fn sum_block(x: &[f32]) -> f32 {
-    let cx = x.chunks_exact(8);
-    let tx = cx.remainder();
+    let (cx, tx) = x.as_chunks::<8>();
     let mut acc = [0.0f32; 8];
     for c in cx {
         for (s, &v) in acc.iter_mut().zip(c) {

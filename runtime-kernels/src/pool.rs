@@ -54,6 +54,7 @@ pub struct PoolParams {
 /// `0..in_len`.
 #[inline]
 pub(crate) fn taps(o: usize, s: usize, d: usize, pad: usize, k_len: usize, in_len: usize) -> (usize, usize) {
+    let d = d.max(1); // `d >= 1` by contract; no division by zero either way
     let start = o * s; // position of tap 0, plus pad
                        // first k with start + k*d >= pad
     let lo = if start >= pad { 0 } else { (pad - start).div_ceil(d) };
@@ -81,6 +82,55 @@ pub fn pool2d(kind: PoolKind, p: &PoolParams, x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// 1-D pooling specialised at compile time on its geometry: `x` is `[channels, W]`, `out` is
+/// `[channels, OW]`; output `ow` pools the input positions `ow * S + k * D - PAD` (`k < K`) that
+/// lie in `0..W`, in order of `k`, as [`pool2d`] does for a one-row input, window and output
+/// (bit-identical). The compiler emits it for every 1-D pooling with constant arguments, so the
+/// loops have literal bounds and the only check left is the padding test itself. No panicking
+/// path: planes are fixed-size arrays (`as_chunks`), taps are `get`.
+#[inline(always)]
+pub fn pool1d<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+    kind: PoolKind,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    match kind {
+        PoolKind::Max => run1d::<W, OW, K, S, D, PAD>(x, out, f32::NEG_INFINITY, fmaxf, |acc, _| acc),
+        PoolKind::Sum => run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc),
+        PoolKind::Avg { count_include_pad: false } => {
+            run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32)
+        }
+        PoolKind::Avg { count_include_pad: true } => {
+            run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc / K as f32)
+        }
+    }
+}
+
+#[inline(always)]
+fn run1d<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+    x: &[f32],
+    out: &mut [f32],
+    init: f32,
+    comb: impl Fn(f32, f32) -> f32,
+    finish: impl Fn(f32, usize) -> f32,
+) {
+    let (xs, _) = x.as_chunks::<W>();
+    let (os, _) = out.as_chunks_mut::<OW>();
+    for (xr, or) in xs.iter().zip(os.iter_mut()) {
+        for (ow, o) in or.iter_mut().enumerate() {
+            let (mut acc, mut n) = (init, 0);
+            for k in 0..K {
+                // left padding wraps to a huge position, which `get` rejects like right padding
+                if let Some(&v) = xr.get((ow * S + k * D).wrapping_sub(PAD)) {
+                    acc = comb(acc, v);
+                    n += 1;
+                }
+            }
+            *o = finish(acc, n);
+        }
+    }
+}
+
 #[inline(always)]
 fn run(
     p: &PoolParams,
@@ -99,23 +149,30 @@ fn run(
         return;
     }
     let (sh, sw, dh, dw) = (p.stride_h.max(1), p.stride_w.max(1), p.dil_h.max(1), p.dil_w.max(1));
-    for (xp, op) in x.chunks_exact(in_plane).zip(out.chunks_exact_mut(out_plane)) {
-        for (oh, orow) in op.chunks_exact_mut(p.out_w).enumerate() {
+    // Planes by index with checked views (a zip of two `chunks_exact` iterators would call an
+    // out-of-line `Zip::new` at opt-level "s", whose `len / chunk_size` keeps a panic path).
+    for c in 0..p.channels {
+        let xp = x.get(c * in_plane..(c + 1) * in_plane).unwrap_or(&[]);
+        let Some(op) = out.get_mut(c * out_plane..(c + 1) * out_plane) else { break };
+        for (oh, orow) in op.chunks_exact_mut(p.out_w.max(1)).enumerate() {
             let (kh0, kh1) = taps(oh, sh, dh, p.pad_top, p.k_h, p.in_h);
             for (ow, o) in orow.iter_mut().enumerate() {
                 let (kw0, kw1) = taps(ow, sw, dw, p.pad_left, p.k_w, p.in_w);
                 let mut acc = init;
                 for kh in kh0..kh1 {
-                    let ih = oh * sh + kh * dh - p.pad_top;
-                    let xr = &xp[ih * p.in_w..][..p.in_w];
+                    // `taps` keeps every position inside the plane; `get` makes that a skip, not
+                    // a panic, should it ever not hold.
+                    let ih = (oh * sh + kh * dh).wrapping_sub(p.pad_top);
+                    let xr = xp.get(ih.wrapping_mul(p.in_w)..).unwrap_or(&[]);
+                    let xr = xr.get(..p.in_w).unwrap_or(&[]);
+                    let iw0 = (ow * sw + kw0 * dw).wrapping_sub(p.pad_left);
                     if dw == 1 {
-                        let iw0 = ow * sw + kw0 - p.pad_left;
-                        for &v in &xr[iw0..iw0 + (kw1 - kw0)] {
+                        for &v in xr.get(iw0..iw0.saturating_add(kw1 - kw0)).unwrap_or(&[]) {
                             acc = comb(acc, v);
                         }
                     } else {
-                        for kw in kw0..kw1 {
-                            acc = comb(acc, xr[ow * sw + kw * dw - p.pad_left]);
+                        for &v in xr.iter().skip(iw0).step_by(dw).take(kw1 - kw0) {
+                            acc = comb(acc, v);
                         }
                     }
                 }
@@ -165,6 +222,62 @@ mod tests {
         PoolKind::Avg { count_include_pad: false },
         PoolKind::Avg { count_include_pad: true },
     ];
+
+    /// `pool1d::<W, OW, K, S, D, PAD>` against the naive reference (3 planes, every kind).
+    fn check_1d<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+        seed: u64,
+    ) {
+        let mut rng = Rng::new(seed);
+        let p = PoolParams {
+            channels: 3,
+            in_h: 1,
+            in_w: W,
+            out_h: 1,
+            out_w: OW,
+            k_h: 1,
+            k_w: K,
+            stride_h: 1,
+            stride_w: S,
+            dil_h: 1,
+            dil_w: D,
+            pad_top: 0,
+            pad_left: PAD,
+        };
+        let x: Vec<f32> = (0..3 * W).map(|_| rng.uniform(-2.0, 2.0)).collect();
+        for kind in KINDS {
+            let mut out = std::vec![0.0; 3 * OW];
+            pool1d::<W, OW, K, S, D, PAD>(kind, &x, &mut out);
+            let want = naive(kind, &p, &x);
+            assert_eq!(out.len(), want.len());
+            for (i, (&a, &b)) in out.iter().zip(&want).enumerate() {
+                assert!(
+                    a.to_bits() == b.to_bits() || (a - b).abs() <= 1e-6,
+                    "{kind:?} {W} {OW} {K} {S} {D} {PAD} at {i}: {a} vs {b}"
+                );
+            }
+            // bit-identical to the general kernel
+            let mut general = std::vec![0.0; 3 * OW];
+            pool2d(kind, &p, &x, &mut general);
+            assert_eq!(
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                general.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn pool1d_matches_naive_on_edge_and_odd_geometries() {
+        // OW = (W + PAD + right pad - D (K - 1) - 1) / S + 1
+        check_1d::<60, 30, 2, 2, 1, 0>(1); // ecg-cnn's MaxPool
+        check_1d::<1, 1, 1, 1, 1, 0>(2); // one element
+        check_1d::<5, 1, 5, 1, 1, 0>(3); // window = input
+        check_1d::<7, 7, 3, 1, 1, 1>(4); // "same" padding both sides
+        check_1d::<8, 4, 3, 2, 2, 1>(5); // dilation, stride, left and right padding
+        check_1d::<9, 4, 3, 2, 1, 0>(6); // odd length, stride 2, a tail left out
+        check_1d::<4, 5, 4, 1, 1, 2>(7); // windows partly or mostly in padding
+        check_1d::<3, 3, 3, 1, 1, 2>(8); // the first output sees one real cell
+        check_1d::<13, 3, 4, 3, 3, 0>(9); // wide dilation
+    }
 
     #[test]
     fn property_random_pools() {

@@ -60,6 +60,59 @@ pub fn reduce(op: ReduceOp, p: &ReduceParams, x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// A reduction specialised at compile time on its geometry (one output axis, one reduced axis,
+/// after the compiler merged axes): `out[o] = op over r < R of x[o * OS + r * RS]` for `o < O`.
+/// Same order of combination as [`reduce`] (bit-identical): a contiguous run (`RS == 1`) of a
+/// `Sum`/`Mean`/`MeanOfSquares` in 8 interleaved partial sums, anything else in order of `r`. The
+/// compiler emits it for every reduction of that shape, so the loops have literal bounds and
+/// strides; no panicking path (checked `get`, which folds away on those constants).
+#[inline(always)]
+pub fn reduce1<const O: usize, const OS: usize, const R: usize, const RS: usize>(
+    op: ReduceOp,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    let count = R as f32;
+    let fold_max = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| fmaxf(a, v));
+    let fold_min = |acc: f32, s: &[f32]| s.iter().fold(acc, |a, &v| fminf(a, v));
+    match op {
+        ReduceOp::Sum => run1::<O, OS, R, RS>(x, out, 0.0, |a, v| a + v, |a, s| a + sum(s), |a| a),
+        ReduceOp::Mean => run1::<O, OS, R, RS>(x, out, 0.0, |a, v| a + v, |a, s| a + sum(s), |a| a / count),
+        ReduceOp::Max => run1::<O, OS, R, RS>(x, out, f32::NEG_INFINITY, fmaxf, fold_max, |a| a),
+        ReduceOp::Min => run1::<O, OS, R, RS>(x, out, f32::INFINITY, fminf, fold_min, |a| a),
+        ReduceOp::Prod => {
+            run1::<O, OS, R, RS>(x, out, 1.0, |a, v| a * v, |a, s| s.iter().fold(a, |a, &v| a * v), |a| a)
+        }
+        ReduceOp::MeanOfSquares => {
+            run1::<O, OS, R, RS>(x, out, 0.0, |a, v| a + v * v, |a, s| a + sum_sq(s), |a| a / count)
+        }
+    }
+}
+
+#[inline(always)]
+fn run1<const O: usize, const OS: usize, const R: usize, const RS: usize>(
+    x: &[f32],
+    out: &mut [f32],
+    init: f32,
+    comb: impl Fn(f32, f32) -> f32,
+    comb_slice: impl Fn(f32, &[f32]) -> f32,
+    finish: impl Fn(f32) -> f32,
+) {
+    for (o, dst) in out.iter_mut().take(O).enumerate() {
+        let base = o * OS;
+        let acc = if RS == 1 {
+            comb_slice(init, x.get(base..base + R).unwrap_or(&[]))
+        } else {
+            let mut acc = init;
+            for r in 0..R {
+                acc = comb(acc, x.get(base + r * RS).copied().unwrap_or(init));
+            }
+            acc
+        };
+        *dst = finish(acc);
+    }
+}
+
 #[inline(always)]
 fn run(
     p: &ReduceParams,
@@ -74,16 +127,19 @@ fn run(
     let red = Rows::new(p.red_shape, [Some(p.red_strides)], [0]);
     let (n, [_, sx]) = (outs.n, outs.inner);
     let (nr, [sr]) = (red.n, red.inner);
+    // Every access is checked (`get`, iterators): an index outside `x` or `out` (which the
+    // preconditions exclude) is skipped, never a panic. With the compiler's constant parameters
+    // the checks fold away.
     if sx == 1 && sr != 1 && n > 1 {
         // Row-at-a-time: out_row[j] = comb(out_row[j], x[base + r + j]) for each reduced r.
         for [oo, xo] in outs {
-            let o = oo as usize;
-            let row = &mut out[o..o + n];
+            let Some(row) = out.get_mut(oo as usize..(oo as usize).saturating_add(n)) else { continue };
             row.fill(init);
             for [ro] in red {
                 for t in 0..nr {
                     let s = at(xo + ro, t, sr);
-                    for (a, &v) in row.iter_mut().zip(&x[s..s + n]) {
+                    let Some(xs) = x.get(s..s.saturating_add(n)) else { continue };
+                    for (a, &v) in row.iter_mut().zip(xs) {
                         *a = comb(*a, v);
                     }
                 }
@@ -94,18 +150,18 @@ fn run(
         }
     } else {
         for [oo, xo] in outs {
-            let o = oo as usize;
-            for (j, dst) in out[o..o + n].iter_mut().enumerate() {
+            let dsts = out.iter_mut().skip(oo as usize).take(n);
+            for (j, dst) in dsts.enumerate() {
                 let base = xo + j as isize * sx;
                 let mut acc = init;
                 for [ro] in red {
                     let s = base + ro;
                     if sr == 1 {
                         let s = s as usize;
-                        acc = comb_slice(acc, &x[s..s + nr]);
+                        acc = comb_slice(acc, x.get(s..s.saturating_add(nr)).unwrap_or(&[]));
                     } else {
                         for t in 0..nr {
-                            acc = comb(acc, x[at(s, t, sr)]);
+                            acc = comb(acc, x.get(at(s, t, sr)).copied().unwrap_or(init));
                         }
                     }
                 }
@@ -142,6 +198,36 @@ mod tests {
                 }) as f32
             })
             .collect()
+    }
+
+    /// `reduce1::<O, OS, R, RS>` against the naive reference and, bit for bit, [`reduce`].
+    fn check_1<const O: usize, const OS: usize, const R: usize, const RS: usize>(seed: u64) {
+        let mut rng = Rng::new(seed);
+        let len = if O * R == 0 { 0 } else { (O - 1) * OS + (R - 1) * RS + 1 };
+        let x: Vec<f32> = (0..len).map(|_| rng.uniform(0.5, 1.5)).collect();
+        let p =
+            ReduceParams { out_shape: &[O], out_strides: &[OS as isize], red_shape: &[R], red_strides: &[RS as isize] };
+        for op in OPS {
+            let mut got = std::vec![f32::NAN; O];
+            reduce1::<O, OS, R, RS>(op, &x, &mut got);
+            assert_close(&got, &naive(op, &p, &x), 1e-5);
+            let mut general = std::vec![f32::NAN; O];
+            reduce(op, &p, &x, &mut general);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&general), "{op:?} O={O} OS={OS} R={R} RS={RS}");
+        }
+    }
+
+    #[test]
+    fn reduce1_matches_naive_and_reduce_on_edge_and_odd_geometries() {
+        check_1::<16, 30, 30, 1>(1); // ecg-cnn's mean over time: contiguous runs
+        check_1::<128, 1, 500, 128>(2); // s4d: over time, channels innermost (strided)
+        check_1::<1, 0, 128, 1>(3); // everything into a scalar
+        check_1::<1, 0, 1, 0>(4); // one element
+        check_1::<7, 1, 1, 7>(5); // reduced axis of length 1
+        check_1::<3, 1, 1031, 3>(6); // long strided sum, odd length
+        check_1::<5, 600, 600, 1>(7); // long contiguous runs (more than one 8-lane block)
+        check_1::<6, 1, 20, 6>(8);
     }
 
     /// A tensor of `shape`, with a random subset of axes reduced (keepdims-free), strides from a

@@ -1,14 +1,16 @@
 //! Data movement: transpose, slice, broadcast, pad, concat, gather — strided copies whose
-//! strides the compiler computes.
+//! strides the compiler computes. One or two axes with contiguous destination rows (every zoo
+//! model's) become `copy2`, specialised on the geometry at compile time; others `strided_copy`.
 
-use super::{f32_lit, is_list, us, us_list, Ctx};
+use super::{f32_lit, is, is_list, us, us_list, Ctx};
 use crate::back::strides::{broadcast, collapse, row_major};
 use crate::ir;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// Emits a strided copy from operand `src` into `out`: one contiguous run is a zip loop over two
-/// sub-slices with literal bounds (no kernel call, no parameter constant); anything else the
+/// sub-slices with literal bounds (no kernel call, no parameter constant); one or two axes with
+/// contiguous destination rows `copy2` with the geometry as const generics; anything else the
 /// strided `copy` kernel.
 pub(super) fn strided_copy(
     p: &Ident,
@@ -31,6 +33,17 @@ pub(super) fn strided_copy(
             }
         };
         return (TokenStream::new(), body);
+    }
+    // One or two axes with contiguous destination rows (transposes, slices, concatenation pieces,
+    // broadcasts after merging): `copy2`, specialised on the geometry (const generics).
+    let rows = match (shape.as_slice(), sets[0].as_slice(), sets[1].as_slice()) {
+        ([c], [sc], [1]) => Some((1, *c, 0, *sc, 0)),
+        ([r, c], [sr, sc], [dr, 1]) if *dr >= 0 => Some((*r, *c, *sr, *sc, *dr as usize)),
+        _ => None,
+    };
+    if let Some((r, c, sr, sc, dr)) = rows {
+        let (r, c, so, sr, sc, d0, dr) = (us(r), us(c), us(src_off), is(sr), is(sc), us(dst_off), us(dr));
+        return (TokenStream::new(), quote!(k::copy::copy2::<#r, #c, #so, #sr, #sc, #d0, #dr>(#src_name, out);));
     }
     let (s, ss, ds) = (us_list(&shape), is_list(&sets[0]), is_list(&sets[1]));
     let (so, doff) = (us(src_off), us(dst_off));

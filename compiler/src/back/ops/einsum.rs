@@ -1,6 +1,8 @@
-//! EinSum through the general contraction kernel (what `dense` does not take).
+//! EinSum (what `dense` does not take): a matrix product, matrix-vector product or outer product
+//! (after merging axes) calls `gemm`, specialised at compile time on its sizes and strides (const
+//! generics, no parameter struct); anything else the general contraction kernel.
 
-use super::{is_list, us_list, Ctx};
+use super::{is_list, us, us_list, Ctx};
 use crate::back::strides::{collapse, row_major};
 use crate::ir;
 use proc_macro2::TokenStream;
@@ -24,6 +26,9 @@ pub(super) fn einsum(c: &Ctx, e: &ir::EinSum) -> (TokenStream, TokenStream) {
     let ass: Vec<isize> = sum_axes.iter().map(|a| stride(a.a, &sa)).collect();
     let bss: Vec<isize> = sum_axes.iter().map(|a| stride(a.b, &sb)).collect();
     let (ss, sums) = collapse(&ss, &[ass, bss]);
+    if let Some(call) = gemm(&os, &outs[0], &outs[1], &ss, &sums[0], &sums[1]) {
+        return (TokenStream::new(), call);
+    }
     let (os, ao, bo) = (us_list(&os), is_list(&outs[0]), is_list(&outs[1]));
     let (ss, asum, bsum) = (us_list(&ss), is_list(&sums[0]), is_list(&sums[1]));
     (
@@ -35,4 +40,30 @@ pub(super) fn einsum(c: &Ctx, e: &ir::EinSum) -> (TokenStream, TokenStream) {
         },
         quote!(k::contract::contract(&#p, i0, i1, out);),
     )
+}
+
+/// `k::contract::gemm::<M, N, K, AI, AK, BK>` for a contraction that is `out[i][j] = Σ_k a[i AI +
+/// k AK] * b[k BK + j]` with `N > 1` — exactly the cases the general kernel runs as a GEMM, so the
+/// results are bit-identical — with the operands swapped if that is what fits (`x * y == y * x`).
+fn gemm(os: &[usize], ao: &[isize], bo: &[isize], ss: &[usize], asum: &[isize], bsum: &[isize]) -> Option<TokenStream> {
+    let fits = |ao: &[isize], bo: &[isize], asum: &[isize], bsum: &[isize]| -> Option<[usize; 6]> {
+        let (m, n, ai) = match (os, ao, bo) {
+            ([n], [0], [1]) => (1, *n, 0),
+            ([m, n], [ai, 0], [0, 1]) if *ai >= 0 => (*m, *n, *ai as usize),
+            _ => return None,
+        };
+        let (k, ak, bk) = match (ss, asum, bsum) {
+            ([], [], []) => (1, 0, 0),
+            ([k], [ak], [bk]) if *ak >= 0 && *bk >= 0 => (*k, *ak as usize, *bk as usize),
+            _ => return None,
+        };
+        (m >= 1 && n > 1 && k >= 1).then_some([m, n, k, ai, ak, bk])
+    };
+    let (g, swap) = match fits(ao, bo, asum, bsum) {
+        Some(g) => (g, false),
+        None => (fits(bo, ao, bsum, asum)?, true),
+    };
+    let [m, n, k, ai, ak, bk] = g.map(us);
+    let (x, y) = if swap { (quote!(i1), quote!(i0)) } else { (quote!(i0), quote!(i1)) };
+    Some(quote!(k::contract::gemm::<#m, #n, #k, #ai, #ak, #bk>(#x, #y, out);))
 }

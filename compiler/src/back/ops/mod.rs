@@ -60,6 +60,16 @@ fn us_list(v: &[usize]) -> TokenStream {
     quote!(&[#(#v),*])
 }
 
+/// An `isize` const generic argument (a negative one in braces: `{ -3 }`).
+fn is(v: isize) -> TokenStream {
+    let a = Literal::usize_unsuffixed(v.unsigned_abs());
+    if v < 0 {
+        quote!({ -#a })
+    } else {
+        quote!(#a)
+    }
+}
+
 fn is_list(v: &[isize]) -> TokenStream {
     let v = v.iter().map(|&x| {
         let a = Literal::usize_unsuffixed(x.unsigned_abs());

@@ -1,4 +1,6 @@
-//! Pooling through the strided `pool2d` kernel.
+//! Pooling: 1-D pools (one input row, one window row, one output row — the ECG case) through
+//! `pool1d`, specialised at compile time on its geometry (const generics: literal loop bounds, no
+//! parameter struct); anything else through the strided `pool2d` kernel.
 
 use super::{spatial, us, Ctx};
 use crate::ir::{self, PoolKind};
@@ -12,8 +14,6 @@ pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
     let ((ih, iw), (oh, ow)) = (spatial(&x[2..], 1), spatial(&c.out[2..], 1));
     let ((kh, kw), (sh, sw)) = (spatial(&pl.kernel, 1), spatial(&pl.stride, 1));
     let ((dh, dw), (pt, pl_)) = (spatial(&pl.dilation, 1), spatial(&pl.pad_before, 0));
-    let f = [x[0] * x[1], ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_].map(us);
-    let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
     let kind = match pl.kind {
         PoolKind::Max => quote!(k::pool::PoolKind::Max),
         PoolKind::Sum => quote!(k::pool::PoolKind::Sum),
@@ -21,6 +21,12 @@ pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
             quote!(k::pool::PoolKind::Avg { count_include_pad: #count_include_pad })
         }
     };
+    if ih == 1 && oh == 1 && kh == 1 && pt == 0 && [iw, ow, kw, sw, dw].iter().all(|&v| v >= 1) {
+        let [iw, ow, kw, sw, dw, pl_] = [iw, ow, kw, sw, dw, pl_].map(us);
+        return (TokenStream::new(), quote!(k::pool::pool1d::<#iw, #ow, #kw, #sw, #dw, #pl_>(#kind, i0, out);));
+    }
+    let f = [x[0] * x[1], ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_].map(us);
+    let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
     (
         quote! {
             const #p: k::pool::PoolParams = k::pool::PoolParams {

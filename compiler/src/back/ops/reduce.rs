@@ -1,4 +1,6 @@
-//! Reductions and the ops that normalise along one axis (softmax, RMS norm).
+//! Reductions and the ops that normalise along one axis (softmax, RMS norm). A reduction with one
+//! output and one reduced axis after merging (every zoo model's) calls `reduce1`, specialised on
+//! its sizes and strides at compile time; others the strided `reduce`.
 
 use super::{f32_lit, is_list, us, us_list, Ctx};
 use crate::back::strides::{collapse, row_major};
@@ -23,6 +25,20 @@ pub(super) fn reduce(c: &Ctx, r: &ir::Reduce) -> (TokenStream, TokenStream) {
         ReduceOp::Prod => quote!(Prod),
         ReduceOp::MeanOfSquares => quote!(MeanOfSquares),
     };
+    // One output axis and one reduced axis (after merging; the common case): the kernel
+    // specialised on them (const generics), no parameter struct.
+    let one = |shape: &[usize], strides: &[isize]| match (shape, strides) {
+        ([], []) => Some((1, 0)),
+        ([n], [s]) if *n >= 1 && *s >= 0 => Some((*n, *s as usize)),
+        _ => None,
+    };
+    if let (Some((o, so)), Some((r, sr))) = (one(&os, &ost[0]), one(&rs, &rst[0])) {
+        let [o, so, r, sr] = [o, so, r, sr].map(us);
+        return (
+            TokenStream::new(),
+            quote!(k::reduce::reduce1::<#o, #so, #r, #sr>(k::reduce::ReduceOp::#op, i0, out);),
+        );
+    }
     let (os, ost, rs, rst) = (us_list(&os), is_list(&ost[0]), us_list(&rs), is_list(&rst[0]));
     (
         quote! {
