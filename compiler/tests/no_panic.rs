@@ -37,23 +37,6 @@ const TRIPLE: &str = "thumbv7em-none-eabihf";
 const PANIC_SYMBOL: &str = "ecgc_generated_code_reached_a_panic";
 /// Cargo profiles of the workspace (see [`workspace_toml`]) and their opt-levels.
 const PROFILES: [(&str, &str); 2] = [("release", "3"), ("release-s", "s")];
-/// Why some models do not link at opt-level "s" yet: generated code (not kernels) zips
-/// `chunks_exact(N)` / `chunks_exact_mut(M)` iterators, and at opt-level "s" LLVM keeps that
-/// `Zip::new` out of line, where `len / chunk_size` keeps a division-by-zero panic. Replacing them
-/// with `as_chunks::<N>()` / `as_chunks_mut::<M>()` (no division) makes ecg-cnn and s4d-ecg link
-/// (checked by editing their generated code by hand).
-const ZIP_AT_S: &str = "generated code zips chunks_exact iterators (Zip::new out of line at opt-level s)";
-/// Models known not to link at opt-level "s", with where the panic is emitted; each must still
-/// fail (so the entry is removed once fixed), and every other model must link.
-/// `ECGC_NO_PANIC_STRICT=1` ignores this list (their failures and call sites are then shown).
-const PENDING_AT_S: [(&str, &str); 6] = [
-    ("ecg-cnn/model.onnx", "back/ops/conv.rs: grouped Conv loop"),
-    ("s4d-ecg/model.onnx", "back/ops/fused.rs: element-wise chain"),
-    ("s4d-ecg/model_kernel.onnx", "back/ops/fused.rs: element-wise chain"),
-    ("s4d-cfc/model.onnx", "back/ops/fused.rs: element-wise chain"),
-    ("s4d-cfc-tiny/model.onnx", "back/ops/fused.rs: element-wise chain"),
-    ("cltc/model.onnx", "back/ops/fused.rs: element-wise chain"),
-];
 
 fn work() -> PathBuf {
     repo().join("target/no-panic-work")
@@ -330,23 +313,11 @@ fn generated_code_has_no_panicking_path_on_thumbv7em() {
         if !ok && failed.is_empty() {
             panic!("opt-level {opt}: the workspace did not build:\n{text}");
         }
-        let strict = std::env::var_os("ECGC_NO_PANIC_STRICT").is_some();
-        let pending: Vec<&str> =
-            if opt == "s" && !strict { PENDING_AT_S.iter().map(|(m, _)| *m).collect() } else { vec![] };
         let model_of = |package: &str| {
             crates.iter().find(|(_, k)| format!("fw_{k}") == package).map_or("?".to_string(), |(m, _)| m.clone())
         };
-        for m in &pending {
-            if crates.iter().any(|(c, _)| c == m) && !failed.iter().any(|p| model_of(p) == *m) {
-                failures.push(format!("{m} now links at opt-level {opt}: remove it from PENDING_AT_S"));
-            }
-        }
         for package in &failed {
             let model = model_of(package);
-            if let Some((_, why)) = PENDING_AT_S.iter().find(|(m, _)| pending.contains(m) && *m == model) {
-                let _ = writeln!(table, "known, not linking at opt-level {opt}: {model}: {why}: {ZIP_AT_S}");
-                continue;
-            }
             failures.push(format!(
                 "{model} at opt-level {opt}: a panicking path survived optimisation (package {package}):\n{}\n{}",
                 link_error(&text, package),
