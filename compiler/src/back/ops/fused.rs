@@ -8,7 +8,8 @@
 //! moves along that axis split their current slice into `as_chunks::<stride>()`; an operand that
 //! is broadcast along it keeps its slice. At the innermost level a moving operand yields one
 //! element per iteration, and a broadcast one is a single element bound once outside the loop
-//! (`if let &[v] = x`, which holds by construction).
+//! (`if let &[v] = &x[..]`, which holds by construction; `x` may be a slice or, below an
+//! `as_chunks` level, an array).
 //!
 //! Element semantics are the kernels' own: `+ - * /` are written out (as the kernels do), every
 //! other op calls `UnaryOp::eval` / `BinaryOp::eval` on a constant op, which inlines to the one
@@ -235,12 +236,12 @@ impl Nest<'_> {
     }
 }
 
-/// Binds each broadcast operand's single element around `code` (`if let &[v] = x`, which holds
+/// Binds each broadcast operand's single element around `code` (`if let &[v] = &x[..]`, which holds
 /// by construction).
 fn wrap_scalars(mut code: TokenStream, scalars: Vec<(Ident, Ident)>) -> TokenStream {
     for (x, v) in scalars.into_iter().rev() {
         code = quote! {
-            if let &[#v] = #x {
+            if let &[#v] = &#x[..] {
                 #code
             }
         };
