@@ -164,6 +164,20 @@ struct Block {
     arena: bool,
 }
 
+/// A block's operand bindings, as [`generate`]'s `bind_operand` collects them.
+#[derive(Default)]
+struct Bindings {
+    /// Operands in the arena, with their ranges (split around the output or viewed).
+    arena_names: Vec<Ident>,
+    arena_ranges: Vec<TokenStream>,
+    /// `let` statements of the other operands.
+    others: TokenStream,
+    /// Graph inputs read.
+    reads: BTreeSet<usize>,
+    /// Graph outputs whose caller buffer is read.
+    outs: BTreeSet<usize>,
+}
+
 /// Generates the source in the given form.
 pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result<LibRs, String> {
     let (mut items, mut locals) = namers(g);
@@ -262,6 +276,25 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         })
     };
 
+    // How a block binds operand `name` (value `v`): an arena range (split or viewed with the
+    // others), the caller's buffer of a graph output, a graph input or a constant.
+    let bind_operand = |b: &mut Bindings, name: Ident, v: ValueId| -> bool {
+        if let Some(r) = range(v) {
+            b.arena_names.push(name);
+            b.arena_ranges.push(r);
+        } else if let Some(o) = plan.external[v.index()] {
+            let p = &outputs[o].param;
+            b.others.extend(quote!(let #name: &[f32] = &#p[..];));
+            b.outs.insert(o);
+        } else if let Some(src) = operand(v, split) {
+            b.others.extend(quote!(let #name: &[f32] = #src;));
+            b.reads.extend(input_index(v));
+        } else {
+            return false;
+        }
+        true
+    };
+
     // Nodes: parameter constants (identical ones shared) and one block each.
     let mut params = TokenStream::new();
     let mut shared_params: BTreeMap<String, Ident> = BTreeMap::new();
@@ -272,27 +305,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             // Fused nodes run as one loop nest (`back/groups.rs`): operands `i<j>`, outputs
             // `out<m>` (the caller's buffers, and at most one arena range).
             let (members, operands) = super::groups::members(g, &group);
-            let mut arena_names = vec![];
-            let mut arena_ranges = vec![];
-            let mut others = TokenStream::new();
-            let mut reads = BTreeSet::new();
-            let mut outs = BTreeSet::new();
+            let mut b = Bindings::default();
             for (k, &v) in operands.iter().enumerate() {
-                let name = format_ident!("i{}", k);
-                if let Some(r) = range(v) {
-                    arena_names.push(name);
-                    arena_ranges.push(r);
-                } else if let Some(o) = plan.external[v.index()] {
-                    let p = &outputs[o].param;
-                    others.extend(quote!(let #name: &[f32] = &#p[..];));
-                    outs.insert(o);
-                } else if let Some(src) = operand(v, split) {
-                    others.extend(quote!(let #name: &[f32] = #src;));
-                    reads.extend(input_index(v));
-                } else {
+                if !bind_operand(&mut b, format_ident!("i{}", k), v) {
                     return Err(format!("node '{}' reads a value with no storage", g.nodes[group[0]].name));
                 }
             }
+            let Bindings { arena_names, arena_ranges, others, reads, mut outs } = b;
             let out_names: Vec<Ident> = (0..group.len()).map(|m| format_ident!("out{}", m)).collect();
             let mut bind = TokenStream::new();
             let mut arena_out = None;
@@ -353,30 +372,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             p
         };
         let emitted = ops::emit(g, node, &p, &packed)?;
-        let mut arena_names = vec![];
-        let mut arena_ranges = vec![];
-        let mut others = TokenStream::new();
-        let mut reads = BTreeSet::new();
-        let mut outs = BTreeSet::new();
+        let mut b = Bindings::default();
         for (k, &v) in node.inputs.iter().enumerate() {
-            if packed::reads_packed(g, node, k) {
-                continue;
-            }
-            let name = format_ident!("i{}", k);
-            if let Some(r) = range(v) {
-                arena_names.push(name);
-                arena_ranges.push(r);
-            } else if let Some(o) = plan.external[v.index()] {
-                let p = &outputs[o].param;
-                others.extend(quote!(let #name: &[f32] = &#p[..];));
-                outs.insert(o);
-            } else if let Some(src) = operand(v, split) {
-                others.extend(quote!(let #name: &[f32] = #src;));
-                reads.extend(input_index(v));
-            } else {
+            if !packed::reads_packed(g, node, k) && !bind_operand(&mut b, format_ident!("i{}", k), v) {
                 return Err(format!("node '{}' reads a value with no storage", node.name));
             }
         }
+        let Bindings { arena_names, arena_ranges, others, reads, mut outs } = b;
         let external_out = plan.external[node.output.index()];
         let uses_arena = external_out.is_none() || !arena_names.is_empty();
         let bind = if let Some(o) = external_out {

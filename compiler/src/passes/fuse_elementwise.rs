@@ -26,19 +26,7 @@ impl Pass for FuseElementwise {
     }
 
     fn run(&self, g: &mut Graph) -> Result<()> {
-        let mut uses = vec![0usize; g.values.len()];
-        for n in &g.nodes {
-            for v in &n.inputs {
-                uses[v.index()] += 1;
-            }
-        }
-        for o in &g.outputs {
-            uses[o.index()] += 2; // never absorbed into a consumer
-        }
-        let mut producer: Vec<Option<usize>> = vec![None; g.values.len()];
-        for (i, n) in g.nodes.iter().enumerate() {
-            producer[n.output.index()] = Some(i);
-        }
+        let (uses, producer) = super::readers_and_producers(g);
         let mut absorbed = vec![false; g.nodes.len()];
         let mut fused: Vec<Option<(Fused, Vec<ValueId>)>> = vec![None; g.nodes.len()];
         for root in (0..g.nodes.len()).rev() {

@@ -26,19 +26,7 @@ impl Pass for FuseSum {
     }
 
     fn run(&self, g: &mut Graph) -> Result<()> {
-        let mut uses = vec![0usize; g.values.len()];
-        for n in &g.nodes {
-            for v in &n.inputs {
-                uses[v.index()] += 1;
-            }
-        }
-        for o in &g.outputs {
-            uses[o.index()] += 2;
-        }
-        let mut producer: Vec<Option<usize>> = vec![None; g.values.len()];
-        for (i, n) in g.nodes.iter().enumerate() {
-            producer[n.output.index()] = Some(i);
-        }
+        let (uses, producer) = super::readers_and_producers(g);
         let mut absorbed = vec![false; g.nodes.len()];
         for r in 0..g.nodes.len() {
             let Op::Reduce(Reduce { op: ReduceOp::Sum, axes }) = &g.nodes[r].op else { continue };

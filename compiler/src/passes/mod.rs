@@ -40,6 +40,26 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
     ]
 }
 
+/// What the fusion passes ask of every value: how many node operands read it (a graph output
+/// counts as two more readers, so it is never absorbed into a consumer), and which node, if any,
+/// computes it.
+fn readers_and_producers(g: &Graph) -> (Vec<usize>, Vec<Option<usize>>) {
+    let mut uses = vec![0usize; g.values.len()];
+    for n in &g.nodes {
+        for v in &n.inputs {
+            uses[v.index()] += 1;
+        }
+    }
+    for o in &g.outputs {
+        uses[o.index()] += 2;
+    }
+    let mut producer: Vec<Option<usize>> = vec![None; g.values.len()];
+    for (i, n) in g.nodes.iter().enumerate() {
+        producer[n.output.index()] = Some(i);
+    }
+    (uses, producer)
+}
+
 /// Names of every pass, for the CLI's help.
 pub fn names() -> Vec<&'static str> {
     pipeline().iter().map(|p| p.name()).collect()
