@@ -236,7 +236,7 @@ impl Compiler {
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let (mut graph, notes) = front::import_noted(&self.model, &self.input_shapes)?;
-        passes::run(&mut graph, &self.passes)?;
+        passes::run(&mut graph, &self.passes, &passes::Context::f32(&target))?;
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));

@@ -123,7 +123,7 @@ fn spec(name: &str, kernels: KernelsDep) -> CrateSpec {
 
 fn input(g: &mut Graph, name: &str, len: usize) -> ValueId {
     let k = g.inputs.len();
-    let v = g.add_value(Value { name: name.into(), shape: vec![1, len], dtype: DType::F32, kind: ValueKind::Input(k) });
+    let v = g.add_value(Value::new(name, vec![1, len], DType::F32, ValueKind::Input(k)));
     g.inputs.push(v);
     v
 }
@@ -383,7 +383,7 @@ fn big_graph_builds_in_seconds() {
 fn every_elementwise_and_reduce_variant_compiles() {
     use ecgc::ir::*;
     let mut g = Graph::default();
-    let x = g.add_value(Value { name: "x".into(), shape: vec![2, 3], dtype: DType::F32, kind: ValueKind::Input(0) });
+    let x = g.add_value(Value::new("x", vec![2, 3], DType::F32, ValueKind::Input(0)));
     g.inputs.push(x);
     let unary = [
         UnaryOp::Neg,

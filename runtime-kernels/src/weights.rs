@@ -1,4 +1,4 @@
-//! Turning embedded little-endian bytes into `f32` arrays at compile time.
+//! Turning embedded little-endian bytes into `f32` and integer arrays at compile time.
 
 /// Decodes `N` little-endian `f32`s from `B == 4 * N` bytes, in a `const` context:
 ///
@@ -59,9 +59,56 @@ pub const fn tiles_from_le<const T: usize, const K: usize, const NT: usize, cons
     out
 }
 
+/// One decoder per integer type, as [`f32s_from_le`]: `N` elements from `B == size · N` bytes.
+macro_rules! ints_from_le {
+    ($($(#[$doc:meta])* $name:ident: $t:ty, $size:literal;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// A wrong byte length does not compile (an inline `const` assertion).
+        pub const fn $name<const N: usize, const B: usize>(bytes: &[u8; B]) -> [$t; N] {
+            const {
+                assert!(B == $size * N, "ints_from_le: byte length must be size * N");
+            }
+            let mut out = [0 as $t; N];
+            let mut i = 0;
+            while i < N {
+                let mut word = [0u8; $size];
+                let mut b = 0;
+                while b < $size {
+                    word[b] = bytes[$size * i + b];
+                    b += 1;
+                }
+                out[i] = <$t>::from_le_bytes(word);
+                i += 1;
+            }
+            out
+        }
+    )*};
+}
+
+ints_from_le! {
+    /// Decodes `N` `i8`s: `static W: [i8; 64] = i8s_from_le(include_bytes!("w.bin"));`.
+    i8s_from_le: i8, 1;
+    /// Decodes `N` `u8`s.
+    u8s_from_le: u8, 1;
+    /// Decodes `N` little-endian `i16`s.
+    i16s_from_le: i16, 2;
+    /// Decodes `N` little-endian `i32`s (biases: every bit kept, unlike an `f32` detour).
+    i32s_from_le: i32, 4;
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{f32s_from_le, tiles_from_le};
+    use super::{f32s_from_le, i16s_from_le, i32s_from_le, i8s_from_le, tiles_from_le, u8s_from_le};
+
+    #[test]
+    fn integers_keep_their_bits() {
+        static I: [i32; 2] = i32s_from_le(&[1, 0, 0, 1, 0xf9, 0xff, 0xff, 0xff]);
+        assert_eq!(I, [(1 << 24) + 1, -7]);
+        assert_eq!(i16s_from_le::<2, 4>(&[0x00, 0x80, 0xff, 0x7f]), [i16::MIN, i16::MAX]);
+        assert_eq!(i8s_from_le::<3, 3>(&[0x80, 0x00, 0x7f]), [-128, 0, 127]);
+        assert_eq!(u8s_from_le::<2, 2>(&[0, 255]), [0, 255]);
+    }
 
     #[test]
     fn tiles_keep_the_byte_order() {

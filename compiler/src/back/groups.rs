@@ -130,7 +130,7 @@ mod tests {
     use crate::passes::pipeline;
 
     fn input(g: &mut Graph, name: &str, shape: Vec<usize>, k: usize) -> ValueId {
-        let v = g.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Input(k) });
+        let v = g.add_value(Value::new(name, shape, DType::F32, ValueKind::Input(k)));
         g.inputs.push(v);
         v
     }
@@ -158,8 +158,9 @@ mod tests {
         );
         let t = bin(&mut g, "t", BinaryOp::Add, s, s, vec![4, 1]);
         g.outputs.extend([t, xr_next, xi_next]);
+        let host = crate::target::Target::load("host").expect("host");
         for pass in pipeline() {
-            pass.run(&mut g).expect("pass");
+            pass.run(&mut g, &crate::passes::Context::f32(&host)).expect("pass");
         }
         let plan = crate::plan::plan(&g);
         let names: Vec<Vec<&str>> =

@@ -10,7 +10,8 @@
 //! time grows faster than linearly with a function's size).
 
 use super::names::Namer;
-use super::ops::{self, f32_lit};
+use super::consts;
+use super::ops;
 use super::packed;
 use crate::ir::{Graph, Op, ValueId, ValueKind};
 use crate::plan::Plan;
@@ -230,24 +231,25 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         if !used[i] || !flat[i] {
             continue;
         }
-        if let Some(bad) = data.iter().find(|x| !x.is_finite()) {
+        if let Some(bad) = data.f32s().and_then(|d| d.iter().find(|x| !x.is_finite())) {
             return Err(format!("constant '{}' holds {bad}", v.name));
         }
         let name = items.upper(&format!("w_{}", v.name));
         let id = format_ident!("{}", name);
         let n = Literal::usize_unsuffixed(data.len());
+        let ty = consts::elem_ty(v.dtype);
         let doc = format!(" Constant `{}`, shape {:?}.", shown(&v.name), v.shape);
         if data.len() <= INLINE_MAX {
-            let elems = data.iter().map(|&x| f32_lit(x));
-            statics.extend(quote!(#[doc = #doc] static #id: [f32; #n] = [#(#elems),*];));
+            let elems = consts::literals(data);
+            statics.extend(quote!(#[doc = #doc] static #id: [#ty; #n] = [#(#elems),*];));
         } else {
             let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
             let file = format!("{dir}/{}.bin", name.to_lowercase());
-            let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
-            weights.insert(file.clone(), bytes);
+            weights.insert(file.clone(), data.le_bytes());
+            let decode = consts::decoder(v.dtype);
             statics.extend(quote! {
                 #[doc = #doc]
-                static #id: [f32; #n] = k::weights::f32s_from_le(include_bytes!(#file));
+                static #id: [#ty; #n] = k::weights::#decode(include_bytes!(#file));
             });
         }
         const_names.insert(ValueId(i as u32), id);

@@ -4,6 +4,7 @@
 //! come from tera templates. Generation is pure (files in memory, deterministic bytes); writing
 //! them is atomic ([`write_atomically`]): on any error no output directory is left behind.
 
+mod consts;
 pub mod groups;
 pub mod harness;
 pub mod lib_rs;

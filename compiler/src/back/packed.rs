@@ -49,7 +49,7 @@ pub fn reads_packed(g: &Graph, node: &Node, k: usize) -> bool {
 /// The forms in which `node` reads its packed operand `k`.
 pub fn forms(g: &Graph, node: &Node, k: usize) -> Vec<Form> {
     let Some(&v) = node.inputs.get(k) else { return vec![] };
-    let ValueKind::Const(data) = &g.value(v).kind else { return vec![] };
+    let Some(data) = g.value(v).const_data() else { return vec![] };
     match &node.op {
         Op::Dense(d) => dense::tiles(d.n)
             .into_iter()

@@ -221,9 +221,9 @@ pub(super) fn inspect(m: ModelArgs) -> Result<()> {
     for n in &notes {
         eprintln!("note: {n}");
     }
-    passes::run(&mut g, &pass_options(&m))?;
-    let p = plan::plan(&g);
     let host = Target::load("host")?;
+    passes::run(&mut g, &pass_options(&m), &passes::Context::f32(&host))?;
+    let p = plan::plan(&g);
     let r = report::report(&m.model.display().to_string(), &g, &p, &host, u64::MAX, u64::MAX);
     print!("{g}");
     println!();

@@ -87,7 +87,7 @@ impl<'m> Lowerer<'m> {
         let dtype = if t.datum_type() == bool::datum_type() { DType::Bool } else { DType::F32 };
         let data = tensor_f32(t).map_err(|e| format!("constant '{name}' cannot be read as f32: {e}"))?;
         let shape = t.shape().to_vec();
-        Ok(self.g.add_value(Value { name: name.into(), shape, dtype, kind: ValueKind::Const(data.into()) }))
+        Ok(self.g.add_value(Value::new(name, shape, dtype, ValueKind::Const(data.into()))))
     }
 
     /// The constant value of input `i`, if tract knows it.
@@ -163,12 +163,7 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
                 ),
             });
         }
-        let v = l.g.add_value(Value {
-            name: node.name.clone(),
-            shape: concrete(Some(&fact.shape)),
-            dtype: DType::F32,
-            kind: ValueKind::Input(k),
-        });
+        let v = l.g.add_value(Value::new(node.name.clone(), concrete(Some(&fact.shape)), DType::F32, ValueKind::Input(k)));
         l.g.inputs.push(v);
         l.map.insert(*outlet, v);
     }

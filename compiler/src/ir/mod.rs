@@ -4,27 +4,36 @@
 //! - A [`Graph`] owns two arenas: [`Value`]s (tensors) indexed by [`ValueId`] and [`Node`]s (operations)
 //!   indexed by [`NodeId`]. No `Rc`, no interior mutability: passes rewrite the arenas and side tables.
 //! - Every value has a static row-major shape (`Vec<usize>`, possibly empty for a scalar) and an
-//!   element type ([`DType`]). There are no symbolic dimensions: the front end resolves them or fails.
-//! - A value is either a graph input, a constant (its data lives in the IR, f32 little-endian when
-//!   emitted), or the single output of exactly one node.
+//!   element type ([`DType`]: f32, bool, i8, u8, i16, i32). There are no symbolic dimensions: the
+//!   front end resolves them or fails.
+//! - A value is either a graph input, a constant (its data lives in the IR as [`TensorData`] of the
+//!   value's own type, little-endian when emitted), or the single output of exactly one node.
+//! - An integer value that stands for real numbers carries quantization parameters ([`Quant`]:
+//!   `real = scale · (q − zero_point)`, per tensor or per axis); float values carry none.
 //! - `Graph::nodes` is in execution order: every node's inputs are produced by earlier nodes, are
 //!   constants, or are graph inputs. The verifier ([`verify`]) checks this and every shape.
-//! - Booleans ([`DType::Bool`]) are stored as `f32` 1.0 / 0.0 in generated code; integer tensors exist
-//!   only as constants folded into op parameters (shapes, gather indices) and never reach the graph.
+//! - Booleans ([`DType::Bool`]) are stored as `f32` 1.0 / 0.0 in generated code. ONNX integer
+//!   tensors of float graphs (shapes, gather indices) are folded into op parameters by the front
+//!   end and never reach the graph; integer values come from quantization.
 //! - Op semantics are those of ONNX/tract for the same name, restated on each op struct in [`op`].
 //!   Broadcasting between operands follows numpy rules (shapes aligned on the right).
 //!
 //! The IR is the boundary between `front/` (the only module that knows tract) and `back/` (which
 //! emits Rust): everything the back end needs is here, decided before code generation.
 
+pub mod data;
+pub mod dtype;
 pub mod op;
+pub mod quant;
 pub mod shape;
 pub mod verify;
 
+pub use data::TensorData;
+pub use dtype::DType;
 pub use op::*;
+pub use quant::Quant;
 
 use std::fmt;
-use std::sync::Arc;
 
 /// Index of a [`Value`] in [`Graph::values`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,22 +57,13 @@ impl NodeId {
     }
 }
 
-/// Element type of a value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DType {
-    /// IEEE-754 single precision.
-    F32,
-    /// Boolean, stored as f32 1.0 / 0.0.
-    Bool,
-}
-
 /// Where a value comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
     /// The graph input at this position.
     Input(usize),
-    /// A constant, row-major, `shape.iter().product()` elements.
-    Const(Arc<Vec<f32>>),
+    /// A constant, row-major, `shape.iter().product()` elements of the value's storage type.
+    Const(TensorData),
     /// The output of a node.
     Computed,
 }
@@ -79,9 +79,16 @@ pub struct Value {
     pub dtype: DType,
     /// Origin.
     pub kind: ValueKind,
+    /// Quantization parameters of an integer value that stands for real numbers.
+    pub quant: Option<Quant>,
 }
 
 impl Value {
+    /// A value without quantization parameters.
+    pub fn new(name: impl Into<String>, shape: Vec<usize>, dtype: DType, kind: ValueKind) -> Value {
+        Value { name: name.into(), shape, dtype, kind, quant: None }
+    }
+
     /// Number of elements (`usize::MAX` when the product overflows; the front end rejects such
     /// shapes, so this saturation only keeps arithmetic on a bad graph from panicking).
     pub fn len(&self) -> usize {
@@ -93,12 +100,27 @@ impl Value {
         self.len() == 0
     }
 
-    /// The constant data, if the value is a constant.
+    /// The constant's `f32` elements, if the value is a float (or boolean) constant.
     pub fn const_data(&self) -> Option<&[f32]> {
+        self.const_tensor().and_then(TensorData::f32s)
+    }
+
+    /// The constant's elements in their own type, if the value is a constant.
+    pub fn const_tensor(&self) -> Option<&TensorData> {
         match &self.kind {
             ValueKind::Const(d) => Some(d),
             _ => None,
         }
+    }
+
+    /// True for a constant.
+    pub fn is_const(&self) -> bool {
+        matches!(self.kind, ValueKind::Const(_))
+    }
+
+    /// Bytes the value's elements take in generated code.
+    pub fn bytes(&self) -> usize {
+        self.len().saturating_mul(self.dtype.size())
     }
 }
 
@@ -140,10 +162,22 @@ impl Graph {
         ValueId(self.values.len() as u32 - 1)
     }
 
-    /// Adds a constant.
+    /// Adds an f32 constant.
     pub fn add_const(&mut self, name: impl Into<String>, shape: Vec<usize>, data: Vec<f32>) -> ValueId {
+        self.add_typed_const(name, shape, data.into(), None)
+    }
+
+    /// Adds a constant of its data's type, with quantization parameters if it has any.
+    pub fn add_typed_const(
+        &mut self,
+        name: impl Into<String>,
+        shape: Vec<usize>,
+        data: TensorData,
+        quant: Option<Quant>,
+    ) -> ValueId {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        self.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Const(Arc::new(data)) })
+        let dtype = data.dtype();
+        self.add_value(Value { name: name.into(), shape, dtype, kind: ValueKind::Const(data), quant })
     }
 
     /// Appends a node computing a new value of the given shape and type; returns the value.
@@ -156,7 +190,7 @@ impl Graph {
         dtype: DType,
     ) -> ValueId {
         let name = name.into();
-        let output = self.add_value(Value { name: name.clone(), shape, dtype, kind: ValueKind::Computed });
+        let output = self.add_value(Value::new(name.clone(), shape, dtype, ValueKind::Computed));
         self.nodes.push(Node { name, op, inputs, output });
         output
     }
@@ -184,7 +218,17 @@ impl Graph {
 impl fmt::Display for Graph {
     /// A readable listing, used by `--print-after` and `ecgc inspect`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = |id: &ValueId| format!("%{}{:?}", id.0, self.value(*id).shape);
+        // Integer values show their type and quantization; float and bool listings stay as they were.
+        let v = |id: &ValueId| {
+            let val = self.value(*id);
+            let ty = if val.dtype.is_int() { val.dtype.to_string() } else { String::new() };
+            let q = match &val.quant {
+                Some(q) if q.scale.len() == 1 => format!("(s={}, z={})", q.scale[0], q.zero_point[0]),
+                Some(q) => format!("(per-axis {:?})", q.axis),
+                None => String::new(),
+            };
+            format!("%{}{:?}{ty}{q}", id.0, val.shape)
+        };
         for (k, i) in self.inputs.iter().enumerate() {
             writeln!(f, "input {k}: {} \"{}\"", v(i), self.value(*i).name)?;
         }

@@ -19,7 +19,15 @@ pub fn verify(g: &Graph) -> Result<(), String> {
             if d.len() != v.len() {
                 return Err(format!("constant %{i} has {} elements for shape {:?}", d.len(), v.shape));
             }
+            if d.dtype() != v.dtype.storage() {
+                return Err(format!("constant %{i} of type {} holds {} data", v.dtype, d.dtype()));
+            }
             defined[i] = true;
+        }
+        match (&v.quant, v.dtype.is_int()) {
+            (Some(q), true) => q.check(&v.shape).map_err(|e| format!("value %{i}: quantization {e}"))?,
+            (Some(_), false) => return Err(format!("value %{i} of type {} has quantization parameters", v.dtype)),
+            (None, _) => {}
         }
     }
     for node in &g.nodes {

@@ -1,7 +1,7 @@
 //! Rejects constants holding NaN or infinity, naming the node that reads them: such a model is
 //! broken (a diverged training run, a bad export) and would silently produce garbage on device.
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::{Error, Result};
 use crate::ir::Graph;
 
@@ -13,7 +13,7 @@ impl Pass for CheckFinite {
         "check-finite"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         for n in &g.nodes {
             for &i in &n.inputs {
                 let v = g.value(i);

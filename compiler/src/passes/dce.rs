@@ -1,6 +1,6 @@
 //! Dead-code elimination: drops nodes whose result no graph output depends on.
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::Result;
 use crate::ir::Graph;
 
@@ -12,7 +12,7 @@ impl Pass for DeadCode {
         "dce"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         let mut live = vec![false; g.values.len()];
         for o in &g.outputs {
             live[o.index()] = true;

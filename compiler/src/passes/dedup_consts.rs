@@ -8,9 +8,9 @@
 //! bytes hold it once. Constants that are graph outputs are left as they are. Equal values with
 //! different shapes stay separate (the IR types a value by its shape).
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::Result;
-use crate::ir::{DType, Graph, ValueId, ValueKind};
+use crate::ir::{DType, Graph, Quant, ValueId, ValueKind};
 use std::collections::HashMap;
 
 /// See the module docs.
@@ -21,8 +21,8 @@ impl Pass for DedupConsts {
         "dedup-consts"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
-        let mut first: HashMap<(DType, Vec<usize>, Vec<u32>), ValueId> = HashMap::new();
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
+        let mut first: HashMap<(DType, Vec<usize>, Option<QuantKey>, Vec<u8>), ValueId> = HashMap::new();
         let mut replace: Vec<Option<ValueId>> = vec![None; g.values.len()];
         let used = g.used_values();
         for (i, v) in g.values.iter().enumerate() {
@@ -30,7 +30,7 @@ impl Pass for DedupConsts {
             if !used[i] || g.outputs.contains(&ValueId(i as u32)) {
                 continue;
             }
-            let key = (v.dtype, v.shape.clone(), data.iter().map(|x| x.to_bits()).collect());
+            let key = (v.dtype, v.shape.clone(), v.quant.as_ref().map(quant_key), data.le_bytes());
             match first.get(&key) {
                 Some(&keep) => replace[i] = Some(keep),
                 None => {
@@ -49,6 +49,13 @@ impl Pass for DedupConsts {
     }
 }
 
+/// Quantization parameters, compared bit for bit.
+type QuantKey = (Vec<u32>, Vec<i32>, Option<usize>);
+
+fn quant_key(q: &Quant) -> QuantKey {
+    (q.scale.iter().map(|s| s.to_bits()).collect(), q.zero_point.clone(), q.axis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,7 +64,7 @@ mod tests {
     #[test]
     fn identical_constants_become_one() {
         let mut g = Graph::default();
-        let x = g.add_value(Value { name: "x".into(), shape: vec![2], dtype: DType::F32, kind: ValueKind::Input(0) });
+        let x = g.add_value(Value::new("x", vec![2], DType::F32, ValueKind::Input(0)));
         g.inputs.push(x);
         let a = g.add_const("a", vec![2], vec![1.0, -0.0]);
         let b = g.add_const("b", vec![2], vec![1.0, -0.0]);
@@ -69,7 +76,7 @@ mod tests {
         let y3 = g.add_node("m3", mul.clone(), vec![y2, c], vec![2], DType::F32);
         let y4 = g.add_node("m4", mul, vec![y3, d], vec![1, 2], DType::F32);
         g.outputs.push(y4);
-        DedupConsts.run(&mut g).expect("runs");
+        DedupConsts.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
         let reads: Vec<ValueId> = g.nodes.iter().map(|n| n.inputs[1]).collect();
         assert_eq!(reads, vec![a, a, c, d]);
     }

@@ -17,7 +17,7 @@
 //! output's last axis, and `x`'s other axes map to the output's leading axes in order. Anything
 //! else stays an EinSum.
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::Result;
 use crate::ir::{DType, Dense, EinSum, Graph, Node, Op, Slice, Value, ValueId, ValueKind};
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ impl Pass for DenseLayers {
         "dense"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         for n in 0..g.nodes.len() {
             let Op::EinSum(e) = &g.nodes[n].op else { continue };
             let (x, w) = (g.nodes[n].inputs[0], g.nodes[n].inputs[1]);
@@ -68,10 +68,7 @@ fn merge_siblings(g: &mut Graph) {
         let total: usize = ds.iter().map(|d| d.n).sum();
         let weights: Vec<&[f32]> = members
             .iter()
-            .filter_map(|&i| match &g.value(g.nodes[i].inputs[1]).kind {
-                ValueKind::Const(wd) => Some(&wd[..]),
-                _ => None,
-            })
+            .filter_map(|&i| g.value(g.nodes[i].inputs[1]).const_data())
             .collect();
         if weights.len() != members.len() {
             continue; // the dense pass only makes Dense nodes with constant weights
@@ -89,7 +86,7 @@ fn merge_siblings(g: &mut Graph) {
         if let Some(last) = shape.last_mut() {
             *last = total;
         }
-        let merged = g.add_value(Value { name: name.clone(), shape, dtype: DType::F32, kind: ValueKind::Computed });
+        let merged = g.add_value(Value::new(name.clone(), shape, DType::F32, ValueKind::Computed));
         let mut nodes = vec![Node { name, op: Op::Dense(Dense { k, n: total }), inputs: vec![x, w], output: merged }];
         let mut at = 0;
         for (&i, d) in members.iter().zip(&ds) {
@@ -167,14 +164,14 @@ mod tests {
     fn linear_layers_on_one_input_become_one_dense_layer_and_slices() {
         let mut g = Graph::default();
         let x =
-            g.add_value(Value { name: "x".into(), shape: vec![1, 3], dtype: DType::F32, kind: ValueKind::Input(0) });
+            g.add_value(Value::new("x", vec![1, 3], DType::F32, ValueKind::Input(0)));
         g.inputs.push(x);
         let w1 = g.add_const("w1", vec![3, 2], vec![1., 2., 3., 4., 5., 6.]);
         let w2 = g.add_const("w2", vec![3, 1], vec![7., 8., 9.]);
         let y1 = g.add_node("y1", linear_einsum(3, 2), vec![x, w1], vec![1, 2], DType::F32);
         let y2 = g.add_node("y2", linear_einsum(3, 1), vec![x, w2], vec![1, 1], DType::F32);
         g.outputs.extend([y1, y2]);
-        DenseLayers.run(&mut g).expect("runs");
+        DenseLayers.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
         verify(&g).expect("verifies");
         let ops: Vec<String> = g.nodes.iter().map(|n| format!("{}={}", n.name, n.op.summary())).collect();
         assert_eq!(
@@ -185,9 +182,9 @@ mod tests {
                 "y2=Slice(start=[0, 2], step=[1, 1])"
             ]
         );
-        let ValueKind::Const(w) = &g.value(g.nodes[0].inputs[1]).kind else { panic!("constant") };
+        let w = g.value(g.nodes[0].inputs[1]).const_data().expect("constant");
         // rows of w1 and w2 side by side
-        assert_eq!(**w, vec![1., 2., 7., 3., 4., 8., 5., 6., 9.]);
+        assert_eq!(w, &vec![1., 2., 7., 3., 4., 8., 5., 6., 9.]);
         assert_eq!(g.nodes[1].output, y1);
         assert_eq!(g.nodes[2].output, y2);
     }

@@ -13,7 +13,7 @@
 //! one-step groups too, for the same compile-time specialisation. Casts (`Unary(Identity)`) are
 //! left alone: they are type changes the planner aliases.
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::{Error, Result};
 use crate::ir::{Fused, FusedArg, FusedStep, Graph, Op, UnaryOp, ValueId};
 
@@ -25,7 +25,7 @@ impl Pass for FuseElementwise {
         "fuse-elementwise"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         let (uses, producer) = super::readers_and_producers(g);
         let mut absorbed = vec![false; g.nodes.len()];
         let mut fused: Vec<Option<(Fused, Vec<ValueId>)>> = vec![None; g.nodes.len()];
@@ -116,7 +116,7 @@ mod tests {
     use crate::ir::{verify::verify, BinaryOp, DType, Value, ValueKind};
 
     fn input(g: &mut Graph, name: &str, shape: Vec<usize>, k: usize) -> ValueId {
-        let v = g.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Input(k) });
+        let v = g.add_value(Value::new(name, shape, DType::F32, ValueKind::Input(k)));
         g.inputs.push(v);
         v
     }
@@ -137,7 +137,7 @@ mod tests {
         let z = add(&mut g, "z", y, small);
         g.outputs.push(z);
         g.outputs.push(y); // a graph output is never absorbed
-        FuseElementwise.run(&mut g).expect("runs");
+        FuseElementwise.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
         verify(&g).expect("verifies");
         let ops: Vec<String> = g.nodes.iter().map(|n| format!("{}={}", n.name, n.op.summary())).collect();
         assert_eq!(
@@ -158,7 +158,7 @@ mod tests {
         let x = input(&mut g, "x", vec![4], 0);
         let c = g.add_node("c", Op::Unary(UnaryOp::Identity), vec![x], vec![4], DType::F32);
         g.outputs.push(c);
-        FuseElementwise.run(&mut g).expect("runs");
+        FuseElementwise.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
         assert_eq!(g.nodes[0].op, Op::Unary(UnaryOp::Identity));
     }
 }

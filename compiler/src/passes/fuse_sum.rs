@@ -13,7 +13,7 @@
 //! others stay reductions. The sum is in row-major order from `0.0`, a valid order for ONNX
 //! `ReduceSum` (the reduction kernel's interleaved partial sums are another).
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::Result;
 use crate::ir::{Fused, Graph, Op, Reduce, ReduceOp};
 
@@ -25,7 +25,7 @@ impl Pass for FuseSum {
         "fuse-sum"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         let (uses, producer) = super::readers_and_producers(g);
         let mut absorbed = vec![false; g.nodes.len()];
         for r in 0..g.nodes.len() {
@@ -62,7 +62,7 @@ mod tests {
     use crate::passes::fuse_elementwise::FuseElementwise;
 
     fn input(g: &mut Graph, name: &str, shape: Vec<usize>, k: usize) -> crate::ir::ValueId {
-        let v = g.add_value(Value { name: name.into(), shape, dtype: DType::F32, kind: ValueKind::Input(k) });
+        let v = g.add_value(Value::new(name, shape, DType::F32, ValueKind::Input(k)));
         g.inputs.push(v);
         v
     }
@@ -82,8 +82,8 @@ mod tests {
         let v = g.add_node("v", Op::Binary(BinaryOp::Sub), vec![a, b], vec![2, 3, 4], DType::F32);
         let w = g.add_node("w", sum(vec![1]), vec![v], vec![2, 1, 4], DType::F32);
         g.outputs.extend([s, u, t, w]);
-        FuseElementwise.run(&mut g).expect("runs");
-        FuseSum.run(&mut g).expect("runs");
+        FuseElementwise.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
+        FuseSum.run(&mut g, &Context::f32(&crate::target::Target::load("host").expect("host"))).expect("runs");
         verify(&g).expect("verifies");
         let ops: Vec<String> = g.nodes.iter().map(|n| format!("{}={}", n.name, n.op.summary())).collect();
         assert_eq!(

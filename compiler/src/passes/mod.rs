@@ -16,13 +16,35 @@ mod weight_layout;
 
 use crate::error::{Error, Result};
 use crate::ir::{verify::verify, Graph};
+use crate::quant::Calibration;
+use crate::target::Target;
+use crate::Precision;
+
+/// What every pass may consult besides the graph: the target it compiles for, the precision
+/// asked for and, for int8, the calibration inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The target (its features and budgets).
+    pub target: &'a Target,
+    /// The precision of the generated code.
+    pub precision: Precision,
+    /// Calibration inputs (int8 only).
+    pub calibration: Option<&'a Calibration>,
+}
+
+impl<'a> Context<'a> {
+    /// An f32 compilation for `target`.
+    pub fn f32(target: &'a Target) -> Context<'a> {
+        Context { target, precision: Precision::F32, calibration: None }
+    }
+}
 
 /// One IR-to-IR transformation.
 pub trait Pass {
     /// Stable name for `--disable-pass` / `--print-after`.
     fn name(&self) -> &'static str;
     /// Rewrites the graph, or reports a user error.
-    fn run(&self, g: &mut Graph) -> Result<()>;
+    fn run(&self, g: &mut Graph, cx: &Context) -> Result<()>;
 }
 
 /// The passes, in order.
@@ -75,7 +97,7 @@ pub struct PassOptions {
 }
 
 /// Runs the pipeline.
-pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
+pub fn run(g: &mut Graph, opts: &PassOptions, cx: &Context) -> Result<()> {
     if let Some(unknown) =
         opts.disabled.iter().chain(&opts.print_after).find(|n| *n != "lower" && !names().contains(&n.as_str()))
     {
@@ -92,7 +114,7 @@ pub fn run(g: &mut Graph, opts: &PassOptions) -> Result<()> {
         if opts.disabled.iter().any(|n| n == pass.name()) {
             continue;
         }
-        pass.run(g)?;
+        pass.run(g, cx)?;
         let print = opts.print_after.iter().any(|n| n == pass.name());
         if cfg!(debug_assertions) || print {
             verify(g).map_err(|e| Error::Internal(format!("IR verifier after pass '{}': {e}", pass.name())))?;

@@ -6,9 +6,9 @@
 //! the constant at compile time (a new constant; the original may have other readers) and
 //! renumbers the einsum's `b` positions. The result is the same numbers in a different order.
 
-use super::Pass;
+use super::{Context, Pass};
 use crate::error::Result;
-use crate::ir::{Graph, Op, ValueKind};
+use crate::ir::{Graph, Op};
 
 /// See the module docs.
 pub struct WeightLayout;
@@ -18,11 +18,11 @@ impl Pass for WeightLayout {
         "weight-layout"
     }
 
-    fn run(&self, g: &mut Graph) -> Result<()> {
+    fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
         for n in 0..g.nodes.len() {
             let Op::EinSum(e) = &g.nodes[n].op else { continue };
             let b = g.nodes[n].inputs[1];
-            let ValueKind::Const(data) = &g.value(b).kind else { continue };
+            let Some(data) = g.value(b).const_data() else { continue };
             let out_rank = e.axes.iter().filter(|a| a.out.is_some()).count();
             let Some(inner) = e.axes.iter().find(|a| out_rank > 0 && a.out == Some(out_rank - 1)) else { continue };
             let shape = g.value(b).shape.clone();

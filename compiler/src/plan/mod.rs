@@ -248,7 +248,7 @@ mod tests {
         use crate::ir::{DType, Slice, Value};
         let mut g = Graph::default();
         let x =
-            g.add_value(Value { name: "x".into(), shape: vec![1, 8], dtype: DType::F32, kind: ValueKind::Input(0) });
+            g.add_value(Value::new("x", vec![1, 8], DType::F32, ValueKind::Input(0)));
         g.inputs.push(x);
         let a = g.add_node("a", Op::Unary(UnaryOp::Neg), vec![x], vec![1, 8], DType::F32);
         let slice = |start: usize| Op::Slice(Slice { start: vec![0, start], step: vec![1, 1] });

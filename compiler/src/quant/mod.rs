@@ -1,0 +1,9 @@
+//! Quantization: what int8 compilation needs beyond the IR's types.
+//!
+//! [`calibration`] reads the user's calibration inputs (`.npz` with one array per graph input, or
+//! `.npy` for a single-input model), checked against the graph's inputs, for the passes that
+//! collect value ranges (they receive it through [`crate::passes::Context`]).
+
+pub mod calibration;
+
+pub use calibration::Calibration;
