@@ -235,7 +235,7 @@ fn plan_svg_boxes_are_the_plan() {
     let planned: Vec<(usize, usize, usize, usize, usize)> = bufs
         .iter()
         .enumerate()
-        .filter_map(|(v, b)| b.map(|b| (v, built.plan.offsets[v].unwrap() * 4, b.size * 4, b.first, b.last)))
+        .filter_map(|(v, b)| b.map(|b| (v, built.plan.byte_offsets[v].unwrap(), b.bytes, b.first, b.last)))
         .collect();
     let mut drawn: Vec<(usize, usize, usize, usize, usize)> = rects
         .iter()
@@ -253,7 +253,7 @@ fn plan_svg_boxes_are_the_plan() {
     assert_eq!(drawn, planned);
     assert!(!planned.is_empty());
     // Box geometry follows the facts: height ∝ bytes, y ∝ offset.
-    let arena = built.plan.arena_len * 4;
+    let arena = built.plan.arena_bytes();
     for r in &rects {
         let (y, h) = (attr(r, "y"), attr(r, "height"));
         let (off, bytes) = (attr(r, "data-offset"), attr(r, "data-bytes"));

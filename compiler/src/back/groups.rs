@@ -21,7 +21,7 @@
 
 use crate::back::ops::fused::{iteration_shape, Member, Source};
 use crate::ir::{Graph, Op, ValueId};
-use crate::plan::{aliases, Plan};
+use crate::plan::{aliases, Plan, PoolKey};
 
 /// The emitted nodes in execution order, grouped: each inner list is one loop nest (most are a
 /// single node). Elided nodes (plan aliases) appear in no group.
@@ -113,14 +113,16 @@ fn can_join(g: &Graph, plan: &Plan, root: &[usize], group: &[usize], i: usize) -
         return false;
     }
     // at most one output in the arena, overlapping no arena operand
-    let range = |v: usize| plan.offsets[v].map(|o| (o, o + g.values[v].len()));
-    let arena_outs: Vec<(usize, usize)> =
+    let range = |v: usize| plan.offsets[v].map(|o| (plan.pool_of[v], o, o + g.values[v].len()));
+    let arena_outs: Vec<(Option<PoolKey>, usize, usize)> =
         outputs.iter().filter(|&&v| plan.external[v].is_none()).filter_map(|&v| range(v)).collect();
     let in_arena_or_external = outputs.iter().all(|&v| plan.external[v].is_some() || range(v).is_some());
     if arena_outs.len() > 1 || !in_arena_or_external {
         return false;
     }
-    arena_outs.iter().all(|&(a, b)| operands.iter().filter_map(|v| range(v.index())).all(|(c, d)| b <= c || d <= a))
+    arena_outs
+        .iter()
+        .all(|&(p, a, b)| operands.iter().filter_map(|v| range(v.index())).all(|(q, c, d)| p != q || b <= c || d <= a))
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@
 //! into `#[inline(never)]` functions of at most [`NODES_PER_PART`] nodes (LLVM's optimisation
 //! time grows faster than linearly with a function's size).
 
-use super::names::Namer;
 use super::consts;
+use super::names::Namer;
 use super::ops;
 use super::packed;
-use crate::ir::{Graph, Op, ValueId, ValueKind};
-use crate::plan::Plan;
+use crate::ir::{DType, Graph, Op, ValueId, ValueKind};
+use crate::plan::{Plan, PoolKey, Region};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::{BTreeMap, BTreeSet};
@@ -181,6 +181,11 @@ struct Bindings {
 
 /// Generates the source in the given form.
 pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result<LibRs, String> {
+    // The `Model` has one f32 arena; integer pools come with int8 code generation, the state
+    // region with streaming.
+    if let Some(p) = plan.pools.iter().find(|p| p.key != PoolKey { region: Region::Arena, dtype: DType::F32 }) {
+        return Err(format!("the back end emits only an f32 activation arena, not the {:?} pool", p.key));
+    }
     let (mut items, mut locals) = namers(g);
     let inputs = io_list(g, &g.inputs, &mut items, &mut locals);
     let outputs = io_list(g, &g.outputs, &mut items, &mut locals);
@@ -474,7 +479,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
         quote!(#p: &mut [f32; #len])
     });
-    let arena_len = Literal::usize_unsuffixed(plan.arena_len);
+    let arena_len = Literal::usize_unsuffixed(plan.arena_len());
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
     let copies_from_arena =

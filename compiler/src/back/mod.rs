@@ -197,7 +197,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
     ctx.insert("inputs", &io(&lib.inputs));
     ctx.insert("outputs", &io(&lib.outputs));
     ctx.insert("facts", &spec.facts);
-    ctx.insert("arena_bytes", &(plan.arena_len * 4));
+    ctx.insert("arena_bytes", &plan.arena_bytes());
     files.insert(PathBuf::from("Cargo.toml"), cargo_toml(spec)?.into_bytes());
     files.insert(
         PathBuf::from("README.md"),

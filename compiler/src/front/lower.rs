@@ -163,7 +163,8 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
                 ),
             });
         }
-        let v = l.g.add_value(Value::new(node.name.clone(), concrete(Some(&fact.shape)), DType::F32, ValueKind::Input(k)));
+        let v =
+            l.g.add_value(Value::new(node.name.clone(), concrete(Some(&fact.shape)), DType::F32, ValueKind::Input(k)));
         l.g.inputs.push(v);
         l.map.insert(*outlet, v);
     }

@@ -94,8 +94,7 @@ mod tests {
     fn suffix_order_does_not_matter() {
         let build = |first: &str, second: &str| {
             let mut g = Graph::default();
-            let x =
-                g.add_value(Value::new("x", vec![2], DType::F32, ValueKind::Input(0)));
+            let x = g.add_value(Value::new("x", vec![2], DType::F32, ValueKind::Input(0)));
             g.inputs.push(x);
             let c = g.add_const("w.3", vec![2], vec![1.0, 2.0]);
             let a = g.add_node(first, Op::Binary(crate::ir::BinaryOp::Mul), vec![x, c], vec![2], DType::F32);

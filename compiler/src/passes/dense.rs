@@ -66,10 +66,7 @@ fn merge_siblings(g: &mut Graph) {
         let ds: Vec<Dense> = members.iter().filter_map(|&i| dense(i)).collect();
         let k = ds[0].k;
         let total: usize = ds.iter().map(|d| d.n).sum();
-        let weights: Vec<&[f32]> = members
-            .iter()
-            .filter_map(|&i| g.value(g.nodes[i].inputs[1]).const_data())
-            .collect();
+        let weights: Vec<&[f32]> = members.iter().filter_map(|&i| g.value(g.nodes[i].inputs[1]).const_data()).collect();
         if weights.len() != members.len() {
             continue; // the dense pass only makes Dense nodes with constant weights
         }
@@ -163,8 +160,7 @@ mod tests {
     #[test]
     fn linear_layers_on_one_input_become_one_dense_layer_and_slices() {
         let mut g = Graph::default();
-        let x =
-            g.add_value(Value::new("x", vec![1, 3], DType::F32, ValueKind::Input(0)));
+        let x = g.add_value(Value::new("x", vec![1, 3], DType::F32, ValueKind::Input(0)));
         g.inputs.push(x);
         let w1 = g.add_const("w1", vec![3, 2], vec![1., 2., 3., 4., 5., 6.]);
         let w2 = g.add_const("w2", vec![3, 1], vec![7., 8., 9.]);

@@ -2,8 +2,11 @@
 //!
 //! [`calibration`] reads the user's calibration inputs (`.npz` with one array per graph input, or
 //! `.npy` for a single-input model), checked against the graph's inputs, for the passes that
-//! collect value ranges (they receive it through [`crate::passes::Context`]).
+//! collect value ranges (they receive it through [`crate::passes::Context`]); [`params`] is the
+//! compile-time arithmetic of TFLite's int8 scheme (scales, zero points, weight and bias
+//! quantization, fixed-point multipliers).
 
 pub mod calibration;
+pub mod params;
 
 pub use calibration::Calibration;

@@ -166,9 +166,9 @@ pub fn report_at(
         target: target.name.clone(),
         precision: "f32".into(),
         weight_bytes,
-        arena_bytes: plan.arena_len.saturating_mul(4),
-        arena_lower_bound_bytes: plan.lower_bound.saturating_mul(4),
-        state_bytes: 0,
+        arena_bytes: plan.arena_bytes(),
+        arena_lower_bound_bytes: plan.arena_lower_bound(),
+        state_bytes: plan.state_bytes(),
         io_bytes: g
             .inputs
             .iter()

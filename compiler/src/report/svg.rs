@@ -1,5 +1,6 @@
 //! An SVG picture of the memory plan: time (node index) left to right, arena offset top to bottom,
-//! one box per planned value (its lifetime × its bytes). Written next to the JSON report.
+//! one box per planned value (its lifetime × its bytes). Written next to the JSON report. The
+//! activation pools (one per storage type) are drawn one below the other, in key order.
 //!
 //! Bytes are deterministic: integer coordinates in a fixed order (by offset, then first use), and
 //! every box carries its plan facts as `data-*` attributes so tests (and tools) can read them back.
@@ -26,11 +27,22 @@ fn colour(k: usize) -> &'static str {
 pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
     let bufs = plan::buffers(g);
     let steps = g.nodes.len() + 1;
-    let arena = p.arena_len.max(1);
+    let arena_bytes = p.arena_bytes();
+    let arena = arena_bytes.max(1);
     let x = |t: usize| LEFT + t * WIDTH / steps;
     let y = |o: usize| TOP + o * HEIGHT / arena;
-    let mut boxes: Vec<(usize, usize, plan::Buffer)> =
-        bufs.iter().enumerate().filter_map(|(v, b)| Some((v, p.offsets[v]?, (*b)?))).collect();
+    // each pool starts where the previous one ends
+    let base = |key: plan::PoolKey| {
+        p.pools.iter().filter(|q| q.key.region == plan::Region::Arena && q.key < key).map(|q| q.bytes).sum::<usize>()
+    };
+    let mut boxes: Vec<(usize, usize, plan::Buffer)> = bufs
+        .iter()
+        .enumerate()
+        .filter_map(|(v, b)| {
+            let b = (*b)?;
+            (b.pool.region == plan::Region::Arena).then_some((v, base(b.pool) + p.byte_offsets[v]?, b))
+        })
+        .collect();
     boxes.sort_by_key(|&(v, off, b)| (off, b.first, v));
     let mut s = String::new();
     s += &format!(
@@ -42,8 +54,8 @@ pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
     s += &format!(
         "<text x=\"{LEFT}\" y=\"20\">{}: memory plan, {} bytes of arena (lower bound {} bytes), {} nodes</text>\n",
         esc(title),
-        p.arena_len * 4,
-        p.lower_bound * 4,
+        arena_bytes,
+        p.arena_lower_bound(),
         g.nodes.len()
     );
     s += &format!(
@@ -63,7 +75,7 @@ pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
         TOP + 10,
         LEFT - 4,
         TOP + HEIGHT,
-        p.arena_len * 4
+        arena_bytes
     );
     s += &format!(
         "<text x=\"{LEFT}\" y=\"{}\">time (node index) →, arena offset ↓; one box per value</text>\n",
@@ -71,7 +83,7 @@ pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
     );
     for (k, (v, off, b)) in boxes.iter().enumerate() {
         let (x0, x1) = (x(b.first), x(b.last + 1));
-        let (y0, y1) = (y(*off), y(off + b.size));
+        let (y0, y1) = (y(*off), y(off + b.bytes));
         s += &format!(
             "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\" fill=\"{}\" fill-opacity=\"0.8\" stroke=\"#222\" \
              stroke-width=\"0.5\" data-value=\"{v}\" data-offset=\"{}\" data-bytes=\"{}\" data-first=\"{}\" \
@@ -79,13 +91,13 @@ pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
             (x1 - x0).max(1),
             (y1 - y0).max(1),
             colour(k),
-            off * 4,
-            b.size * 4,
+            off,
+            b.bytes,
             b.first,
             b.last,
             esc(&g.value(crate::ir::ValueId(*v as u32)).name),
-            b.size * 4,
-            off * 4,
+            b.bytes,
+            off,
             b.first,
             b.last
         );

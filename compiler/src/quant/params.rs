@@ -1,0 +1,151 @@
+//! The arithmetic of TFLite's int8 scheme, done once at compile time: choosing scales and zero
+//! points, quantizing weights and biases, and turning real-valued rescale factors into the
+//! fixed-point multiplier and shift that integer kernels apply.
+//!
+//! Conventions (TFLite's int8 specification, CMSIS-NN's kernels):
+//! - `real = scale · (q − zero_point)`.
+//! - Activations: per-tensor, asymmetric, int8 in [−128, 127]; the real range always contains 0,
+//!   so 0 is exactly representable (zero padding and ReLU stay exact).
+//! - Weights: per output channel, symmetric (zero point 0), int8 in [−127, 127].
+//! - int16 values (state, the 16x8 scheme): per-tensor symmetric, zero point 0, [−32767, 32767].
+//! - Biases: int32 with scale `input_scale · weight_scale[c]` and zero point 0.
+//! - Rounding of reals to integers: half away from zero (`f64::round`, C's `std::round`, as
+//!   TFLite's quantizer).
+
+use crate::ir::{DType, Quant};
+
+/// TFLite's `QuantizeMultiplier`: `real ≈ multiplier · 2^(shift − 31)` with `multiplier` in
+/// [2^30, 2^31) (a Q31 fraction in [0.5, 1)) and `shift` the power of two. Zero maps to `(0, 0)`;
+/// a factor too small for 31 bits of shift (below 2^−32) maps to `(0, 0)` as well (the
+/// product is then 0 after rounding for every int32 accumulator). `real` must be finite and ≥ 0.
+pub fn quantize_multiplier(real: f64) -> (i32, i32) {
+    if real <= 0.0 || !real.is_finite() {
+        return (0, 0);
+    }
+    let (mut fraction, mut shift) = frexp(real);
+    fraction = (fraction * (1u64 << 31) as f64).round();
+    if fraction == (1u64 << 31) as f64 {
+        fraction /= 2.0;
+        shift += 1;
+    }
+    if shift < -31 {
+        return (0, 0);
+    }
+    (fraction as i32, shift)
+}
+
+/// `x = fraction · 2^exp` with `fraction` in [0.5, 1) (C's `frexp`) for finite positive `x`.
+fn frexp(x: f64) -> (f64, i32) {
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // subnormal: scale up first
+        let (f, e) = frexp(x * (1u64 << 54) as f64);
+        return (f, e - 54);
+    }
+    let fraction = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (fraction, exp - 1022)
+}
+
+/// Per-tensor asymmetric parameters for a real range, TFLite's `ChooseQuantizationParams`: the
+/// range is widened to contain 0, `scale = (max − min) / (qmax − qmin)`, and the zero point is the
+/// integer nearest to `qmin − min / scale`, clamped to [qmin, qmax]. An empty range (all zeros)
+/// gets scale 1.
+pub fn affine(min: f32, max: f32, t: DType) -> Quant {
+    let (qmin, qmax) = t.int_range().unwrap_or((-128, 127));
+    let (lo, hi) = (min.min(0.0) as f64, max.max(0.0) as f64);
+    if hi - lo <= 0.0 {
+        return Quant::per_tensor(1.0, 0);
+    }
+    let scale = (hi - lo) / (qmax - qmin) as f64;
+    let zero_point = (qmin as f64 - lo / scale).round().clamp(qmin as f64, qmax as f64) as i32;
+    Quant::per_tensor(scale as f32, zero_point)
+}
+
+/// Per-tensor symmetric parameters (zero point 0) covering `[−a, a]`, `a = max(|min|, |max|)`,
+/// with the type's range made symmetric (int8: ±127, int16: ±32767).
+pub fn symmetric(min: f32, max: f32, t: DType) -> Quant {
+    let (_, qmax) = t.int_range().unwrap_or((-128, 127));
+    let a = min.abs().max(max.abs()) as f64;
+    Quant::per_tensor(if a > 0.0 { (a / qmax as f64) as f32 } else { 1.0 }, 0)
+}
+
+/// Quantizes one real to type `t` with `(scale, zero_point)`: round half away from zero, then
+/// saturate.
+pub fn quantize(x: f32, scale: f32, zero_point: i32, t: DType) -> i64 {
+    let (qmin, qmax) = t.int_range().unwrap_or((-128, 127));
+    let q = (x as f64 / scale as f64).round() as i64 + zero_point as i64;
+    q.clamp(qmin, qmax)
+}
+
+/// Per-channel symmetric int8 weights: `w` has `channels` rows of `w.len() / channels` reals (the
+/// output channel is axis `axis` of the weight, outermost in the caller's layout). Each row's
+/// scale is `max |w| / 127` (1 for an all-zero row); values round into [−127, 127].
+pub fn weights_per_channel(w: &[f32], channels: usize, axis: usize) -> (Vec<i8>, Quant) {
+    let per = if channels == 0 { 0 } else { w.len() / channels };
+    let mut scales = Vec::with_capacity(channels);
+    let mut q = Vec::with_capacity(w.len());
+    for row in w.chunks(per.max(1)).take(channels) {
+        let Quant { scale, .. } = symmetric(0.0, row.iter().fold(0.0f32, |a, x| a.max(x.abs())), DType::I8);
+        q.extend(row.iter().map(|&x| quantize(x, scale[0], 0, DType::I8).max(-127) as i8));
+        scales.push(scale[0]);
+    }
+    (q, Quant::per_axis(scales, axis))
+}
+
+/// An int32 bias: `round(b[c] / (input_scale · weight_scale[c]))`, saturated to int32.
+pub fn bias(b: &[f32], input_scale: f32, weight: &Quant) -> Vec<i32> {
+    b.iter()
+        .enumerate()
+        .map(|(c, &x)| {
+            let s = input_scale as f64 * weight.at(c).0 as f64;
+            (x as f64 / s).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipliers_match_tflite() {
+        // 0.5 = 2^30 · 2^(0 − 31); 0.75 = 1.5 · 2^30 · 2^(0 − 31); 2.0 = 2^30 · 2^(2 − 31)
+        assert_eq!(quantize_multiplier(0.5), (1 << 30, 0));
+        assert_eq!(quantize_multiplier(0.75), (3 << 29, 0));
+        assert_eq!(quantize_multiplier(2.0), (1 << 30, 2));
+        assert_eq!(quantize_multiplier(0.0), (0, 0));
+        // a fraction that rounds up to 1.0 moves to the next power of two
+        assert_eq!(quantize_multiplier(1.0 - 1e-12), (1 << 30, 1));
+        assert_eq!(quantize_multiplier(1e-12), (0, 0), "below 2^-32: no shift reaches it");
+        for real in [1e-3, 0.0123, 0.33, 0.9999, 1.7, 1234.5, 3.0e-9] {
+            let (m, s) = quantize_multiplier(real);
+            assert!((1 << 30..=i32::MAX).contains(&m), "{real}: {m}");
+            let back = m as f64 * 2f64.powi(s - 31);
+            assert!((back - real).abs() <= real * 2f64.powi(-30), "{real} vs {back}");
+        }
+    }
+
+    #[test]
+    fn affine_ranges_contain_zero_exactly() {
+        let q = affine(-1.0, 3.0, DType::I8);
+        let (s, z) = q.at(0);
+        assert!((s - 4.0 / 255.0).abs() < 1e-7);
+        assert_eq!(z, -128 + 64, "−1 maps to −128, so 0 maps to −128 + 1 / scale ≈ −64");
+        assert_eq!(quantize(0.0, s, z, DType::I8), z as i64, "zero is exact");
+        // a positive-only range is widened to 0
+        assert_eq!(affine(2.0, 5.1, DType::I8).at(0).1, -128);
+        assert_eq!(affine(0.0, 0.0, DType::I8), Quant::per_tensor(1.0, 0));
+        assert_eq!(quantize(1e9, s, z, DType::I8), 127, "saturates");
+    }
+
+    #[test]
+    fn weights_round_per_channel_into_symmetric_range() {
+        let w = [1.0, -0.5, 0.25, /* channel 1 */ 0.0, 0.0, 0.0, /* channel 2 */ -2.0, 1.0, 0.003];
+        let (q, quant) = weights_per_channel(&w, 3, 0);
+        assert_eq!(quant.scale, vec![1.0 / 127.0, 1.0, 2.0 / 127.0]);
+        assert_eq!(q, vec![127, -64, 32, 0, 0, 0, -127, 64, 0]);
+        let b = bias(&[0.5, 1.0, -1.0], 0.1, &quant);
+        assert_eq!(b, vec![635, 10, -635]);
+    }
+}
