@@ -22,7 +22,7 @@ impl Pass for DedupConsts {
     }
 
     fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
-        let mut first: HashMap<(DType, Vec<usize>, Option<QuantKey>, Vec<u8>), ValueId> = HashMap::new();
+        let mut first: HashMap<ConstKey, ValueId> = HashMap::new();
         let mut replace: Vec<Option<ValueId>> = vec![None; g.values.len()];
         let used = g.used_values();
         for (i, v) in g.values.iter().enumerate() {
@@ -51,6 +51,9 @@ impl Pass for DedupConsts {
 
 /// Quantization parameters, compared bit for bit.
 type QuantKey = (Vec<u32>, Vec<i32>, Option<usize>);
+
+/// What makes two constants the same: type, shape, quantization, bytes.
+type ConstKey = (DType, Vec<usize>, Option<QuantKey>, Vec<u8>);
 
 fn quant_key(q: &Quant) -> QuantKey {
     (q.scale.iter().map(|s| s.to_bits()).collect(), q.zero_point.clone(), q.axis)

@@ -82,7 +82,7 @@ pub fn quantize(x: f32, scale: f32, zero_point: i32, t: DType) -> i64 {
 /// output channel is axis `axis` of the weight, outermost in the caller's layout). Each row's
 /// scale is `max |w| / 127` (1 for an all-zero row); values round into [−127, 127].
 pub fn weights_per_channel(w: &[f32], channels: usize, axis: usize) -> (Vec<i8>, Quant) {
-    let per = if channels == 0 { 0 } else { w.len() / channels };
+    let per = w.len().checked_div(channels).unwrap_or(0);
     let mut scales = Vec::with_capacity(channels);
     let mut q = Vec::with_capacity(w.len());
     for row in w.chunks(per.max(1)).take(channels) {
