@@ -1,7 +1,7 @@
 //! Disjoint views into one activation arena, without `unsafe`.
 //!
-//! Generated code keeps every intermediate tensor in one `[f32; ARENA_LEN]` at offsets fixed by
-//! ecgc's memory planner. A node reads some ranges and writes one; the planner guarantees the
+//! Generated code keeps every intermediate tensor in an arena (`[f32; ARENA_LEN]`, and one array
+//! per integer type an int8 model uses) at offsets fixed by ecgc's memory planner. A node reads some ranges and writes one; the planner guarantees the
 //! written range overlaps none of the read ones, which is what lets [`split`] hand out one
 //! `&mut` and several `&` views through `split_at_mut`. Ranges are `(start, end)` element indices.
 //! A range that breaks that guarantee (a compiler bug) yields an empty slice rather than a panic.
@@ -11,22 +11,22 @@
 /// Always inlined: generated code calls it with constant ranges, so every check folds away and a
 /// node's views cost nothing at run time.
 #[inline(always)]
-pub fn split<const N: usize>(
-    arena: &mut [f32],
+pub fn split<T, const N: usize>(
+    arena: &mut [T],
     out: (usize, usize),
     ins: [(usize, usize); N],
-) -> (&mut [f32], [&[f32]; N]) {
+) -> (&mut [T], [&[T]; N]) {
     let len = arena.len();
     let start = if out.0 < len { out.0 } else { len };
     let (left, rest) = arena.split_at_mut(start);
     let mid_len = out.1.saturating_sub(out.0);
     let mid_len = if mid_len < rest.len() { mid_len } else { rest.len() };
     let (mid, right) = rest.split_at_mut(mid_len);
-    let left: &[f32] = left;
-    let right: &[f32] = right;
+    let left: &[T] = left;
+    let right: &[T] = right;
     let end = start + mid_len;
     // A plain loop rather than `ins.map(..)`, whose out-of-line `try_map` would survive inlining.
-    let mut views: [&[f32]; N] = [&[]; N];
+    let mut views: [&[T]; N] = [&[]; N];
     for (v, &(s, e)) in views.iter_mut().zip(&ins) {
         *v = if e <= start {
             left.get(s..e).unwrap_or(&[])
@@ -41,7 +41,7 @@ pub fn split<const N: usize>(
 
 /// A shared view of one range (empty if out of bounds). Inlined, as [`split`].
 #[inline(always)]
-pub fn view(arena: &[f32], range: (usize, usize)) -> &[f32] {
+pub fn view<T>(arena: &[T], range: (usize, usize)) -> &[T] {
     arena.get(range.0..range.1).unwrap_or(&[])
 }
 

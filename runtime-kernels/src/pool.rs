@@ -95,24 +95,35 @@ pub fn pool1d<const W: usize, const OW: usize, const K: usize, const S: usize, c
     out: &mut [f32],
 ) {
     match kind {
-        PoolKind::Max => run1d::<W, OW, K, S, D, PAD>(x, out, f32::NEG_INFINITY, fmaxf, |acc, _| acc),
-        PoolKind::Sum => run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc),
+        PoolKind::Max => run1d::<f32, W, OW, K, S, D, PAD>(x, out, f32::NEG_INFINITY, fmaxf, |acc, _| acc),
+        PoolKind::Sum => run1d::<f32, W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc),
         PoolKind::Avg { count_include_pad: false } => {
-            run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32)
+            run1d::<f32, W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, n| acc / n as f32)
         }
         PoolKind::Avg { count_include_pad: true } => {
-            run1d::<W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc / K as f32)
+            run1d::<f32, W, OW, K, S, D, PAD>(x, out, 0.0, |a, v| a + v, |acc, _| acc / K as f32)
         }
     }
 }
 
+/// Max pooling of int8 values (quantized with the same parameters in and out, so the maximum of
+/// the integers is the integer of the maximum), as [`pool1d`]'s `Max`: the window's cells inside
+/// the input, `i8::MIN` for a window wholly in padding.
 #[inline(always)]
-fn run1d<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
-    x: &[f32],
-    out: &mut [f32],
-    init: f32,
-    comb: impl Fn(f32, f32) -> f32,
-    finish: impl Fn(f32, usize) -> f32,
+pub fn max_pool1d_i8<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+    x: &[i8],
+    out: &mut [i8],
+) {
+    run1d::<i8, W, OW, K, S, D, PAD>(x, out, i8::MIN, |a, v| if v > a { v } else { a }, |acc, _| acc)
+}
+
+#[inline(always)]
+fn run1d<T: Copy, const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+    x: &[T],
+    out: &mut [T],
+    init: T,
+    comb: impl Fn(T, T) -> T,
+    finish: impl Fn(T, usize) -> T,
 ) {
     let (xs, _) = x.as_chunks::<W>();
     let (os, _) = out.as_chunks_mut::<OW>();
@@ -187,6 +198,23 @@ mod tests {
     use super::*;
     use crate::testutil::{assert_close, Rng};
     use std::vec::Vec;
+
+    #[test]
+    fn int8_max_pooling_is_the_float_max_of_the_integers() {
+        let mut r = Rng::new(7);
+        let x: Vec<i8> = (0..2 * 13).map(|_| r.next_u32() as u8 as i8).collect();
+        let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let (mut q, mut f) = ([0i8; 2 * 7], [0.0f32; 2 * 7]);
+        // width 13, 7 outputs of 3 taps, stride 2, dilation 1, padding 1 before (and after)
+        max_pool1d_i8::<13, 7, 3, 2, 1, 1>(&x, &mut q);
+        pool1d::<13, 7, 3, 2, 1, 1>(PoolKind::Max, &xf, &mut f);
+        let qf: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+        assert_eq!(qf, f.to_vec());
+        // a window wholly in padding: the type's minimum
+        let mut p = [0i8; 3];
+        max_pool1d_i8::<1, 3, 1, 1, 1, 1>(&[5], &mut p);
+        assert_eq!(p, [i8::MIN, 5, i8::MIN]);
+    }
 
     fn naive(kind: PoolKind, p: &PoolParams, x: &[f32]) -> Vec<f32> {
         let mut out = Vec::new();
