@@ -42,6 +42,7 @@ pub mod fir;
 pub mod gather;
 pub mod math;
 pub mod pool;
+pub mod quantize;
 pub mod reduce;
 pub mod select;
 pub mod unary;

@@ -102,11 +102,15 @@ pub fn shown(name: &str) -> String {
 }
 
 /// The namespaces of one generated file, with every generated name reserved.
-fn namers(g: &Graph) -> (Namer, Namer) {
+fn namers(g: &Graph, plan: &Plan) -> (Namer, Namer) {
     let mut items = Namer::default();
     let mut locals = Namer::default();
     RESERVED_ITEMS.iter().for_each(|r| items.reserve(r));
     RESERVED_LOCALS.iter().for_each(|r| locals.reserve(r));
+    for p in plan.pools.iter().filter(|p| p.key != F32_ARENA) {
+        items.reserve(&pool_len_ident(p.key).to_string());
+        locals.reserve(&pool_ident(p.key).to_string());
+    }
     let widest = g.nodes.iter().map(|n| n.inputs.len()).max().unwrap_or(0);
     for k in 0..widest.max(3) {
         locals.reserve(&format!("i{k}"));
@@ -155,22 +159,65 @@ fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
     out
 }
 
+/// The f32 activation pool: the `Model`'s `arena` field.
+const F32_ARENA: PoolKey = PoolKey { region: Region::Arena, dtype: DType::F32 };
+
+/// The `Model` field (and local) holding pool `key`: `arena` for f32, `arena_i8` and so on.
+fn pool_ident(key: PoolKey) -> Ident {
+    if key == F32_ARENA {
+        format_ident!("arena")
+    } else {
+        format_ident!("arena_{}", key.dtype.rust_name())
+    }
+}
+
+/// The element-count constant of an integer pool: `ARENA_I8_LEN`.
+fn pool_len_ident(key: PoolKey) -> Ident {
+    format_ident!("ARENA_{}_LEN", key.dtype.rust_name().to_uppercase())
+}
+
+/// A block's views of the arena pools: the written range split off its pool (when `out` is
+/// given), every operand range viewed from its own pool.
+fn bind_views(out: Option<(PoolKey, &Ident, TokenStream)>, arena: &BTreeMap<PoolKey, PoolViews>) -> TokenStream {
+    let mut t = TokenStream::new();
+    if let Some((key, name, r)) = &out {
+        let a = pool_ident(*key);
+        let (names, ranges) = arena.get(key).map(|v| (&v.names[..], &v.ranges[..])).unwrap_or((&[], &[]));
+        t.extend(quote!(let (#name, [#(#names),*]) = k::arena::split(#a, #r, [#(#ranges),*]);));
+    }
+    for (key, v) in arena {
+        if out.as_ref().is_some_and(|o| o.0 == *key) {
+            continue;
+        }
+        let (a, ty) = (pool_ident(*key), consts::elem_ty(key.dtype));
+        let (names, ranges) = (&v.names, &v.ranges);
+        t.extend(quote!(#(let #names: &[#ty] = k::arena::view(#a, #ranges);)*));
+    }
+    t
+}
+
 /// One emitted node: its block inside `run` (or a part) and the graph inputs it reads.
 struct Block {
     tokens: TokenStream,
     reads: BTreeSet<usize>,
     /// Graph outputs whose caller buffer the block writes or reads.
     outs: BTreeSet<usize>,
-    /// Whether the block touches the arena at all.
-    arena: bool,
+    /// The arena pools the block touches.
+    pools: BTreeSet<PoolKey>,
+}
+
+/// Operands of a block in one arena pool.
+#[derive(Default)]
+struct PoolViews {
+    names: Vec<Ident>,
+    ranges: Vec<TokenStream>,
 }
 
 /// A block's operand bindings, as [`generate`]'s `bind_operand` collects them.
 #[derive(Default)]
 struct Bindings {
-    /// Operands in the arena, with their ranges (split around the output or viewed).
-    arena_names: Vec<Ident>,
-    arena_ranges: Vec<TokenStream>,
+    /// Operands in the arena pools, with their ranges (split around the output or viewed).
+    arena: BTreeMap<PoolKey, PoolViews>,
     /// `let` statements of the other operands.
     others: TokenStream,
     /// Graph inputs read.
@@ -181,12 +228,11 @@ struct Bindings {
 
 /// Generates the source in the given form.
 pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result<LibRs, String> {
-    // The `Model` has one f32 arena; integer pools come with int8 code generation, the state
-    // region with streaming.
-    if let Some(p) = plan.pools.iter().find(|p| p.key != PoolKey { region: Region::Arena, dtype: DType::F32 }) {
-        return Err(format!("the back end emits only an f32 activation arena, not the {:?} pool", p.key));
+    // The `Model` has one arena array per storage type; the state region comes with streaming.
+    if let Some(p) = plan.pools.iter().find(|p| p.key.region != Region::Arena) {
+        return Err(format!("the back end has no persistent state region yet (pool {:?})", p.key));
     }
-    let (mut items, mut locals) = namers(g);
+    let (mut items, mut locals) = namers(g, plan);
     let inputs = io_list(g, &g.inputs, &mut items, &mut locals);
     let outputs = io_list(g, &g.outputs, &mut items, &mut locals);
     let mut consts_io = io_consts(g, &inputs, "input");
@@ -286,15 +332,17 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     // How a block binds operand `name` (value `v`): an arena range (split or viewed with the
     // others), the caller's buffer of a graph output, a graph input or a constant.
     let bind_operand = |b: &mut Bindings, name: Ident, v: ValueId| -> bool {
-        if let Some(r) = range(v) {
-            b.arena_names.push(name);
-            b.arena_ranges.push(r);
+        if let (Some(r), Some(key)) = (range(v), plan.pool_of[v.index()]) {
+            let views = b.arena.entry(key).or_default();
+            views.names.push(name);
+            views.ranges.push(r);
         } else if let Some(o) = plan.external[v.index()] {
             let p = &outputs[o].param;
             b.others.extend(quote!(let #name: &[f32] = &#p[..];));
             b.outs.insert(o);
         } else if let Some(src) = operand(v, split) {
-            b.others.extend(quote!(let #name: &[f32] = #src;));
+            let ty = consts::elem_ty(g.value(v).dtype);
+            b.others.extend(quote!(let #name: &[#ty] = #src;));
             b.reads.extend(input_index(v));
         } else {
             return false;
@@ -318,7 +366,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                     return Err(format!("node '{}' reads a value with no storage", g.nodes[group[0]].name));
                 }
             }
-            let Bindings { arena_names, arena_ranges, others, reads, mut outs } = b;
+            let Bindings { arena, others, reads, mut outs } = b;
             let out_names: Vec<Ident> = (0..group.len()).map(|m| format_ident!("out{}", m)).collect();
             let mut bind = TokenStream::new();
             let mut arena_out = None;
@@ -330,16 +378,12 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                     bind.extend(quote!(let #name: &mut [f32] = &mut #p[..];));
                 } else {
                     let r = range(v).ok_or_else(|| format!("node '{}' has no arena slot", g.nodes[i].name))?;
-                    arena_out = Some((name.clone(), r));
+                    arena_out = Some((plan.pool_of[v.index()].unwrap_or(F32_ARENA), name, r));
                 }
             }
-            let uses_arena = arena_out.is_some() || !arena_names.is_empty();
-            match arena_out {
-                Some((name, r)) => bind.extend(
-                    quote!(let (#name, [#(#arena_names),*]) = k::arena::split(arena, #r, [#(#arena_ranges),*]);),
-                ),
-                None => bind.extend(quote!(#(let #arena_names: &[f32] = k::arena::view(arena, #arena_ranges);)*)),
-            }
+            let mut pools: BTreeSet<PoolKey> = arena.keys().copied().collect();
+            pools.extend(arena_out.as_ref().map(|o| o.0));
+            bind.extend(bind_views(arena_out, &arena));
             let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
             let nest = ops::fused_group(&members, &shapes, &out_names);
             blocks.push(Block {
@@ -352,7 +396,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                 },
                 reads,
                 outs,
-                arena: uses_arena,
+                pools,
             });
             continue;
         }
@@ -385,20 +429,24 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                 return Err(format!("node '{}' reads a value with no storage", node.name));
             }
         }
-        let Bindings { arena_names, arena_ranges, others, reads, mut outs } = b;
+        let Bindings { arena, others, reads, mut outs } = b;
         let external_out = plan.external[node.output.index()];
-        let uses_arena = external_out.is_none() || !arena_names.is_empty();
+        let mut pools: BTreeSet<PoolKey> = arena.keys().copied().collect();
+        let out_name = format_ident!("out");
         let bind = if let Some(o) = external_out {
             // The result is a graph output: written straight into the caller's buffer.
             let p = &outputs[o].param;
             outs.insert(o);
+            let views = bind_views(None, &arena);
             quote! {
                 let out: &mut [f32] = &mut #p[..];
-                #(let #arena_names: &[f32] = k::arena::view(arena, #arena_ranges);)*
+                #views
             }
         } else {
             let out = range(node.output).ok_or_else(|| format!("node '{}' has no arena slot", node.name))?;
-            quote!(let (out, [#(#arena_names),*]) = k::arena::split(arena, #out, [#(#arena_ranges),*]);)
+            let key = plan.pool_of[node.output.index()].unwrap_or(F32_ARENA);
+            pools.insert(key);
+            bind_views(Some((key, &out_name, out)), &arena)
         };
         let node_body = emitted.body;
         blocks.push(Block {
@@ -411,7 +459,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             },
             reads,
             outs,
-            arena: uses_arena,
+            pools,
         });
     }
 
@@ -429,11 +477,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             let args: Vec<&Ident> = reads.iter().map(|&k| &inputs[k].param).collect();
             let outs: BTreeSet<usize> = chunk.iter().flat_map(|b| b.outs.iter().copied()).collect();
             let out_args: Vec<&Ident> = outs.iter().map(|&k| &outputs[k].param).collect();
-            let (arena_param, arena_arg) = if chunk.iter().any(|b| b.arena) {
-                (quote!(arena: &mut [f32],), quote!(arena,))
-            } else {
-                (quote!(), quote!())
-            };
+            let used: BTreeSet<PoolKey> = chunk.iter().flat_map(|b| b.pools.iter().copied()).collect();
+            let (mut arena_param, mut arena_arg) = (TokenStream::new(), TokenStream::new());
+            for key in used {
+                let (a, ty) = (pool_ident(key), consts::elem_ty(key.dtype));
+                arena_param.extend(quote!(#a: &mut [#ty],));
+                arena_arg.extend(quote!(#a,));
+            }
             let code = chunk.iter().map(|b| &b.tokens);
             let doc =
                 format!(" Nodes {} to {} of [`Model::run`].", n * NODES_PER_PART, n * NODES_PER_PART + chunk.len() - 1);
@@ -480,23 +530,48 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         quote!(#p: &mut [f32; #len])
     });
     let arena_len = Literal::usize_unsuffixed(plan.arena_len());
+    let int_pools: Vec<PoolKey> = plan.pools.iter().map(|p| p.key).filter(|&k| k != F32_ARENA).collect();
+    let pool_fields: Vec<Ident> = int_pools.iter().map(|&k| pool_ident(k)).collect();
+    let pool_lens: Vec<Ident> = int_pools.iter().map(|&k| pool_len_ident(k)).collect();
+    let pool_tys: Vec<TokenStream> = int_pools.iter().map(|&k| consts::elem_ty(k.dtype)).collect();
+    let pool_sizes: Vec<Literal> =
+        plan.pools.iter().filter(|p| p.key != F32_ARENA).map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size())).collect();
+    let pool_docs: Vec<String> =
+        int_pools.iter().map(|k| format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype)).collect();
+    let pool_bytes: Vec<TokenStream> = int_pools
+        .iter()
+        .zip(&pool_lens)
+        .map(|(k, l)| {
+            let size = Literal::usize_unsuffixed(k.dtype.size());
+            quote!(+ #l * #size)
+        })
+        .collect();
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
     let copies_from_arena =
         outputs.iter().enumerate().any(|(k, o)| plan.external[o.value.index()] != Some(k) && range(o.value).is_some());
-    let arena_binding = if !blocks.iter().any(|b| b.arena) && !copies_from_arena {
+    let used: BTreeSet<PoolKey> = blocks.iter().flat_map(|b| b.pools.iter().copied()).collect();
+    let mut arena_binding = if !used.contains(&F32_ARENA) && !copies_from_arena {
         quote!(let arena = &self.arena[..]; let _ = arena;)
     } else {
         quote!(let arena = &mut self.arena[..];)
     };
+    for (k, a) in int_pools.iter().zip(&pool_fields) {
+        arena_binding.extend(if used.contains(k) {
+            quote!(let #a = &mut self.#a[..];)
+        } else {
+            quote!(let #a = &self.#a[..]; let _ = #a;)
+        });
+    }
     let model = quote! {
         use ecgc_kernels as k;
 
         #consts_io
         /// f32 elements of the activation arena.
         pub const ARENA_LEN: usize = #arena_len;
+        #(#[doc = #pool_docs] pub const #pool_lens: usize = #pool_sizes;)*
         /// Bytes of the activation arena (inside [`Model`]).
-        pub const ARENA_BYTES: usize = ARENA_LEN * 4;
+        pub const ARENA_BYTES: usize = ARENA_LEN * 4 #(#pool_bytes)*;
         /// Bytes of persistent state (none: this model is stateless).
         pub const STATE_BYTES: usize = 0;
         /// Bytes of constant weights (in flash).
@@ -510,6 +585,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         /// The model: owns its arena, so it can live in a `static` or on the stack. No heap.
         pub struct Model {
             arena: [f32; ARENA_LEN],
+            #(#pool_fields: [#pool_tys; #pool_lens],)*
         }
 
         impl Default for Model {
@@ -521,7 +597,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         impl Model {
             /// A model with a zeroed arena.
             pub const fn new() -> Self {
-                Self { arena: [0.0; ARENA_LEN] }
+                Self { arena: [0.0; ARENA_LEN], #(#pool_fields: [0; #pool_lens]),* }
             }
 
             /// Runs one whole-window inference.

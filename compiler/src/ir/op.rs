@@ -43,6 +43,74 @@ pub enum Op {
     /// A chain of element-wise ops evaluated in one pass (made by the `fuse-elementwise` pass);
     /// every operand broadcasts to the output shape.
     Fused(Fused),
+    /// Real to integer: `q = clamp(round(x / scale) + zero_point)` (round half away from zero,
+    /// saturated to the integer type it names) with the output's per-tensor
+    /// [`Quant`](super::Quant); operand `x` (f32).
+    Quantize(super::DType),
+    /// Integer to real: `x = scale · (q − zero_point)` with the operand's per-tensor
+    /// [`Quant`](super::Quant), computed in f32 as `scale * (q - zero_point) as f32`; operand `q`.
+    Dequantize,
+    /// Integer convolution (TFLite int8): operands `x [N, C, W]` (int8), `w [O, C/groups, K]`
+    /// (int8 constant) and `bias [O]` (int32 constant, zero-point term folded in). For each output
+    /// `acc = bias[o] + Σ x·w` over the window (positions outside `x` read `pad_value`, the input's
+    /// zero point), then `out = clamp(requantize(acc, o) + zero_point_out)`: see [`Requant`].
+    QConv(QConv),
+    /// Integer dense layer (TFLite int8): operands `x [..., K]` (int8), `w [K, N]` (int8
+    /// constant), `bias [N]` (int32 constant, zero-point term folded in);
+    /// `acc = bias[j] + Σ_k x[r, k] · w[k, j]`, then requantized as [`Requant`] with channel `j`.
+    QDense(QDense),
+}
+
+/// Geometry and output stage of a [`Op::QConv`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct QConv {
+    /// Geometry (one spatial axis).
+    pub conv: Conv,
+    /// The value padded positions read: the input's zero point (a real 0).
+    pub pad_value: i32,
+    /// The output stage.
+    pub requant: Requant,
+}
+
+/// Geometry and output stage of a [`Op::QDense`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct QDense {
+    /// Summed length.
+    pub k: usize,
+    /// Output columns.
+    pub n: usize,
+    /// The output stage.
+    pub requant: Requant,
+}
+
+/// The output stage of an integer op (TFLite's): an int32 accumulator of output channel `c`
+/// becomes `clamp(mul(acc, multiplier[c], shift[c]) + zero_point, act_min, act_max)`, where
+/// `mul(a, m, s)` is TFLite's reference `MultiplyByQuantizedMultiplier` (not the
+/// single-rounding variant): with `l = max(s, 0)` and `r = max(−s, 0)`,
+/// `SaturatingRoundingDoublingHighMul(a · 2^l, m)` (`2·a·2^l·m / 2^32` rounded to nearest, ties
+/// towards +∞; `i32::MIN · i32::MIN` saturates), then gemmlowp's `RoundingDivideByPOT` by `r`
+/// (ties away from zero). `a · 2^l` wraps in 32 bits, as the C code does on Arm; the zero-point
+/// addition saturates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requant {
+    /// Q31 multipliers, one per output channel (or one for all).
+    pub multiplier: Vec<i32>,
+    /// Power-of-two exponents, as many as `multiplier`.
+    pub shift: Vec<i32>,
+    /// The output's zero point.
+    pub zero_point: i32,
+    /// Smallest output (the type's minimum, or the zero point for a fused ReLU).
+    pub act_min: i32,
+    /// Largest output.
+    pub act_max: i32,
+}
+
+impl Requant {
+    /// Multiplier and shift of channel `c`.
+    pub fn at(&self, c: usize) -> (i32, i32) {
+        let k = if self.multiplier.len() == 1 { 0 } else { c };
+        (self.multiplier.get(k).copied().unwrap_or(0), self.shift.get(k).copied().unwrap_or(0))
+    }
 }
 
 /// Geometry of a [`Op::Dense`] product.
@@ -411,6 +479,23 @@ impl Op {
             }
             Op::Fused(f) => format!("Fused({})", fused_expr(f)),
             Op::Dense(d) => format!("Dense(k={}, n={})", d.k, d.n),
+            Op::Quantize(t) => format!("Quantize({t})"),
+            Op::Dequantize => "Dequantize".into(),
+            Op::QConv(q) => format!(
+                "QConv(groups={}, stride={:?}, dilation={:?}, pad={:?}, pad_value={}, zp={}, clamp=[{}, {}])",
+                q.conv.groups,
+                q.conv.stride,
+                q.conv.dilation,
+                q.conv.pad_before,
+                q.pad_value,
+                q.requant.zero_point,
+                q.requant.act_min,
+                q.requant.act_max
+            ),
+            Op::QDense(d) => format!(
+                "QDense(k={}, n={}, zp={}, clamp=[{}, {}])",
+                d.k, d.n, d.requant.zero_point, d.requant.act_min, d.requant.act_max
+            ),
         }
     }
 
@@ -435,6 +520,10 @@ impl Op {
             Op::Pool(_) => "Pool",
             Op::Fused(_) => "Fused",
             Op::Dense(_) => "Dense",
+            Op::Quantize(_) => "Quantize",
+            Op::Dequantize => "Dequantize",
+            Op::QConv(_) => "QConv",
+            Op::QDense(_) => "QDense",
         }
     }
 }

@@ -53,6 +53,11 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
     let shapes: Vec<&[usize]> = inputs.iter().map(|i| i.0).collect();
     let x = shapes.first().copied().unwrap_or(&[]);
     let x_dtype = inputs.first().map(|i| i.1).unwrap_or(DType::F32);
+    if float_only(op) {
+        if let Some((_, t)) = inputs.iter().find(|i| i.1.is_int()) {
+            return Err(format!("{} reads a {t} operand; it computes on reals only", op.summary()));
+        }
+    }
     match op {
         Op::Conv(c) => {
             if !(inputs.len() == 2 || inputs.len() == 3) {
@@ -236,8 +241,76 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
             if !(1..=2).contains(&sp) || x.len() != sp + 2 || declared.len() != x.len() || declared[..2] != x[..2] {
                 return Err(format!("Pool shapes {x:?} -> {declared:?} do not match {sp} spatial axes"));
             }
-            Ok((declared.to_vec(), DType::F32))
+            if x_dtype.is_int() && p.kind != PoolKind::Max {
+                return Err(format!("{:?} pooling of {x_dtype} values (only max pooling is exact on integers)", p.kind));
+            }
+            Ok((declared.to_vec(), x_dtype))
         }
+        Op::Quantize(t) => {
+            expect_inputs(op, 1, inputs.len())?;
+            if !t.is_int() {
+                return Err(format!("Quantize to {t}"));
+            }
+            Ok((x.to_vec(), *t))
+        }
+        Op::Dequantize => {
+            expect_inputs(op, 1, inputs.len())?;
+            Ok((x.to_vec(), DType::F32))
+        }
+        Op::QConv(q) => {
+            expect_inputs(op, 3, inputs.len())?;
+            let types = [inputs[0].1, inputs[1].1, inputs[2].1];
+            if types != [DType::I8, DType::I8, DType::I32] {
+                return Err(format!("QConv operands are {types:?}, not [i8, i8, i32]"));
+            }
+            let f32s: Vec<(&[usize], DType)> = inputs.iter().map(|&(s, _)| (s, DType::F32)).collect();
+            let (shape, _) = infer(&Op::Conv(q.conv.clone()), &f32s, declared)?;
+            if shape.len() != 3 || q.requant.multiplier.len() != q.requant.shift.len() {
+                return Err("QConv is one-dimensional with one shift per multiplier".into());
+            }
+            Ok((shape, DType::I8))
+        }
+        Op::QDense(d) => {
+            expect_inputs(op, 3, inputs.len())?;
+            let types = [inputs[0].1, inputs[1].1, inputs[2].1];
+            if types != [DType::I8, DType::I8, DType::I32] || shapes[2] != [d.n] {
+                return Err(format!("QDense operands are {types:?} with bias {:?}, not [i8, i8, i32 [{}]]", shapes[2], d.n));
+            }
+            let f32s: Vec<(&[usize], DType)> = inputs[..2].iter().map(|&(s, _)| (s, DType::F32)).collect();
+            let (shape, _) = infer(&Op::Dense(Dense { k: d.k, n: d.n }), &f32s, declared)?;
+            if d.requant.multiplier.len() != d.requant.shift.len() {
+                return Err("QDense needs one shift per multiplier".into());
+            }
+            Ok((shape, DType::I8))
+        }
+    }
+}
+
+/// True for ops that compute on reals only (every operand f32 or bool).
+fn float_only(op: &Op) -> bool {
+    match op {
+        Op::Conv(_)
+        | Op::EinSum(_)
+        | Op::Binary(_)
+        | Op::Unary(_)
+        | Op::Select
+        | Op::Reduce(_)
+        | Op::Softmax(_)
+        | Op::RmsNorm(_)
+        | Op::Fused(_)
+        | Op::Dense(_)
+        | Op::Quantize(_) => true,
+        Op::Reshape
+        | Op::Transpose(_)
+        | Op::Slice(_)
+        | Op::Concat(_)
+        | Op::Gather(_)
+        | Op::Pad(_)
+        | Op::BroadcastTo
+        | Op::Pool(_)
+        | Op::Dequantize
+        | Op::QConv(_)
+        | Op::QDense(_) => false,
     }
 }
 

@@ -43,6 +43,7 @@ pub fn verify(g: &Graph) -> Result<(), String> {
             return Err(format!("node '{}' output %{} is defined twice or is not computed", node.name, node.output.0));
         }
         defined[node.output.index()] = true;
+        check_quant(g, node)?;
         let ins: Vec<(&[usize], DType)> =
             node.inputs.iter().map(|&i| (g.value(i).shape.as_slice(), g.value(i).dtype)).collect();
         let (shape, dtype) =
@@ -68,5 +69,21 @@ fn check_id(i: ValueId, n: usize) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("value id %{} out of range ({n} values)", i.0))
+    }
+}
+
+/// Integer ops need the quantization parameters their semantics read: per-tensor ones on a
+/// Quantize result, a Dequantize operand, and a QConv/QDense input and output.
+fn check_quant(g: &Graph, node: &Node) -> Result<(), String> {
+    let per_tensor = |v: ValueId| g.value(v).quant.as_ref().is_some_and(|q| q.scale.len() == 1);
+    let need: Vec<ValueId> = match &node.op {
+        Op::Quantize(_) => vec![node.output],
+        Op::Dequantize => vec![node.inputs[0]],
+        Op::QConv(_) | Op::QDense(_) => vec![node.inputs[0], node.output],
+        _ => vec![],
+    };
+    match need.iter().find(|&&v| !per_tensor(v)) {
+        Some(v) => Err(format!("node '{}' needs per-tensor quantization parameters on %{}", node.name, v.0)),
+        None => Ok(()),
     }
 }

@@ -12,6 +12,7 @@ mod dedup_consts;
 mod dense;
 mod fuse_elementwise;
 mod fuse_sum;
+mod quantize;
 mod weight_layout;
 
 use crate::error::{Error, Result};
@@ -56,6 +57,9 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
         Box::new(dense::DenseLayers),
         // After every pass that rewrites constants.
         Box::new(dedup_consts::DedupConsts),
+        // int8 builds: integer layers where there are integer kernels (before fusion, which
+        // would hide the ReLUs and biases it absorbs).
+        Box::new(quantize::Quantize),
         // Last: later passes would have to understand fused expressions (fuse-sum builds on them).
         Box::new(fuse_elementwise::FuseElementwise),
         Box::new(fuse_sum::FuseSum),

@@ -8,5 +8,6 @@
 
 pub mod calibration;
 pub mod params;
+pub mod ranges;
 
 pub use calibration::Calibration;

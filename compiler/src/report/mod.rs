@@ -95,12 +95,13 @@ pub struct Report {
 pub fn node_macs(g: &Graph, n: &crate::ir::Node) -> u64 {
     let out = g.value(n.output).len() as u64;
     match &n.op {
-        Op::Conv(_) => {
+        Op::Conv(_) | Op::QConv(_) => {
             let w = &g.value(n.inputs[1]).shape;
             out * w[1..].iter().product::<usize>() as u64
         }
         Op::EinSum(e) => out * e.axes.iter().filter(|a| a.out.is_none()).map(|a| a.size as u64).product::<u64>(),
         Op::Dense(d) => out * d.k as u64,
+        Op::QDense(d) => out * d.k as u64,
         _ => 0,
     }
 }

@@ -14,6 +14,7 @@ mod einsum;
 mod elementwise;
 pub mod fused;
 mod pool;
+mod quant;
 mod reduce;
 
 pub use elementwise::{binary_tokens, unary_tokens};
@@ -95,6 +96,11 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed) -> Result<Emitte
     let (items, body) = match &node.op {
         Op::Conv(conv) => conv::emit(g, node, conv, p, packed)?,
         Op::Dense(d) => (TokenStream::new(), dense::emit(d, node.inputs[1], packed)?),
+        Op::Quantize(_) => (TokenStream::new(), quant::quantize(&c)?),
+        Op::Dequantize => (TokenStream::new(), quant::dequantize(&c)?),
+        Op::QConv(_) | Op::QDense(_) => {
+            return Err(format!("node '{}': {} has no code generation yet", node.name, node.op.summary()))
+        }
         Op::Fused(f) => {
             let shapes: Vec<Vec<usize>> = (0..node.inputs.len()).map(|k| c.shape(k)).collect();
             (TokenStream::new(), fused::emit(f, &shapes, &c.out))
@@ -113,7 +119,7 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed) -> Result<Emitte
         Op::Pad(pad) => axis::pad(&c, pad),
         Op::Concat(cc) => axis::concat(&c, cc),
         Op::Gather(gt) => axis::gather(&c, gt),
-        Op::Pool(pl) => pool::pool(&c, pl),
+        Op::Pool(pl) => pool::pool(&c, pl)?,
     };
     Ok(Emitted { items, body })
 }

@@ -7,8 +7,10 @@ use crate::ir::{self, PoolKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Max / sum / average pooling.
-pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
+/// Max / sum / average pooling (int8: 1-D max pooling only, which the `quantize` pass alone
+/// makes).
+pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> Result<(TokenStream, TokenStream), String> {
+    let int8 = c.g.value(c.node.inputs[0]).dtype == ir::DType::I8;
     let p = c.p;
     let x = c.shape(0);
     let ((ih, iw), (oh, ow)) = (spatial(&x[2..], 1), spatial(&c.out[2..], 1));
@@ -23,11 +25,17 @@ pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
     };
     if ih == 1 && oh == 1 && kh == 1 && pt == 0 && [iw, ow, kw, sw, dw].iter().all(|&v| v >= 1) {
         let [iw, ow, kw, sw, dw, pl_] = [iw, ow, kw, sw, dw, pl_].map(us);
-        return (TokenStream::new(), quote!(k::pool::pool1d::<#iw, #ow, #kw, #sw, #dw, #pl_>(#kind, i0, out);));
+        if int8 && pl.kind == PoolKind::Max {
+            return Ok((TokenStream::new(), quote!(k::pool::max_pool1d_i8::<#iw, #ow, #kw, #sw, #dw, #pl_>(i0, out);)));
+        }
+        return Ok((TokenStream::new(), quote!(k::pool::pool1d::<#iw, #ow, #kw, #sw, #dw, #pl_>(#kind, i0, out);)));
+    }
+    if int8 {
+        return Err(format!("node '{}': int8 pooling is 1-D max pooling only", c.node.name));
     }
     let f = [x[0] * x[1], ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_].map(us);
     let [ch, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl_] = f;
-    (
+    Ok((
         quote! {
             const #p: k::pool::PoolParams = k::pool::PoolParams {
                 channels: #ch, in_h: #ih, in_w: #iw, out_h: #oh, out_w: #ow, k_h: #kh, k_w: #kw,
@@ -35,5 +43,5 @@ pub(super) fn pool(c: &Ctx, pl: &ir::Pool) -> (TokenStream, TokenStream) {
             };
         },
         quote!(k::pool::pool2d(#kind, &#p, i0, out);),
-    )
+    ))
 }

@@ -1,0 +1,323 @@
+//! `quantize` (int8 builds only): float layers become integer layers where ecgc has integer
+//! kernels, with TFLite's int8 semantics; everything else stays f32 (a mixed scheme, said in
+//! the report).
+//!
+//! What becomes integer:
+//! - a 1-D convolution with constant weights and groups 1 → [`Op::QConv`];
+//! - a [`Op::Dense`] → [`Op::QDense`], absorbing a following constant bias `Add`;
+//! - either one absorbs a following ReLU (`Max(y, 0)`, the only reader of `y`) into its clamp;
+//! - a max pool whose input is already integer stays integer (same parameters in and out).
+//!
+//! Parameters come from calibration ([`crate::quant::ranges`], min/max): activations per-tensor
+//! asymmetric int8 ([`params::affine`]), weights per output channel symmetric int8, biases int32
+//! at `input_scale · weight_scale[c]` with the input zero point's term `−z_x · Σ w` folded in, and
+//! one fixed-point multiplier per channel for `input_scale · weight_scale[c] / output_scale`.
+//! Every constant is folded here, so generated code only does integer work.
+//!
+//! At the boundaries: a `Quantize` node before an integer layer whose input is f32, a
+//! `Dequantize` node after one whose result a float node (or the caller) reads; the dequantized
+//! value keeps the original value's id, so float readers are untouched.
+
+use super::{Context, Pass};
+use crate::error::{Error, Result};
+use crate::ir::{
+    BinaryOp, DType, Graph, Node, Op, PoolKind, QConv, QDense, Quant, Requant, TensorData, Value, ValueId, ValueKind,
+};
+use crate::quant::params::{self, quantize_multiplier};
+use crate::quant::ranges::{self, Range};
+use crate::Precision;
+
+/// See the module docs.
+pub struct Quantize;
+
+impl Pass for Quantize {
+    fn name(&self) -> &'static str {
+        "quantize"
+    }
+
+    fn run(&self, g: &mut Graph, cx: &Context) -> Result<()> {
+        if cx.precision != Precision::Int8 {
+            return Ok(());
+        }
+        let Some(cal) = cx.calibration else {
+            return Err(Error::InvalidInput(
+                "--precision int8 needs --calibration FILE (.npz or .npy): representative inputs to measure \
+                 value ranges on"
+                    .into(),
+            ));
+        };
+        let ranges = ranges::collect(g, cal)?;
+        rewrite(g, &ranges);
+        Ok(())
+    }
+}
+
+/// What one integer layer replaces.
+#[derive(Clone, Debug)]
+struct Layer {
+    /// The node computing the layer (Conv, Dense or a max Pool).
+    node: usize,
+    /// A constant bias added after a Dense: (the Add node, the constant).
+    bias_add: Option<(usize, ValueId)>,
+    /// A ReLU after the layer (the Max node).
+    relu: Option<usize>,
+    /// The f32 value whose integer version the layer computes (the last absorbed node's output).
+    result: ValueId,
+}
+
+/// Readers of every value (node indices).
+fn readers(g: &Graph) -> Vec<Vec<usize>> {
+    let mut r = vec![vec![]; g.values.len()];
+    for (i, n) in g.nodes.iter().enumerate() {
+        for v in &n.inputs {
+            r[v.index()].push(i);
+        }
+    }
+    r
+}
+
+/// True when `v` is a constant whose every element is `x`.
+fn const_all(g: &Graph, v: ValueId, x: f32) -> bool {
+    g.value(v).const_data().is_some_and(|d| !d.is_empty() && d.iter().all(|&e| e == x))
+}
+
+/// The single node reading `v` (not a graph output), if there is exactly one.
+fn only_reader(g: &Graph, rd: &[Vec<usize>], v: ValueId) -> Option<usize> {
+    match rd[v.index()].as_slice() {
+        [r] if !g.outputs.contains(&v) => Some(*r),
+        _ => None,
+    }
+}
+
+/// `Max(v, 0)` or `Max(0, v)` reading `v`: the other operand.
+fn is_relu(g: &Graph, n: &Node, v: ValueId) -> bool {
+    matches!(n.op, Op::Binary(BinaryOp::Max))
+        && n.inputs.len() == 2
+        && g.value(n.output).shape == g.value(v).shape
+        && n.inputs.iter().any(|&i| i == v)
+        && n.inputs.iter().any(|&i| i != v && const_all(g, i, 0.0))
+}
+
+/// A constant bias of `n` columns added to `v` (`Add(v, b)` or `Add(b, v)`, `b` of `n` elements
+/// along the last axis): the constant.
+fn bias_of(g: &Graph, n: &Node, v: ValueId, cols: usize) -> Option<ValueId> {
+    if !matches!(n.op, Op::Binary(BinaryOp::Add)) || g.value(n.output).shape != g.value(v).shape {
+        return None;
+    }
+    let b = *n.inputs.iter().find(|&&i| i != v)?;
+    let shape = &g.value(b).shape;
+    let last_only = shape.last() == Some(&cols) && shape.iter().rev().skip(1).all(|&d| d == 1);
+    (n.inputs.contains(&v) && g.value(b).const_data().is_some() && last_only).then_some(b)
+}
+
+/// Which nodes become integer layers, in node order.
+fn layers(g: &Graph, ranges: &[Option<Range>]) -> Vec<Layer> {
+    let rd = readers(g);
+    let mut int_avail = vec![false; g.values.len()];
+    let mut absorbed = vec![false; g.nodes.len()];
+    let mut out = vec![];
+    for (i, n) in g.nodes.iter().enumerate() {
+        if absorbed[i] {
+            continue;
+        }
+        let weights_const = |k: usize| n.inputs.get(k).is_some_and(|&w| g.value(w).const_data().is_some());
+        let kind_ok = match &n.op {
+            Op::Conv(c) => {
+                c.groups == 1
+                    && c.stride.len() == 1
+                    && weights_const(1)
+                    && (n.inputs.len() == 2 || weights_const(2))
+                    && g.value(n.inputs[0]).shape.len() == 3
+            }
+            Op::Dense(_) => weights_const(1),
+            Op::Pool(p) => p.kind == PoolKind::Max && p.kernel.len() == 1 && int_avail[n.inputs[0].index()],
+            _ => false,
+        };
+        if !kind_ok || ranges[n.inputs[0].index()].is_none() {
+            continue;
+        }
+        let mut layer = Layer { node: i, bias_add: None, relu: None, result: n.output };
+        if let Op::Dense(d) = &n.op {
+            if let Some(r) = only_reader(g, &rd, layer.result) {
+                if let Some(b) = bias_of(g, &g.nodes[r], layer.result, d.n) {
+                    layer.bias_add = Some((r, b));
+                    layer.result = g.nodes[r].output;
+                }
+            }
+        }
+        if !matches!(n.op, Op::Pool(_)) {
+            if let Some(r) = only_reader(g, &rd, layer.result) {
+                if is_relu(g, &g.nodes[r], layer.result) {
+                    layer.relu = Some(r);
+                    layer.result = g.nodes[r].output;
+                }
+            }
+        }
+        if ranges[layer.result.index()].is_none() {
+            continue;
+        }
+        for a in [layer.bias_add.map(|b| b.0), layer.relu].into_iter().flatten() {
+            absorbed[a] = true;
+        }
+        int_avail[layer.result.index()] = true;
+        out.push(layer);
+    }
+    out
+}
+
+/// Activation parameters from a calibrated range.
+fn act_quant(r: Option<Range>) -> Quant {
+    let r = r.unwrap_or(Range { min: 0.0, max: 0.0 });
+    params::affine(r.min, r.max, DType::I8)
+}
+
+/// Rewrites the graph (module docs).
+fn rewrite(g: &mut Graph, ranges: &[Option<Range>]) {
+    let layers = layers(g, ranges);
+    if layers.is_empty() {
+        return;
+    }
+    let rd = readers(g);
+    let mut layer_at: Vec<Option<usize>> = vec![None; g.nodes.len()];
+    let mut skip = vec![false; g.nodes.len()];
+    for (k, l) in layers.iter().enumerate() {
+        layer_at[l.node] = Some(k);
+        for a in [l.bias_add.map(|b| b.0), l.relu].into_iter().flatten() {
+            skip[a] = true;
+        }
+    }
+    // A result needs a float copy when the caller or a node that stays float reads it.
+    let int_reader = |n: usize, v: ValueId| layer_at[n].is_some() && g.nodes[n].inputs.first() == Some(&v);
+    let needs_float: Vec<bool> = layers
+        .iter()
+        .map(|l| g.outputs.contains(&l.result) || rd[l.result.index()].iter().any(|&n| !int_reader(n, l.result)))
+        .collect();
+
+    let old_nodes = std::mem::take(&mut g.nodes);
+    let mut int_of: Vec<Option<ValueId>> = vec![None; g.values.len()];
+    for (i, node) in old_nodes.iter().enumerate() {
+        if skip[i] {
+            continue;
+        }
+        let Some(k) = layer_at[i] else {
+            g.nodes.push(node.clone());
+            continue;
+        };
+        let l = &layers[k];
+        let x = node.inputs[0];
+        let qx = match int_of[x.index()] {
+            Some(q) => q,
+            None => {
+                let q = add_value(g, &format!("{}.q", g.value(x).name), x, act_quant(ranges[x.index()]));
+                g.nodes.push(Node {
+                    name: format!("{}.quantize", g.value(x).name),
+                    op: Op::Quantize(DType::I8),
+                    inputs: vec![x],
+                    output: q,
+                });
+                int_of[x.index()] = Some(q);
+                q
+            }
+        };
+        let x_quant = g.value(qx).quant.clone().unwrap_or_else(|| Quant::per_tensor(1.0, 0));
+        let out_quant = match node.op {
+            Op::Pool(_) => x_quant.clone(),
+            _ => act_quant(ranges[l.result.index()]),
+        };
+        let result_name = g.value(l.result).name.clone();
+        let q_out = add_value(g, &format!("{result_name}.q"), l.result, out_quant.clone());
+        let (op, inputs) = match &node.op {
+            Op::Pool(_) => (node.op.clone(), vec![qx]),
+            Op::Conv(c) => {
+                let (w, bias) = (node.inputs[1], node.inputs.get(2).copied());
+                let (wq, bq, requant) = integer_layer(g, w, bias, 0, &x_quant, &out_quant, l.relu.is_some());
+                let pad_value = x_quant.zero_point[0];
+                (Op::QConv(QConv { conv: c.clone(), pad_value, requant }), vec![qx, wq, bq])
+            }
+            Op::Dense(d) => {
+                let bias = l.bias_add.map(|b| b.1);
+                let (wq, bq, requant) = integer_layer(g, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
+                (Op::QDense(QDense { k: d.k, n: d.n, requant }), vec![qx, wq, bq])
+            }
+            _ => {
+                // `layers` selects only the three kinds above
+                g.nodes.push(node.clone());
+                continue;
+            }
+        };
+        g.nodes.push(Node { name: node.name.clone(), op, inputs, output: q_out });
+        int_of[l.result.index()] = Some(q_out);
+        if needs_float[k] {
+            g.nodes.push(Node {
+                name: format!("{result_name}.dequantize"),
+                op: Op::Dequantize,
+                inputs: vec![q_out],
+                output: l.result,
+            });
+        }
+    }
+}
+
+/// A new computed int8 value shaped like `like`.
+fn add_value(g: &mut Graph, name: &str, like: ValueId, quant: Quant) -> ValueId {
+    let shape = g.value(like).shape.clone();
+    g.add_value(Value { name: name.into(), shape, dtype: DType::I8, kind: ValueKind::Computed, quant: Some(quant) })
+}
+
+/// Integer weights (per output channel, symmetric), the folded int32 bias and the output stage
+/// of a layer whose output channel is axis `axis` of `w` (0 for a conv's `[O, C, K]`, 1 for a
+/// Dense's `[K, N]`).
+fn integer_layer(
+    g: &mut Graph,
+    w: ValueId,
+    bias: Option<ValueId>,
+    axis: usize,
+    x: &Quant,
+    y: &Quant,
+    relu: bool,
+) -> (ValueId, ValueId, Requant) {
+    let shape = g.value(w).shape.clone();
+    let data = g.value(w).const_data().unwrap_or(&[]).to_vec();
+    let channels = shape.get(axis).copied().unwrap_or(1);
+    // channel-major copy: row c holds every weight of output channel c
+    let (outer, inner): (usize, usize) = (shape[..axis].iter().product(), shape[axis + 1..].iter().product());
+    let mut rows = vec![0.0f32; data.len()];
+    for o in 0..outer {
+        for c in 0..channels {
+            for i in 0..inner {
+                rows[c * outer * inner + o * inner + i] = data[(o * channels + c) * inner + i];
+            }
+        }
+    }
+    let (q_rows, wq) = params::weights_per_channel(&rows, channels, axis);
+    // back to the weight's own layout
+    let mut q = vec![0i8; data.len()];
+    for o in 0..outer {
+        for c in 0..channels {
+            for i in 0..inner {
+                q[(o * channels + c) * inner + i] = q_rows[c * outer * inner + o * inner + i];
+            }
+        }
+    }
+    let (sx, zx) = x.at(0);
+    let (sy, zy) = y.at(0);
+    let b: Vec<f32> = match bias.and_then(|b| g.value(b).const_data()) {
+        Some(d) => d.to_vec(),
+        None => vec![0.0; channels],
+    };
+    let real_bias = params::bias(&b, sx, &wq);
+    let folded: Vec<i32> = (0..channels)
+        .map(|c| {
+            let sum: i64 = q_rows[c * outer * inner..(c + 1) * outer * inner].iter().map(|&v| v as i64).sum();
+            (real_bias[c] as i64 - zx as i64 * sum).clamp(i32::MIN as i64, i32::MAX as i64) as i32
+        })
+        .collect();
+    let (multiplier, shift): (Vec<i32>, Vec<i32>) =
+        (0..channels).map(|c| quantize_multiplier(sx as f64 * wq.at(c).0 as f64 / sy as f64)).unzip();
+    let w_name = format!("{}.q", g.value(w).name);
+    let wv = g.add_typed_const(w_name, shape, TensorData::from(q), Some(wq));
+    let b_name = format!("{}.bias_q", g.value(w).name);
+    let bv = g.add_typed_const(b_name, vec![channels], TensorData::from(folded), None);
+    let act_min = if relu { zy.max(-128) } else { -128 };
+    (wv, bv, Requant { multiplier, shift, zero_point: zy, act_min, act_max: 127 })
+}
