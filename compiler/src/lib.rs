@@ -13,6 +13,7 @@ pub mod ir;
 pub mod measure;
 pub mod passes;
 pub mod plan;
+pub mod reference;
 pub mod report;
 pub mod target;
 pub mod validate;
