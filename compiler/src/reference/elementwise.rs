@@ -56,7 +56,7 @@ pub(super) fn unary_scalar(op: UnaryOp, x: f32) -> f32 {
                 x
             }
         }
-        UnaryOp::HardSigmoid { alpha, beta } => (alpha * x + beta).max(0.0).min(1.0),
+        UnaryOp::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         UnaryOp::Clip { min, max } => x.max(min).min(max),
         UnaryOp::Floor => x.floor(),
         UnaryOp::Ceil => x.ceil(),
