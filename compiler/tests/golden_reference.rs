@@ -52,7 +52,9 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     let mut graph = front::import(&model, &[]).map_err(|e| format!("{name}: import: {e}"))?;
     let lowered = reference::run(&graph, &refs).map_err(|e| format!("{name}: interpreter (lowered graph): {e}"))?;
     passes::run(&mut graph, &PassOptions::default()).map_err(|e| format!("{name}: passes: {e}"))?;
+    let start = std::time::Instant::now();
     let passed = reference::run(&graph, &refs).map_err(|e| format!("{name}: interpreter (after passes): {e}"))?;
+    println!("{name}: one interpreter run after passes took {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
 
     for (stage, ours) in [("lowered", &lowered), ("after passes", &passed)] {
         let c = compare(ours, &expected);

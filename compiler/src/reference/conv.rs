@@ -6,6 +6,7 @@
 //! of 1. The sum runs from 0.0 over `c`, then `kh`, then `kw`; the bias is added last.
 
 use crate::ir::Conv;
+use std::ops::Range;
 
 /// A 1-D geometry as 2-D: `[N, C, W]` → `[N, C, 1, W]`.
 fn as_2d(shape: &[usize]) -> [usize; 4] {
@@ -25,9 +26,19 @@ fn pair(v: &[usize], h_default: usize) -> Result<(usize, usize), String> {
     }
 }
 
-/// Input position of a tap, or `None` in the padding.
-pub(super) fn tap(o: usize, stride: usize, k: usize, dilation: usize, pad: usize, len: usize) -> Option<usize> {
-    (o * stride + k * dilation).checked_sub(pad).filter(|&i| i < len)
+/// The kernel taps `k < klen` whose input position `o·stride + k·dilation − pad` lies inside
+/// `0..len`: one contiguous range, so the loops below visit only those and never test the
+/// padding per tap (a causal convolution's taps are half padding).
+pub(super) fn taps(o: usize, stride: usize, dilation: usize, pad: usize, klen: usize, len: usize) -> Range<usize> {
+    let start = o * stride; // padded position of tap 0
+    let inside = |p: usize| p >= pad && p < pad + len;
+    if dilation == 0 {
+        return if inside(start) { 0..klen } else { 0..0 };
+    }
+    // first k with start + k·d ≥ pad; last k with start + k·d < pad + len
+    let lo = pad.saturating_sub(start).div_ceil(dilation);
+    let hi = if start < pad + len { ((pad + len - 1 - start) / dilation + 1).min(klen) } else { 0 };
+    lo.min(hi)..hi
 }
 
 /// See the module docs. Shapes are the verifier's: `x [N, C, (H,) W]`, `w [O, C/groups, (kh,) kw]`.
@@ -55,13 +66,15 @@ pub(super) fn conv(
             for y in 0..oh {
                 for xo in 0..ow {
                     let mut acc = 0.0f32;
+                    let (rows, cols) = (taps(y, sh, dh, ph, kh, h), taps(xo, sw, dw, pw, kw, wd));
                     for ci in 0..cg {
-                        for ky in 0..kh {
-                            let Some(iy) = tap(y, sh, ky, dh, ph, h) else { continue };
-                            for kx in 0..kw {
-                                let Some(ix) = tap(xo, sw, kx, dw, pw, wd) else { continue };
-                                let xv = x[((b * ch + first_c + ci) * h + iy) * wd + ix];
-                                acc += xv * w[((o * cg + ci) * kh + ky) * kw + kx];
+                        for ky in rows.clone() {
+                            let iy = y * sh + ky * dh - ph;
+                            let x_row = ((b * ch + first_c + ci) * h + iy) * wd;
+                            let w_row = ((o * cg + ci) * kh + ky) * kw;
+                            for kx in cols.clone() {
+                                let ix = xo * sw + kx * dw - pw;
+                                acc += x[x_row + ix] * w[w_row + kx];
                             }
                         }
                     }
@@ -80,6 +93,22 @@ mod tests {
 
     fn geometry(stride: &[usize], dilation: &[usize], pad: &[usize], groups: usize) -> Conv {
         Conv { stride: stride.to_vec(), dilation: dilation.to_vec(), pad_before: pad.to_vec(), groups }
+    }
+
+    #[test]
+    fn taps_are_exactly_the_positions_inside_the_input() {
+        for (o, stride, dilation, pad, klen, len) in (0usize..6).flat_map(|o| {
+            (1..4).flat_map(move |s| {
+                (0..4).flat_map(move |d| {
+                    (0..5).flat_map(move |p| (1..6).flat_map(move |k| (0..5).map(move |l| (o, s, d, p, k, l))))
+                })
+            })
+        }) {
+            let want: Vec<usize> =
+                (0..klen).filter(|&k| (o * stride + k * dilation).checked_sub(pad).is_some_and(|i| i < len)).collect();
+            let got: Vec<usize> = taps(o, stride, dilation, pad, klen, len).collect();
+            assert_eq!(got, want, "o={o} s={stride} d={dilation} pad={pad} k={klen} len={len}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the number of positions inside `x`, or by the full window size `kh·kw` with
 //! `count_include_pad`. A 1-D pool is the 2-D one with a height of 1.
 
-use super::conv::tap;
+use super::conv::taps;
 use crate::ir::{Pool, PoolKind};
 
 /// Per-axis parameter as (height, width), or why the geometry does not have that many axes.
@@ -41,10 +41,10 @@ pub(super) fn pool(p: &Pool, x: &[f32], shape: &[usize], out_shape: &[usize]) ->
         for y in 0..oh {
             for xo in 0..ow {
                 let (mut max, mut sum, mut inside) = (f32::NEG_INFINITY, 0.0f32, 0usize);
-                for ky in 0..kh {
-                    let Some(iy) = tap(y, sh, ky, dh, ph, h) else { continue };
-                    for kx in 0..kw {
-                        let Some(ix) = tap(xo, sw, kx, dw, pw, w) else { continue };
+                for ky in taps(y, sh, dh, ph, kh, h) {
+                    let iy = y * sh + ky * dh - ph;
+                    for kx in taps(xo, sw, dw, pw, kw, w) {
+                        let ix = xo * sw + kx * dw - pw;
                         let v = xp[iy * w + ix];
                         max = max.max(v);
                         sum += v;
