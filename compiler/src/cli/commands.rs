@@ -304,8 +304,8 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
         validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
     let lens: Vec<usize> = compiled.graph.outputs.iter().map(|o| compiled.graph.value(*o).len()).collect();
     let (ours, _) = validate::run_harness(&exe, &inputs, &lens, 1)?;
-    let (theirs, who) = match tract.map_err(|e| e.to_string()).and_then(|r| run_tract(&r, &inputs)) {
-        Ok(t) => (t, "tract"),
+    let (theirs, who, reference) = match tract.map_err(|e| e.to_string()).and_then(|r| run_tract(&r, &inputs)) {
+        Ok(t) => (t, "tract", "tract's decluttered plan"),
         Err(why) => {
             println!("reference: ecgc IR interpreter (tract could not run this model: {why})");
             // The graph as lowered, before any pass: the passes and the back end are what is checked.
@@ -313,7 +313,7 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
             let refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
             let out = crate::reference::run(&lowered, &refs)
                 .map_err(|e| Error::Internal(format!("the IR interpreter failed on the lowered graph: {e}")))?;
-            (out, "the IR interpreter")
+            (out, "the IR interpreter", "ecgc's IR interpreter")
         }
     };
     let c = validate::compare(&ours, &theirs);
@@ -321,7 +321,6 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
         "max |ecgc − {who}| = {:.3e}; max scaled error = {:.3e} (output {}, element {}); tolerance {:.1e}",
         c.max_abs, c.max_scaled, c.worst.0, c.worst.1, a.tolerance
     );
-    let reference = if who == "tract" { "tract's decluttered plan" } else { "ecgc's IR interpreter" };
     if c.max_scaled <= a.tolerance {
         println!("ok: the generated crate matches {reference}");
         Ok(())
