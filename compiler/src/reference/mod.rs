@@ -7,10 +7,10 @@
 //! shows every computed value), and `ecgc validate` falls back to it when tract cannot run a model.
 //! It is not [`front::reference`](crate::front::reference), which runs tract itself.
 //!
-//! How: plain loops over row-major multi-indices ([`index`]), one file per op family as in
-//! `front/ops/` and `back/ops/`: [`conv`], [`einsum`], [`dense`], [`elementwise`] (Binary, Unary,
-//! Select and Fused share one scalar evaluator), [`reduce`] (Reduce, Softmax, RmsNorm), [`axis`]
-//! (data movement), [`pool`]. Clarity over speed: every op is "for each output index, read the
+//! How: plain loops over row-major multi-indices (`index.rs`), one file per op family as in
+//! `front/ops/` and `back/ops/`: `conv.rs`, `einsum.rs`, `dense.rs`, `elementwise.rs` (Binary,
+//! Unary, Select and Fused share one scalar evaluator), `reduce.rs` (Reduce, Softmax, RmsNorm),
+//! `axis.rs` (data movement), `pool.rs`. Clarity over speed: every op is "for each output index, read the
 //! operands at these offsets", with no per-element allocation. Sums accumulate in f32 from 0.0 in
 //! the order the IR doc states (Fused `sum_from`: row-major), otherwise in the natural row-major
 //! order of the summed indices. Transcendental functions are std's f32 ones (`erf` is libm's, in
