@@ -36,10 +36,11 @@ pub(super) fn einsum(
     let (sum_sizes, sum_a, sum_b) = split(&summed);
     let mut out = Vec::with_capacity(count(out_shape));
     let mut it = MultiIndex::new(&out_sizes);
+    let mut r = MultiIndex::new(&sum_sizes);
     while let Some(o) = it.next_index() {
         let (base_a, base_b) = (offset(o, &out_a), offset(o, &out_b));
         let mut acc = 0.0f32;
-        let mut r = MultiIndex::new(&sum_sizes);
+        r.restart();
         while let Some(s) = r.next_index() {
             acc += a[base_a + offset(s, &sum_a)] * b[base_b + offset(s, &sum_b)];
         }

@@ -63,6 +63,12 @@ impl MultiIndex {
         MultiIndex { shape: shape.to_vec(), idx: vec![0; shape.len()], state: State::Fresh }
     }
 
+    /// Starts over from before the first index (no allocation: for an inner loop).
+    pub(super) fn restart(&mut self) {
+        self.idx.fill(0);
+        self.state = State::Fresh;
+    }
+
     /// The next index, or `None` when every index has been visited.
     pub(super) fn next_index(&mut self) -> Option<&[usize]> {
         match self.state {
@@ -109,6 +115,10 @@ mod tests {
         assert_eq!(all(&[]), vec![Vec::<usize>::new()]);
         assert!(all(&[3, 0, 2]).is_empty());
         assert_eq!(all(&[1, 1, 2]).len(), 2);
+        let mut it = MultiIndex::new(&[2]);
+        while it.next_index().is_some() {}
+        it.restart();
+        assert_eq!(it.next_index(), Some(&[0][..]));
     }
 
     #[test]
