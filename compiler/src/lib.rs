@@ -3,7 +3,7 @@
 //! The pipeline, in order (see ARCHITECTURE.md for the code map and invariants):
 //! [`front`] (ONNX → tract → IR) → [`passes`] → [`plan`] (memory) → [`back`] (Rust crate) →
 //! [`report`]. [`Compiler`] drives it; [`validate`] checks generated crates against tract;
-//! [`reference`] is the IR interpreter used as an oracle (and by `validate` when tract cannot run).
+//! [`reference`](mod@reference) is the IR interpreter used as an oracle (and by `validate` when tract cannot run).
 
 pub mod back;
 pub mod cli;
