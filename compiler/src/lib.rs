@@ -2,7 +2,8 @@
 //!
 //! The pipeline, in order (see ARCHITECTURE.md for the code map and invariants):
 //! [`front`] (ONNX → tract → IR) → [`passes`] → [`plan`] (memory) → [`back`] (Rust crate) →
-//! [`report`]. [`Compiler`] drives it; [`validate`] checks generated crates against tract.
+//! [`report`]. [`Compiler`] drives it; [`validate`] checks generated crates against tract;
+//! [`reference`](mod@reference) is the IR interpreter used as an oracle (and by `validate` when tract cannot run).
 
 pub mod back;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod measure;
 pub mod passes;
 pub mod plan;
 pub mod quant;
+pub mod reference;
 pub mod report;
 pub mod target;
 pub mod validate;
