@@ -22,6 +22,7 @@ use crate::front;
 use crate::ir::Graph;
 use crate::measure;
 use crate::passes::{self, PassOptions};
+use crate::quant::Calibration;
 use crate::plan::{self, Plan};
 use crate::report::{self, Measured, Report};
 use crate::target::Target;
@@ -33,7 +34,7 @@ use std::path::{Path, PathBuf};
 pub enum Precision {
     /// f32 weights and activations.
     F32,
-    /// int8 (TFLite/CMSIS-NN semantics): not implemented yet.
+    /// int8 (TFLite/CMSIS-NN semantics) where ecgc has integer kernels, f32 elsewhere.
     Int8,
 }
 
@@ -222,13 +223,15 @@ impl Compiler {
 
     /// Runs the pipeline in memory, without writing anything.
     pub fn build(&self) -> Result<Compiled> {
-        if self.precision == Precision::Int8 {
-            return Err(Error::InvalidInput(
-                "--precision int8 is not implemented yet in this version of ecgc; use --precision f32".into(),
-            ));
-        }
-        if self.calibration.is_some() {
+        if self.precision == Precision::F32 && self.calibration.is_some() {
             return Err(Error::InvalidInput("--calibration only applies to --precision int8".into()));
+        }
+        if self.precision == Precision::Int8 && self.calibration.is_none() {
+            return Err(Error::InvalidInput(
+                "--precision int8 needs --calibration FILE (.npz with one array per model input, or .npy): \
+                 representative inputs, [samples, ...input shape], to measure value ranges on"
+                    .into(),
+            ));
         }
         let name = self.crate_name();
         check_crate_name(&name)?;
@@ -236,7 +239,12 @@ impl Compiler {
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let (mut graph, notes) = front::import_noted(&self.model, &self.input_shapes)?;
-        passes::run(&mut graph, &self.passes, &passes::Context::f32(&target))?;
+        let calibration = match &self.calibration {
+            Some(p) => Some(Calibration::load(p, &graph)?),
+            None => None,
+        };
+        let cx = passes::Context { target: &target, precision: self.precision, calibration: calibration.as_ref() };
+        passes::run(&mut graph, &self.passes, &cx)?;
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));

@@ -59,6 +59,25 @@ pub const fn tiles_from_le<const T: usize, const K: usize, const NT: usize, cons
     out
 }
 
+/// Decodes `N` words of four `i8`s (the packed weight rows of the int8 kernels, `[[i8; 4]; N]`)
+/// from `B == 4 * N` bytes, in a `const` context; a wrong length does not compile.
+pub const fn i8_words_from_le<const N: usize, const B: usize>(bytes: &[u8; B]) -> [[i8; 4]; N] {
+    const {
+        assert!(B == 4 * N, "i8_words_from_le: byte length must be 4 * N");
+    }
+    let mut out = [[0i8; 4]; N];
+    let mut i = 0;
+    while i < N {
+        let mut b = 0;
+        while b < 4 {
+            out[i][b] = bytes[4 * i + b] as i8;
+            b += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// One decoder per integer type, as [`f32s_from_le`]: `N` elements from `B == size · N` bytes.
 macro_rules! ints_from_le {
     ($($(#[$doc:meta])* $name:ident: $t:ty, $size:literal;)*) => {$(
@@ -108,6 +127,7 @@ mod tests {
         assert_eq!(i16s_from_le::<2, 4>(&[0x00, 0x80, 0xff, 0x7f]), [i16::MIN, i16::MAX]);
         assert_eq!(i8s_from_le::<3, 3>(&[0x80, 0x00, 0x7f]), [-128, 0, 127]);
         assert_eq!(u8s_from_le::<2, 2>(&[0, 255]), [0, 255]);
+        assert_eq!(super::i8_words_from_le::<2, 8>(&[0x80, 1, 2, 3, 4, 5, 6, 0xff]), [[-128, 1, 2, 3], [4, 5, 6, -1]]);
     }
 
     #[test]

@@ -267,13 +267,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         let id = format_ident!("{}", name);
         let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
         let file = format!("{dir}/{}.bin", name.to_lowercase());
-        let bytes: Vec<u8> = pf.data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let bytes: Vec<u8> = pf.data.le_bytes();
         weights.insert(file.clone(), bytes);
-        let ty = pf.ty();
+        let (ty, decode) = (pf.ty(), pf.decoder());
         let doc = format!(" Constant `{}` packed for its kernel.", shown(&g.value(v).name));
         statics.extend(quote! {
             #[doc = #doc]
-            static #id: #ty = k::weights::tiles_from_le(include_bytes!(#file));
+            static #id: #ty = #decode(include_bytes!(#file));
         });
         packed.insert((v, key), id);
     }

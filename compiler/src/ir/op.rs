@@ -70,6 +70,8 @@ pub struct QConv {
     pub pad_value: i32,
     /// The output stage.
     pub requant: Requant,
+    /// Use the kernel's Arm DSP form (`SMLAD`; the target has the DSP extension).
+    pub dsp: bool,
 }
 
 /// Geometry and output stage of a [`Op::QDense`].
@@ -81,6 +83,8 @@ pub struct QDense {
     pub n: usize,
     /// The output stage.
     pub requant: Requant,
+    /// Use the kernel's Arm DSP form (`SMLAD`; the target has the DSP extension).
+    pub dsp: bool,
 }
 
 /// The output stage of an integer op (TFLite's): an int32 accumulator of output channel `c`

@@ -12,7 +12,9 @@
 //! asymmetric int8 ([`params::affine`]), weights per output channel symmetric int8, biases int32
 //! at `input_scale · weight_scale[c]` with the input zero point's term `−z_x · Σ w` folded in, and
 //! one fixed-point multiplier per channel for `input_scale · weight_scale[c] / output_scale`.
-//! Every constant is folded here, so generated code only does integer work.
+//! Every constant is folded here, so generated code only does integer work. On a target with
+//! the Arm DSP extension the layers use the kernels' `SMLAD` form (bit-identical to the portable
+//! one).
 //!
 //! At the boundaries: a `Quantize` node before an integer layer whose input is f32, a
 //! `Dequantize` node after one whose result a float node (or the caller) reads; the dequantized
@@ -47,7 +49,7 @@ impl Pass for Quantize {
             ));
         };
         let ranges = ranges::collect(g, cal)?;
-        rewrite(g, &ranges);
+        rewrite(g, &ranges, cx.target.features.iter().any(|f| f == "dsp"));
         Ok(())
     }
 }
@@ -172,7 +174,7 @@ fn act_quant(r: Option<Range>) -> Quant {
 }
 
 /// Rewrites the graph (module docs).
-fn rewrite(g: &mut Graph, ranges: &[Option<Range>]) {
+fn rewrite(g: &mut Graph, ranges: &[Option<Range>], dsp: bool) {
     let layers = layers(g, ranges);
     if layers.is_empty() {
         return;
@@ -232,12 +234,12 @@ fn rewrite(g: &mut Graph, ranges: &[Option<Range>]) {
                 let (w, bias) = (node.inputs[1], node.inputs.get(2).copied());
                 let (wq, bq, requant) = integer_layer(g, w, bias, 0, &x_quant, &out_quant, l.relu.is_some());
                 let pad_value = x_quant.zero_point[0];
-                (Op::QConv(QConv { conv: c.clone(), pad_value, requant }), vec![qx, wq, bq])
+                (Op::QConv(QConv { conv: c.clone(), pad_value, requant, dsp }), vec![qx, wq, bq])
             }
             Op::Dense(d) => {
                 let bias = l.bias_add.map(|b| b.1);
                 let (wq, bq, requant) = integer_layer(g, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
-                (Op::QDense(QDense { k: d.k, n: d.n, requant }), vec![qx, wq, bq])
+                (Op::QDense(QDense { k: d.k, n: d.n, requant, dsp }), vec![qx, wq, bq])
             }
             _ => {
                 // `layers` selects only the three kinds above

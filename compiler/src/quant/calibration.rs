@@ -3,7 +3,8 @@
 //! The ecosystem's convention (onnxruntime's and TFLite's calibration readers take NumPy
 //! arrays): a `.npz` archive with one float32 array per graph input, named after the input, of
 //! shape `[S, ...input shape]` (S samples), or a `.npy` file of that shape for a single-input
-//! model. An array of exactly the input's shape is one sample. Every problem is a user error that
+//! model. An array of exactly the input's shape is one sample; for an input with a leading batch
+//! axis of 1, the samples may also run along that axis (`[S, C, W]` for an input `[1, C, W]`). Every problem is a user error that
 //! names the file, the input and what was expected.
 
 use crate::error::{Error, Result};
@@ -65,6 +66,8 @@ impl Calibration {
                 1
             } else if a.ndim() == shape.len() + 1 && &a.shape()[1..] == shape.as_slice() {
                 a.shape()[0]
+            } else if shape.first() == Some(&1) && a.ndim() == shape.len() && a.shape()[1..] == shape[1..] {
+                a.shape()[0] // samples along the model's batch axis of 1
             } else {
                 return Err(bad(format!(
                     "array '{name}' has shape {:?}; expected [samples, {}] (the input's shape {shape:?} after a sample axis)",
@@ -147,6 +150,8 @@ mod tests {
         assert!(e.contains("give a .npz"), "{e}");
         let ok = Calibration::load(&path, &graph(&[("x", vec![3])])).expect("five samples of [3]");
         assert_eq!(ok.samples.len(), 5);
+        let batch = Calibration::load(&path, &graph(&[("x", vec![1, 3])])).expect("samples along the batch axis");
+        assert_eq!(batch.samples[4], vec![vec![12.0, 13.0, 14.0]]);
         let e = Calibration::load(&dir.path().join("cal.csv"), &g).expect_err("extension").to_string();
         assert!(e.contains(".npz or .npy"), "{e}");
     }

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn qdense_sums_requantizes_and_clamps() {
         let r = Requant { multiplier: vec![1 << 30], shift: vec![0], zero_point: 10, act_min: 10, act_max: 127 };
-        let d = QDense { k: 2, n: 2, requant: r };
+        let d = QDense { k: 2, n: 2, requant: r, dsp: false };
         // columns: (1, 2) and (-1, -2); bias 4 and 0; x = (3, 5)
         let y = qdense(&d, &[3, 5], &[1, -1, 2, -2], &[4, 0]);
         // col 0: (4 + 3 + 10) / 2 = 8.5 → 9, + 10 = 19; col 1: −13 / 2 = −6.5 → −6 (ties to +inf), + 10 = 4 → clamp 10

@@ -14,7 +14,7 @@ mod einsum;
 mod elementwise;
 pub mod fused;
 mod pool;
-mod quant;
+pub mod quant;
 mod reduce;
 
 pub use elementwise::{binary_tokens, unary_tokens};
@@ -98,9 +98,8 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed) -> Result<Emitte
         Op::Dense(d) => (TokenStream::new(), dense::emit(d, node.inputs[1], packed)?),
         Op::Quantize(_) => (TokenStream::new(), quant::quantize(&c)?),
         Op::Dequantize => (TokenStream::new(), quant::dequantize(&c)?),
-        Op::QConv(_) | Op::QDense(_) => {
-            return Err(format!("node '{}': {} has no code generation yet", node.name, node.op.summary()))
-        }
+        Op::QConv(q) => quant::qconv(&c, q, packed)?,
+        Op::QDense(d) => quant::qdense(&c, d, packed)?,
         Op::Fused(f) => {
             let shapes: Vec<Vec<usize>> = (0..node.inputs.len()).map(|k| c.shape(k)).collect();
             (TokenStream::new(), fused::emit(f, &shapes, &c.out))
