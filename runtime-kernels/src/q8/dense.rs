@@ -1,0 +1,120 @@
+//! int8 fully connected layer: `out[r][j] = clamp(requantize(bias'[j] + Σ_k x[r][k] · w[j][k])
+//! + offset, min, max)` with the folded bias `bias'` ([module docs](super)), per-channel
+//! multipliers and the geometry as const generics (`K` inputs, `KQ = ceil(K / 4)` weight words
+//! per output, `N` outputs).
+//!
+//! `w` holds one packed row per output ([`pack_row`](super::pack_row)), `ch` one
+//! [`Channel`] per output, `x` and `out` any number of rows of `K` and `N` values.
+//! Preconditions (the compiler's): `w.len() == ch.len() == N`, `x.len() / K == out.len() / N`;
+//! outside them the kernels write less, never panic.
+//!
+//! The DSP form runs 4 outputs at a time: each word of 4 activations is loaded and split once
+//! (`SXTB16` twice) for the 4 outputs, and each weight word costs one load, two `SXTB16` and two
+//! `SMLAD`. With int8 weights that is the floor for one input row (every weight is used once and
+//! must be widened to 16-bit lanes: one instruction per pair, plus one `SMLAD` per pair).
+
+use super::dsp::dot4;
+use super::{finish, word, Channel, Output};
+
+/// The row's activations as words: the full groups of 4, and the last partial group padded with
+/// zeros (its weights are zero past `K`).
+#[inline(always)]
+fn groups<const K: usize>(xr: &[i8; K]) -> (&[[i8; 4]], Option<u32>) {
+    let (full, rest) = xr.as_chunks::<4>();
+    let tail = (!rest.is_empty()).then(|| {
+        let mut t = [0i8; 4];
+        for (d, &s) in t.iter_mut().zip(rest) {
+            *d = s;
+        }
+        word(&t)
+    });
+    (full, tail)
+}
+
+/// The portable form (module docs).
+pub fn dense_s8_portable<const K: usize, const KQ: usize, const N: usize>(
+    x: &[i8],
+    w: &[[[i8; 4]; KQ]],
+    ch: &[Channel],
+    q: &Output,
+    out: &mut [i8],
+) {
+    const { assert!(KQ == K.div_ceil(4), "dense_s8: KQ must be ceil(K / 4)") };
+    let (rows, _) = x.as_chunks::<K>();
+    let (out_rows, _) = out.as_chunks_mut::<N>();
+    for (xr, or) in rows.iter().zip(out_rows.iter_mut()) {
+        for ((o, wj), c) in or.iter_mut().zip(w).zip(ch) {
+            let mut acc = c.bias;
+            for (&xv, &wv) in xr.iter().zip(wj.as_flattened()) {
+                acc = acc.wrapping_add(i32::from(xv) * i32::from(wv));
+            }
+            *o = finish(acc, c, q);
+        }
+    }
+}
+
+/// The DSP form (module docs; `SMLAD` on Arm).
+pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
+    x: &[i8],
+    w: &[[[i8; 4]; KQ]],
+    ch: &[Channel],
+    q: &Output,
+    out: &mut [i8],
+) {
+    const { assert!(KQ == K.div_ceil(4), "dense_s8: KQ must be ceil(K / 4)") };
+    let (rows, _) = x.as_chunks::<K>();
+    let (out_rows, _) = out.as_chunks_mut::<N>();
+    let (w4, _) = w.as_chunks::<4>();
+    let (c4, _) = ch.as_chunks::<4>();
+    for (xr, or) in rows.iter().zip(out_rows.iter_mut()) {
+        let (full, tail) = groups(xr);
+        let (o4, _) = or.as_chunks_mut::<4>();
+        for ((o, [w0, w1, w2, w3]), cs) in o4.iter_mut().zip(w4).zip(c4) {
+            let (mut a0, mut a1, mut a2, mut a3) = (cs[0].bias, cs[1].bias, cs[2].bias, cs[3].bias);
+            for (xg, (((g0, g1), g2), g3)) in full.iter().zip(w0.iter().zip(w1).zip(w2).zip(w3)) {
+                let xv = word(xg);
+                a0 = dot4(xv, word(g0), a0);
+                a1 = dot4(xv, word(g1), a1);
+                a2 = dot4(xv, word(g2), a2);
+                a3 = dot4(xv, word(g3), a3);
+            }
+            if let (Some(xv), Some(g0), Some(g1), Some(g2), Some(g3)) =
+                (tail, w0.last(), w1.last(), w2.last(), w3.last())
+            {
+                a0 = dot4(xv, word(g0), a0);
+                a1 = dot4(xv, word(g1), a1);
+                a2 = dot4(xv, word(g2), a2);
+                a3 = dot4(xv, word(g3), a3);
+            }
+            *o = [finish(a0, &cs[0], q), finish(a1, &cs[1], q), finish(a2, &cs[2], q), finish(a3, &cs[3], q)];
+        }
+        // the last N % 4 outputs one at a time
+        let done = 4 * w4.len();
+        for ((o, wj), c) in or.iter_mut().zip(w).zip(ch).skip(done) {
+            let mut acc = c.bias;
+            for (xg, g) in full.iter().zip(wj) {
+                acc = dot4(word(xg), word(g), acc);
+            }
+            if let (Some(xv), Some(g)) = (tail, wj.last()) {
+                acc = dot4(xv, word(g), acc);
+            }
+            *o = finish(acc, c, q);
+        }
+    }
+}
+
+/// The DSP form where `cfg(target_feature = "dsp")` holds, else the portable one ([module
+/// docs](super)).
+#[inline(always)]
+pub fn dense_s8<const K: usize, const KQ: usize, const N: usize>(
+    x: &[i8],
+    w: &[[[i8; 4]; KQ]],
+    ch: &[Channel],
+    q: &Output,
+    out: &mut [i8],
+) {
+    #[cfg(target_feature = "dsp")]
+    dense_s8_dsp::<K, KQ, N>(x, w, ch, q, out);
+    #[cfg(not(target_feature = "dsp"))]
+    dense_s8_portable::<K, KQ, N>(x, w, ch, q, out);
+}

@@ -1,0 +1,131 @@
+//! int8 kernels with TFLite int8 / CMSIS-NN semantics: per-channel symmetric int8 weights,
+//! per-tensor asymmetric int8 activations, int32 bias, fixed-point requantization
+//! ([`requant::requantize`]).
+//!
+//! # The folded-bias contract
+//!
+//! TFLite computes `Σ_k (x[k] + input_offset) · w[k] + bias` (`input_offset` = −input zero point).
+//! The compiler passes `bias' = bias + input_offset · Σ_k w[k]` ([`fold_bias`]) in
+//! [`Channel::bias`], so the kernels only sum `x · w`. Convolution padding must add nothing in
+//! the real domain, that is `(x + input_offset) · w = 0`: the kernels fill padding with the
+//! input zero point (`pad = −input_offset`, an int8 value), which makes the folded sum exact at
+//! the edges too.
+//!
+//! # Weight layout
+//!
+//! Every weight row (a dense output's `K` weights, a convolution's `K` taps per input channel) is
+//! stored as `[[i8; 4]; KQ]` with `KQ = ceil(K / 4)` and zeros after the last weight
+//! ([`pack_row`]): four consecutive weights are one 32-bit word, which the DSP path loads once and
+//! splits with `SXTB16` into (`w0`, `w2`) and (`w1`, `w3`) lanes, matching the same split of four
+//! activations, so `SMLAD` needs no reordering (module [`dsp`]). The portable path reads the same
+//! layout; `K` is passed as well, so it skips the zero tail.
+//!
+//! # Two paths, one result
+//!
+//! Each kernel has a portable form (`*_portable`, plain safe Rust) and a DSP form (`*_dsp`,
+//! `SXTB16`/`SMLAD` through `core::arch::asm!` on Arm, the same arithmetic in plain Rust
+//! elsewhere so host tests exercise its data flow). Integer sums are exact (wrapping at 32 bits,
+//! as `SMLAD` does), so both give the same bits; tests prove it on the host and, for the real
+//! instructions, on the emulated Cortex-M7 (`examples/firmware/q8-bench`).
+//! The unsuffixed kernel picks the DSP form where `cfg(target_feature = "dsp")` holds. On stable
+//! Rust (1.95) that cfg is never set — `dsp` is an unstable Arm target feature, hidden from `cfg`
+//! even on `thumbv7em`, whose cores all have it — so code generated for a Cortex-M4/M7 calls the
+//! `*_dsp` form by name. On an Arm core without the DSP extension (`thumbv6m`, `thumbv7m`) the
+//! DSP forms must not be called: they are generic, so they are only assembled where used.
+
+pub mod conv1d;
+pub mod dense;
+pub mod depthwise;
+pub mod dsp;
+pub mod requant;
+
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod tests;
+
+/// Requantization of one output channel: the folded bias ([module docs](self)) and the
+/// fixed-point multiplier and shift of `input_scale · weight_scale[c] / output_scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// `bias + input_offset · Σ w` (the accumulator's start value).
+    pub bias: i32,
+    /// Q31 multiplier in `[2^30, 2^31)` (0 for a zero scale).
+    pub mult: i32,
+    /// Power of two, `−31 ..= 31` ([`requant::requantize`]).
+    pub shift: i32,
+}
+
+/// Output quantization of a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// The output zero point.
+    pub offset: i32,
+    /// Smallest output (−128, or the zero point for a fused ReLU).
+    pub min: i32,
+    /// Largest output (127, or less for a fused clip). `−128 ≤ min ≤ max ≤ 127`.
+    pub max: i32,
+}
+
+/// `clamp(requantize(acc) + offset, min, max)`: one output value from its accumulator.
+#[inline(always)]
+pub fn finish(acc: i32, ch: &Channel, q: &Output) -> i8 {
+    let v = requant::requantize(acc, ch.mult, ch.shift).saturating_add(q.offset);
+    v.max(q.min).min(q.max) as i8
+}
+
+/// Packs one row of `K` weights as `KQ = ceil(K / 4)` words with a zero tail (the layout the
+/// int8 kernels stream). Weights past `4·KQ` are dropped; a `KQ` below `ceil(K / 4)` does not
+/// compile.
+pub const fn pack_row<const K: usize, const KQ: usize>(w: &[i8; K]) -> [[i8; 4]; KQ] {
+    const {
+        assert!(KQ == K.div_ceil(4), "pack_row: KQ must be ceil(K / 4)");
+    }
+    let mut out = [[0i8; 4]; KQ];
+    let mut k = 0;
+    while k < K {
+        out[k / 4][k % 4] = w[k];
+        k += 1;
+    }
+    out
+}
+
+/// The folded bias of one output channel: `bias + input_offset · Σ w` over all its weights
+/// (every input channel and tap), with `input_offset` the negated input zero point. Wrapping
+/// 32-bit arithmetic, as the accumulator's.
+pub const fn fold_bias(bias: i32, input_offset: i32, w: &[i8]) -> i32 {
+    let mut s = 0i32;
+    let mut i = 0;
+    while i < w.len() {
+        s = s.wrapping_add(w[i] as i32);
+        i += 1;
+    }
+    bias.wrapping_add(input_offset.wrapping_mul(s))
+}
+
+/// Four int8 values as one little-endian word (a single `LDR`, unaligned allowed on the M7).
+#[inline(always)]
+pub(crate) fn word(b: &[i8; 4]) -> u32 {
+    u32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8])
+}
+
+/// `x[start .. start + W]` of one input row, with `pad` outside the row: a reference when the
+/// window lies inside, else a copy in `buf`.
+#[inline(always)]
+pub(crate) fn window<'a, const L: usize, const W: usize>(
+    x: &'a [i8; L],
+    start: isize,
+    pad: i8,
+    buf: &'a mut [i8; W],
+) -> &'a [i8; W] {
+    if start >= 0 {
+        if let Some(w) = x.get(start as usize..).and_then(|r| r.first_chunk::<W>()) {
+            return w;
+        }
+    }
+    for (i, v) in buf.iter_mut().enumerate() {
+        let at = start + i as isize;
+        *v = if at >= 0 { x.get(at as usize).copied().unwrap_or(pad) } else { pad };
+    }
+    buf
+}

@@ -1,0 +1,50 @@
+//! Requantization: TFLite's `MultiplyByQuantizedMultiplier` (the reference kernels' default, not
+//! the `TFLITE_SINGLE_ROUNDING` variant), which CMSIS-NN's `arm_nn_requantize` also computes
+//! when built without `CMSIS_NN_USE_SINGLE_ROUNDING`.
+//!
+//! `requantize(acc, m, shift)` approximates `acc · m · 2^(shift − 31)` in two rounding steps:
+//!
+//! 1. `a = acc · 2^max(shift, 0)` (two's-complement wrapping, as the C code compiles on Arm);
+//! 2. `h = SaturatingRoundingDoublingHighMul(a, m)`: the high 32 bits of `2·a·m`, rounded to
+//!    nearest with ties towards +∞ (gemmlowp's nudge `±2^30` then truncating division by `2^31`,
+//!    equal to CMSIS-NN's `(a·m + 2^30) >> 31`); the one overflowing case,
+//!    `a == m == i32::MIN`, saturates to `i32::MAX` (CMSIS-NN's `_no_sat` variant wraps there,
+//!    but a valid multiplier is positive, so the two never differ in practice);
+//! 3. `RoundingDivideByPOT(h, max(−shift, 0))`: arithmetic shift right, rounded to nearest with
+//!    ties away from zero.
+//!
+//! Shifts are clamped to `−31 ..= 31` (a quantized multiplier's shift is always in that range),
+//! so no input panics.
+
+/// `acc · multiplier · 2^(shift − 31)` rounded as TFLite's reference kernels round it (module
+/// docs). `multiplier` is a Q31 fixed-point number in `[2^30, 2^31)` for a real scale in
+/// `[0.5, 1)`, `shift` the power of two that brings the scale into that range.
+#[inline(always)]
+pub fn requantize(acc: i32, multiplier: i32, shift: i32) -> i32 {
+    let left = shift.clamp(0, 31) as u32;
+    let right = (-shift).clamp(0, 31) as u32;
+    rounding_divide_by_pot(doubling_high_mul(acc.wrapping_shl(left), multiplier), right)
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`: `round(a · b / 2^31)`, ties towards +∞,
+/// saturating the single overflow `i32::MIN · i32::MIN`.
+#[inline(always)]
+pub fn doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    // |a·b| ≤ 2^62 − 2^31 here, so adding the nudge cannot overflow; floor((p + 2^30) / 2^31)
+    // equals gemmlowp's truncating division of p ± nudge (ties towards +∞ on both sides).
+    ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero
+/// (`exponent` in `0 ..= 31`).
+#[inline(always)]
+pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+    let e = exponent.min(31);
+    let mask = ((1i64 << e) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> e) + i32::from(remainder > threshold)
+}
