@@ -20,7 +20,7 @@
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
 
-use super::dsp::{smlad, sxtb16, sxtb16_ror8};
+use super::dsp::{smlad, sxtb16, sxtb16_ror8, taps4};
 use super::{finish, window, word, Channel, Output};
 
 /// One output channel's packed weights.
@@ -145,6 +145,30 @@ pub(crate) fn tile_dsp<
     acc
 }
 
+/// Sums of one output channel × 4 positions from `o` for stride and dilation 1 ([`taps4`]): the
+/// input rows themselves where the window lies inside them, else each row's window copied with
+/// `pad`.
+#[inline(always)]
+pub(crate) fn taps_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, const W: usize>(
+    rows: &[[i8; L]],
+    f: &Filter<KQ, C>,
+    bias: i32,
+    o: usize,
+    pad: i8,
+    buf: &mut [i8; W],
+) -> [i32; 4] {
+    let at = start::<1, P>(o);
+    if at >= 0 && at as usize + W <= L {
+        return taps4::<KQ, C, L>(rows, at as usize, f, [bias; 4]);
+    }
+    let mut acc = [bias; 4];
+    for (xr, fc) in rows.iter().zip(f) {
+        let win = window::<L, W>(xr, at, pad, buf);
+        acc = taps4::<KQ, 1, W>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
+    }
+    acc
+}
+
 /// First input index of the tile at output `o` (negative in the padding).
 #[inline(always)]
 pub(crate) const fn start<const S: usize, const P: usize>(o: usize) -> isize {
@@ -210,6 +234,15 @@ pub fn conv1d_s8_dsp<
     let (rows, _) = x.as_chunks::<L>();
     let (out_rows, _) = out.as_chunks_mut::<OL>();
     let mut buf = [pad; W];
+    if S == 1 {
+        for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
+            for o in (0..OL).step_by(4) {
+                let acc = taps_s1::<C, KQ, P, L, W>(rows, f, c.bias, o, pad, &mut buf);
+                store(row, o, acc.map(|a| finish(a, c, q)));
+            }
+        }
+        return;
+    }
     let (w2, _) = w.as_chunks::<2>();
     let (c2, _) = ch.as_chunks::<2>();
     let (o2, _) = out_rows.as_chunks_mut::<2>();

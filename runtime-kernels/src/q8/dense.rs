@@ -13,7 +13,7 @@
 //! `SMLAD`. With int8 weights that is the floor for one input row (every weight is used once and
 //! must be widened to 16-bit lanes: one instruction per pair, plus one `SMLAD` per pair).
 
-use super::dsp::dot4;
+use super::dsp::{dot4, rows4};
 use super::{finish, word, Channel, Output};
 
 /// The row's activations as words: the full groups of 4, and the last partial group padded with
@@ -69,24 +69,16 @@ pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
     for (xr, or) in rows.iter().zip(out_rows.iter_mut()) {
         let (full, tail) = groups(xr);
         let (o4, _) = or.as_chunks_mut::<4>();
-        for ((o, [w0, w1, w2, w3]), cs) in o4.iter_mut().zip(w4).zip(c4) {
-            let (mut a0, mut a1, mut a2, mut a3) = (cs[0].bias, cs[1].bias, cs[2].bias, cs[3].bias);
-            for (xg, (((g0, g1), g2), g3)) in full.iter().zip(w0.iter().zip(w1).zip(w2).zip(w3)) {
-                let xv = word(xg);
-                a0 = dot4(xv, word(g0), a0);
-                a1 = dot4(xv, word(g1), a1);
-                a2 = dot4(xv, word(g2), a2);
-                a3 = dot4(xv, word(g3), a3);
+        for ((o, wt), cs) in o4.iter_mut().zip(w4).zip(c4) {
+            let mut a = rows4::<KQ>(full, wt, [cs[0].bias, cs[1].bias, cs[2].bias, cs[3].bias]);
+            if let Some(xv) = tail {
+                for (a, wr) in a.iter_mut().zip(wt) {
+                    if let Some(g) = wr.last() {
+                        *a = dot4(xv, word(g), *a);
+                    }
+                }
             }
-            if let (Some(xv), Some(g0), Some(g1), Some(g2), Some(g3)) =
-                (tail, w0.last(), w1.last(), w2.last(), w3.last())
-            {
-                a0 = dot4(xv, word(g0), a0);
-                a1 = dot4(xv, word(g1), a1);
-                a2 = dot4(xv, word(g2), a2);
-                a3 = dot4(xv, word(g3), a3);
-            }
-            *o = [finish(a0, &cs[0], q), finish(a1, &cs[1], q), finish(a2, &cs[2], q), finish(a3, &cs[3], q)];
+            *o = [finish(a[0], &cs[0], q), finish(a[1], &cs[1], q), finish(a[2], &cs[2], q), finish(a[3], &cs[3], q)];
         }
         // the last N % 4 outputs one at a time
         let done = 4 * w4.len();

@@ -12,7 +12,7 @@
 //! Preconditions (the compiler's): `x.len() / L == out.len() / OL`, `w.len() == ch.len() ≥ 1`.
 //! Outside them the kernels compute less, never panic.
 
-use super::conv1d::{check, start, store, tile_dsp, tile_portable};
+use super::conv1d::{check, start, store, taps_s1, tile_dsp, tile_portable};
 use super::{finish, Channel, Output};
 
 /// The portable form (module docs).
@@ -82,15 +82,14 @@ pub fn depthwise_s8_dsp<
     let mut buf = [pad; W];
     for (xr, (row, (f, c))) in rows.iter().zip(out_rows.iter_mut().zip(w.iter().zip(ch).cycle())) {
         let f = core::array::from_ref(f);
+        let xr = core::slice::from_ref(xr);
         for o in (0..OL).step_by(4) {
-            let [acc] = tile_dsp::<1, 1, KQ, S, L, W>(
-                core::slice::from_ref(xr),
-                [f],
-                [c.bias],
-                start::<S, P>(o),
-                pad,
-                &mut buf,
-            );
+            if S == 1 {
+                let acc = taps_s1::<1, KQ, P, L, W>(xr, f, c.bias, o, pad, &mut buf);
+                store(row, o, acc.map(|a| finish(a, c, q)));
+                continue;
+            }
+            let [acc] = tile_dsp::<1, 1, KQ, S, L, W>(xr, [f], [c.bias], start::<S, P>(o), pad, &mut buf);
             store(row, o, acc.map(|a| finish(a, c, q)));
         }
     }
