@@ -21,7 +21,8 @@
 //! Outside them the kernels compute less, never panic.
 
 use super::dsp::{smlad, sxtb16, sxtb16_ror8, taps4};
-use super::{finish, window, word, Channel, Output};
+use super::requant::Prepared;
+use super::{prepare, window, word, Channel, Output};
 
 /// One output channel's packed weights.
 pub type Filter<const KQ: usize, const C: usize> = [[[i8; 4]; KQ]; C];
@@ -126,7 +127,10 @@ pub(crate) fn tile_dsp<
     pad: i8,
     buf: &mut [i8; W],
 ) -> [[i32; 4]; T] {
-    let mut acc = bias.map(|b| [b; 4]);
+    let mut acc = [[0i32; 4]; T];
+    for (a, &b) in acc.iter_mut().zip(&bias) {
+        *a = [b; 4];
+    }
     for (c, xr) in rows.iter().enumerate().take(C) {
         let win = window::<L, W>(xr, start, pad, buf);
         for_groups::<KQ, S, W>(win, |g, e| {
@@ -145,28 +149,63 @@ pub(crate) fn tile_dsp<
     acc
 }
 
-/// Sums of one output channel × 4 positions from `o` for stride and dilation 1 ([`taps4`]): the
-/// input rows themselves where the window lies inside them, else each row's window copied with
-/// `pad`.
+/// One output row for stride and dilation 1 ([`taps4`]): tiles whose window lies inside every
+/// input row read the rows in place (one `asm` loop over all channels and taps); the few edge
+/// tiles copy each row's window with `pad`, out of line so the hot loop stays small.
 #[inline(always)]
-pub(crate) fn taps_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, const W: usize>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn row_s1<
+    const C: usize,
+    const KQ: usize,
+    const P: usize,
+    const L: usize,
+    const OL: usize,
+    const W: usize,
+>(
+    rows: &[[i8; L]],
+    f: &Filter<KQ, C>,
+    ch: &Channel,
+    q: &Output,
+    pad: i8,
+    buf: &mut [i8; W],
+    out: &mut [i8; OL],
+) {
+    let pc = prepare(ch, q);
+    // interior tiles t: 4t ≥ P, 4t − P + W ≤ L, 4t + 4 ≤ OL
+    let lo = P.div_ceil(4);
+    let hi = if L + P >= W { ((L + P - W) / 4 + 1).min(OL / 4) } else { 0 };
+    let (tiles, _) = out.as_chunks_mut::<4>();
+    for (t, dst) in tiles.iter_mut().enumerate().take(hi).skip(lo) {
+        let acc = taps4::<KQ, C, L>(rows, 4 * t - P, f, [ch.bias; 4]);
+        *dst = pc.apply4(acc);
+    }
+    for o in (0..OL).step_by(4) {
+        if o / 4 < lo || o / 4 >= hi.max(lo) {
+            edge_s1::<C, KQ, P, L, OL, W>(rows, f, ch.bias, &pc, o, pad, buf, out);
+        }
+    }
+}
+
+/// An edge tile of [`row_s1`]: each row's window copied with `pad`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn edge_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, const OL: usize, const W: usize>(
     rows: &[[i8; L]],
     f: &Filter<KQ, C>,
     bias: i32,
+    pc: &Prepared,
     o: usize,
     pad: i8,
     buf: &mut [i8; W],
-) -> [i32; 4] {
+    out: &mut [i8; OL],
+) {
     let at = start::<1, P>(o);
-    if at >= 0 && at as usize + W <= L {
-        return taps4::<KQ, C, L>(rows, at as usize, f, [bias; 4]);
-    }
     let mut acc = [bias; 4];
     for (xr, fc) in rows.iter().zip(f) {
         let win = window::<L, W>(xr, at, pad, buf);
         acc = taps4::<KQ, 1, W>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
     }
-    acc
+    store(out, o, pc.apply4(acc));
 }
 
 /// First input index of the tile at output `o` (negative in the padding).
@@ -200,9 +239,10 @@ pub fn conv1d_s8_portable<
     let (out_rows, _) = out.as_chunks_mut::<OL>();
     let mut buf = [pad; W];
     for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
+        let pc = prepare(c, q);
         for o in (0..OL).step_by(4) {
             let acc = tile_portable::<C, K, KQ, S, D, L, W>(rows, f, c.bias, start::<S, P>(o), pad, &mut buf);
-            store(row, o, acc.map(|a| finish(a, c, q)));
+            store(row, o, pc.apply_each(acc));
         }
     }
 }
@@ -236,10 +276,7 @@ pub fn conv1d_s8_dsp<
     let mut buf = [pad; W];
     if S == 1 {
         for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
-            for o in (0..OL).step_by(4) {
-                let acc = taps_s1::<C, KQ, P, L, W>(rows, f, c.bias, o, pad, &mut buf);
-                store(row, o, acc.map(|a| finish(a, c, q)));
-            }
+            row_s1::<C, KQ, P, L, OL, W>(rows, f, c, q, pad, &mut buf, row);
         }
         return;
     }
@@ -247,19 +284,21 @@ pub fn conv1d_s8_dsp<
     let (c2, _) = ch.as_chunks::<2>();
     let (o2, _) = out_rows.as_chunks_mut::<2>();
     for (([f0, f1], [c0, c1]), [r0, r1]) in w2.iter().zip(c2).zip(o2.iter_mut()) {
+        let (p0, p1) = (prepare(c0, q), prepare(c1, q));
         for o in (0..OL).step_by(4) {
             let [a0, a1] =
                 tile_dsp::<2, C, KQ, S, L, W>(rows, [f0, f1], [c0.bias, c1.bias], start::<S, P>(o), pad, &mut buf);
-            store(r0, o, a0.map(|a| finish(a, c0, q)));
-            store(r1, o, a1.map(|a| finish(a, c1, q)));
+            store(r0, o, p0.apply4(a0));
+            store(r1, o, p1.apply4(a1));
         }
     }
     // an odd last channel
     let done = 2 * w2.len();
     for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()).skip(done) {
+        let pc = prepare(c, q);
         for o in (0..OL).step_by(4) {
             let [acc] = tile_dsp::<1, C, KQ, S, L, W>(rows, [f], [c.bias], start::<S, P>(o), pad, &mut buf);
-            store(row, o, acc.map(|a| finish(a, c, q)));
+            store(row, o, pc.apply4(acc));
         }
     }
 }

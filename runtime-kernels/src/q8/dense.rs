@@ -13,8 +13,8 @@
 //! `SMLAD`. With int8 weights that is the floor for one input row (every weight is used once and
 //! must be widened to 16-bit lanes: one instruction per pair, plus one `SMLAD` per pair).
 
-use super::dsp::{dot4, rows4};
-use super::{finish, word, Channel, Output};
+use super::dsp::{clamp4, dot4, rows4};
+use super::{finish, prepare, word, Channel, Output};
 
 /// The row's activations as words: the full groups of 4, and the last partial group padded with
 /// zeros (its weights are zero past `K`).
@@ -78,7 +78,8 @@ pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
                     }
                 }
             }
-            *o = [finish(a[0], &cs[0], q), finish(a[1], &cs[1], q), finish(a[2], &cs[2], q), finish(a[3], &cs[3], q)];
+            let p = |i: usize, v: i32| prepare(&cs[i], q).unclamped(v);
+            *o = clamp4([p(0, a[0]), p(1, a[1]), p(2, a[2]), p(3, a[3])], q.min, q.max);
         }
         // the last N % 4 outputs one at a time
         let done = 4 * w4.len();
@@ -90,7 +91,7 @@ pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
             if let (Some(xv), Some(g)) = (tail, wj.last()) {
                 acc = dot4(xv, word(g), acc);
             }
-            *o = finish(acc, c, q);
+            *o = prepare(c, q).apply(acc);
         }
     }
 }

@@ -12,8 +12,8 @@
 //! Preconditions (the compiler's): `x.len() / L == out.len() / OL`, `w.len() == ch.len() ≥ 1`.
 //! Outside them the kernels compute less, never panic.
 
-use super::conv1d::{check, start, store, taps_s1, tile_dsp, tile_portable};
-use super::{finish, Channel, Output};
+use super::conv1d::{check, row_s1, start, store, tile_dsp, tile_portable};
+use super::{prepare, Channel, Output};
 
 /// The portable form (module docs).
 #[allow(clippy::too_many_arguments)]
@@ -40,6 +40,7 @@ pub fn depthwise_s8_portable<
     let mut buf = [pad; W];
     for (xr, (row, (f, c))) in rows.iter().zip(out_rows.iter_mut().zip(w.iter().zip(ch).cycle())) {
         let f = core::array::from_ref(f);
+        let pc = prepare(c, q);
         for o in (0..OL).step_by(4) {
             let acc = tile_portable::<1, K, KQ, S, D, L, W>(
                 core::slice::from_ref(xr),
@@ -49,7 +50,7 @@ pub fn depthwise_s8_portable<
                 pad,
                 &mut buf,
             );
-            store(row, o, acc.map(|a| finish(a, c, q)));
+            store(row, o, pc.apply_each(acc));
         }
     }
 }
@@ -83,14 +84,14 @@ pub fn depthwise_s8_dsp<
     for (xr, (row, (f, c))) in rows.iter().zip(out_rows.iter_mut().zip(w.iter().zip(ch).cycle())) {
         let f = core::array::from_ref(f);
         let xr = core::slice::from_ref(xr);
+        if S == 1 {
+            row_s1::<1, KQ, P, L, OL, W>(xr, f, c, q, pad, &mut buf, row);
+            continue;
+        }
+        let pc = prepare(c, q);
         for o in (0..OL).step_by(4) {
-            if S == 1 {
-                let acc = taps_s1::<1, KQ, P, L, W>(xr, f, c.bias, o, pad, &mut buf);
-                store(row, o, acc.map(|a| finish(a, c, q)));
-                continue;
-            }
             let [acc] = tile_dsp::<1, 1, KQ, S, L, W>(xr, [f], [c.bias], start::<S, P>(o), pad, &mut buf);
-            store(row, o, acc.map(|a| finish(a, c, q)));
+            store(row, o, pc.apply4(acc));
         }
     }
 }

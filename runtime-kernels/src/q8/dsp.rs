@@ -76,6 +76,52 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     }
 }
 
+/// `clamp(v[i], min, max)` for 4 values as 4 bytes (`−128 ≤ min ≤ max ≤ 127`): on Arm `SSAT`
+/// to 8 bits, packing with `BFI`, and a byte-parallel clamp (`SSUB8` sets a GE flag per byte,
+/// `SEL` picks by it) — 13 instructions instead of 4 compare-and-select pairs plus packing.
+#[inline(always)]
+pub fn clamp4(v: [i32; 4], min: i32, max: i32) -> [i8; 4] {
+    #[cfg(target_arch = "arm")]
+    {
+        let lo = u32::from_ne_bytes([min as u8; 4]);
+        let hi = u32::from_ne_bytes([max as u8; 4]);
+        let r: u32;
+        // SAFETY: register-only arithmetic (SSAT, BFI, SSUB8, SEL); SSAT may set the Q flag and
+        // SSUB8 sets the GE flags, both declared clobbered by omitting `preserves_flags`.
+        unsafe {
+            core::arch::asm!(
+                "ssat {r}, #8, {v0}",
+                "ssat {t}, #8, {v1}",
+                "bfi {r}, {t}, #8, #8",
+                "ssat {t}, #8, {v2}",
+                "bfi {r}, {t}, #16, #8",
+                "ssat {t}, #8, {v3}",
+                "bfi {r}, {t}, #24, #8",
+                "ssub8 {t}, {r}, {lo}",
+                "sel {r}, {r}, {lo}",
+                "ssub8 {t}, {hi}, {r}",
+                "sel {r}, {r}, {hi}",
+                r = out(reg) r,
+                t = out(reg) _,
+                v0 = in(reg) v[0],
+                v1 = in(reg) v[1],
+                v2 = in(reg) v[2],
+                v3 = in(reg) v[3],
+                lo = in(reg) lo,
+                hi = in(reg) hi,
+                options(pure, nomem, nostack),
+            );
+        }
+        let [b0, b1, b2, b3] = r.to_le_bytes();
+        [b0 as i8, b1 as i8, b2 as i8, b3 as i8]
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let c = |x: i32| x.max(min).min(max) as i8;
+        [c(v[0]), c(v[1]), c(v[2]), c(v[3])]
+    }
+}
+
 /// `acc + Σ xi·wi` over four int8 pairs given as words, by two `SMLAD`s.
 #[inline(always)]
 pub fn dot4(x: u32, w: u32, acc: i32) -> i32 {

@@ -74,6 +74,12 @@ pub fn finish(acc: i32, ch: &Channel, q: &Output) -> i8 {
     v.max(q.min).min(q.max) as i8
 }
 
+/// [`finish`] with the per-channel work done once ([`requant::Prepared`]).
+#[inline(always)]
+pub(crate) fn prepare(ch: &Channel, q: &Output) -> requant::Prepared {
+    requant::Prepared::new(ch.mult, ch.shift, q.offset, q.min, q.max)
+}
+
 /// Packs one row of `K` weights as `KQ = ceil(K / 4)` words with a zero tail (the layout the
 /// int8 kernels stream). Weights past `4·KQ` are dropped; a `KQ` below `ceil(K / 4)` does not
 /// compile.
@@ -123,9 +129,18 @@ pub(crate) fn window<'a, const L: usize, const W: usize>(
             return w;
         }
     }
-    for (i, v) in buf.iter_mut().enumerate() {
-        let at = start + i as isize;
-        *v = if at >= 0 { x.get(at as usize).copied().unwrap_or(pad) } else { pad };
+    // pad | x[start + lo .. start + hi] | pad, with bulk fills and one copy
+    let lo = (-start).clamp(0, W as isize) as usize;
+    let hi = (L as isize - start).clamp(lo as isize, W as isize) as usize;
+    let from = (start + lo as isize).max(0) as usize;
+    if let (Some(dst), Some(src)) = (buf.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
+        dst.copy_from_slice(src);
+    }
+    if let Some(head) = buf.get_mut(..lo) {
+        head.fill(pad);
+    }
+    if let Some(tail) = buf.get_mut(hi..) {
+        tail.fill(pad);
     }
     buf
 }

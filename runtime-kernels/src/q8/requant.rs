@@ -48,3 +48,70 @@ pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
     let threshold = (mask >> 1) + i32::from(x < 0);
     (x >> e) + i32::from(remainder > threshold)
 }
+
+/// One output channel's requantization with everything that does not depend on the accumulator
+/// worked out once per channel (the kernels build it before their loop over positions): the
+/// same result as [`requantize`] followed by the offset and clamp, in about half the
+/// instructions.
+#[derive(Clone, Copy, Debug)]
+pub struct Prepared {
+    left: u32,
+    right: u32,
+    mult: i32,
+    /// `2^(right − 1)`, or 0 for `right == 0`
+    round: u32,
+    /// 1 if `right > 0` (ties of negative values move away from zero), else 0
+    neg: u32,
+    offset: i32,
+    min: i32,
+    max: i32,
+}
+
+impl Prepared {
+    /// From a channel's multiplier and shift and the layer's output quantization.
+    #[inline(always)]
+    pub fn new(mult: i32, shift: i32, offset: i32, min: i32, max: i32) -> Prepared {
+        let left = shift.clamp(0, 31) as u32;
+        let right = (-shift).clamp(0, 31) as u32;
+        let round = if right > 0 { 1u32 << (right - 1) } else { 0 };
+        Prepared { left, right, mult, round, neg: u32::from(right > 0), offset, min, max }
+    }
+
+    /// `clamp(requantize(acc, mult, shift) + offset, min, max)` as `i8`.
+    #[inline(always)]
+    pub fn apply(&self, acc: i32) -> i8 {
+        self.unclamped(acc).max(self.min).min(self.max) as i8
+    }
+
+    /// [`apply`](Self::apply) for 4 accumulators at once, the clamp done on the 4 packed bytes
+    /// (`SSAT`, then `SSUB8`/`SEL` against the packed bounds on Arm: equal, since
+    /// `−128 ≤ min ≤ max ≤ 127`).
+    #[inline(always)]
+    pub fn apply4(&self, acc: [i32; 4]) -> [i8; 4] {
+        let v = [self.unclamped(acc[0]), self.unclamped(acc[1]), self.unclamped(acc[2]), self.unclamped(acc[3])];
+        super::dsp::clamp4(v, self.min, self.max)
+    }
+
+    /// [`apply`](Self::apply) of 4 accumulators, one by one (the portable kernels' form).
+    #[inline(always)]
+    pub fn apply_each(&self, acc: [i32; 4]) -> [i8; 4] {
+        [self.apply(acc[0]), self.apply(acc[1]), self.apply(acc[2]), self.apply(acc[3])]
+    }
+
+    /// `requantize(acc) + offset`, saturating, before the clamp.
+    #[inline(always)]
+    pub fn unclamped(&self, acc: i32) -> i32 {
+        let a = acc.wrapping_shl(self.left);
+        let h = if self.mult == i32::MIN && a == i32::MIN {
+            i32::MAX
+        } else {
+            ((a as i64 * self.mult as i64 + (1 << 30)) >> 31) as i32
+        };
+        // RoundingDivideByPOT: ties away from zero is floor((h + 2^(r−1) − [h < 0]) / 2^r) for
+        // r ≥ 1; the sum is formed in 32 unsigned bits (it cannot wrap for h ≥ 0, where the
+        // shift is logical; for h < 0 it stays negative and the shift is arithmetic).
+        let t = (h as u32).wrapping_add(self.round).wrapping_sub((h as u32 >> 31) & self.neg);
+        let d = if h < 0 { (t as i32) >> self.right } else { (t >> self.right) as i32 };
+        d.saturating_add(self.offset)
+    }
+}

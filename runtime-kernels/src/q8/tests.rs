@@ -248,3 +248,25 @@ fn pack_row_and_fold_bias() {
     assert_eq!(pack_row::<5, 2>(&[1, 2, 3, 4, 5]), [[1, 2, 3, 4], [5, 0, 0, 0]]);
     assert_eq!(fold_bias(10, -3, &[1, -2, 4]), 10 - 3 * 3);
 }
+
+#[test]
+fn prepared_requantization_equals_finish() {
+    use super::requant::Prepared;
+    let mut rng = Rng::new(88);
+    let special = [0, 1, -1, i32::MIN, i32::MAX, 1 << 30, -(1 << 30), (1 << 29) + 7, -(1 << 29) - 7];
+    for i in 0..300_000 {
+        let acc = if i % 5 == 0 { special[rng.below(special.len())] } else { (rng.next_u32() as i32) >> rng.below(32) };
+        let mult = match i % 7 {
+            0 => i32::MIN,
+            1 => special[rng.below(special.len())],
+            _ => (1 << 30) + (rng.next_u32() >> 2) as i32,
+        };
+        let shift = rng.below(63) as i32 - 31;
+        let offset = rng.below(256) as i32 - 128;
+        let (a, b) = (rng.below(256) as i32 - 128, rng.below(256) as i32 - 128);
+        let q = Output { offset, min: a.min(b), max: a.max(b) };
+        let ch = Channel { bias: 0, mult, shift };
+        let p = Prepared::new(mult, shift, q.offset, q.min, q.max);
+        assert_eq!(p.apply(acc), super::finish(acc, &ch, &q), "acc={acc} mult={mult} shift={shift}");
+    }
+}
