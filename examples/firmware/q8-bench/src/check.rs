@@ -22,7 +22,11 @@ impl Tally {
     }
 }
 
-fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(rng: &mut Rng, t: &mut Tally, trials: u32) {
+fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
     for _ in 0..trials {
         let mut x = [[0i8; K]; R];
         rng.fill(x.as_flattened_mut());
@@ -65,7 +69,14 @@ fn conv_case<
         let q = rng.output();
         let pad = rng.i8();
         let (mut a, mut b) = ([[0i8; OL]; O], [[1i8; OL]; O]);
-        conv1d::conv1d_s8_portable::<C, K, KQ, S, D, P, L, OL, W>(x.as_flattened(), &w, &ch, &q, pad, a.as_flattened_mut());
+        conv1d::conv1d_s8_portable::<C, K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            a.as_flattened_mut(),
+        );
         conv1d::conv1d_s8_dsp::<C, K, KQ, S, D, P, L, OL, W>(x.as_flattened(), &w, &ch, &q, pad, b.as_flattened_mut());
         t.add(a.as_flattened(), b.as_flattened());
     }
@@ -97,8 +108,22 @@ fn dw_case<
         let q = rng.output();
         let pad = rng.i8();
         let (mut a, mut b) = ([[0i8; OL]; C], [[1i8; OL]; C]);
-        depthwise::depthwise_s8_portable::<K, KQ, S, D, P, L, OL, W>(x.as_flattened(), &w, &ch, &q, pad, a.as_flattened_mut());
-        depthwise::depthwise_s8_dsp::<K, KQ, S, D, P, L, OL, W>(x.as_flattened(), &w, &ch, &q, pad, b.as_flattened_mut());
+        depthwise::depthwise_s8_portable::<K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            a.as_flattened_mut(),
+        );
+        depthwise::depthwise_s8_dsp::<K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            b.as_flattened_mut(),
+        );
         t.add(a.as_flattened(), b.as_flattened());
     }
 }
@@ -106,12 +131,33 @@ fn dw_case<
 /// `conv_case` / `dw_case` with `KQ` and `W` computed from the geometry.
 macro_rules! conv {
     ($rng:expr, $t:expr, $n:expr, c=$c:literal k=$k:literal s=$s:literal d=$d:literal p=$p:literal l=$l:literal ol=$ol:literal o=$o:literal) => {
-        conv_case::<$c, $k, { ($k as usize).div_ceil(4) }, $s, $d, $p, $l, $ol, { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 }, $o>($rng, $t, $n)
+        conv_case::<
+            $c,
+            $k,
+            { ($k as usize).div_ceil(4) },
+            $s,
+            $d,
+            $p,
+            $l,
+            $ol,
+            { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 },
+            $o,
+        >($rng, $t, $n)
     };
 }
 macro_rules! dw {
     ($rng:expr, $t:expr, $n:expr, k=$k:literal s=$s:literal d=$d:literal p=$p:literal l=$l:literal ol=$ol:literal c=$c:literal) => {
-        dw_case::<$k, { ($k as usize).div_ceil(4) }, $s, $d, $p, $l, $ol, { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 }, $c>($rng, $t, $n)
+        dw_case::<
+            $k,
+            { ($k as usize).div_ceil(4) },
+            $s,
+            $d,
+            $p,
+            $l,
+            $ol,
+            { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 },
+            $c,
+        >($rng, $t, $n)
     };
 }
 

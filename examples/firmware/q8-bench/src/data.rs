@@ -91,7 +91,7 @@ impl Rng {
     }
     pub fn fill(&mut self, x: &mut [i8]) {
         for v in x {
-            *v = if self.next() % 16 == 0 { -128 } else { self.i8() };
+            *v = if self.next().is_multiple_of(16) { -128 } else { self.i8() };
         }
     }
     /// Packed rows: random weights before `k`, zeros after.

@@ -84,72 +84,83 @@ pub extern "C" fn q8_main() -> ! {
     let t2 = now();
     Line::new("q8-calib empty_ticks=").n(t0.wrapping_sub(t1)).s(" calib_ticks=").n(t1.wrapping_sub(t2)).end();
 
-    layer!("dense_75x20", 75 * 20, [i8; 20], |o| dense::dense_s8_portable::<75, 19, 20>(
-        black_box(&D1_X),
-        black_box(&D1_W),
-        &D1_C,
-        &OUT,
-        o
-    ), dense::dense_s8_dsp::<75, 19, 20>(black_box(&D1_X), black_box(&D1_W), &D1_C, &OUT, o));
-    layer!("dense_128x256", 128 * 256, [i8; 256], |o| dense::dense_s8_portable::<128, 32, 256>(
-        black_box(&D2_X),
-        black_box(&D2_W),
-        &D2_C,
-        &OUT,
-        o
-    ), dense::dense_s8_dsp::<128, 32, 256>(black_box(&D2_X), black_box(&D2_W), &D2_C, &OUT, o));
-    layer!("conv_c16_o16_k7_w128", 16 * 16 * 7 * 128, [i8; 16 * 128], |o| conv1d::conv1d_s8_portable::<
-        16,
-        7,
-        2,
-        1,
-        1,
-        3,
-        128,
-        128,
-        12,
-    >(
-        black_box(&C1_X),
-        black_box(&C1_W),
-        &C1_C,
-        &OUT,
-        -3,
-        o
-    ), conv1d::conv1d_s8_dsp::<16, 7, 2, 1, 1, 3, 128, 128, 12>(black_box(&C1_X), black_box(&C1_W), &C1_C, &OUT, -3, o));
-    layer!("depthwise_c16_k7_w128", 16 * 7 * 128, [i8; 16 * 128], |o| depthwise::depthwise_s8_portable::<
-        7,
-        2,
-        1,
-        1,
-        3,
-        128,
-        128,
-        12,
-    >(
-        black_box(&C1_X),
-        black_box(&DW7_W),
-        &C1_C,
-        &OUT,
-        -3,
-        o
-    ), depthwise::depthwise_s8_dsp::<7, 2, 1, 1, 3, 128, 128, 12>(black_box(&C1_X), black_box(&DW7_W), &C1_C, &OUT, -3, o));
-    layer!("depthwise_c16_k64_w128_causal", 16 * 64 * 128, [i8; 16 * 128], |o| depthwise::depthwise_s8_portable::<
-        64,
-        16,
-        1,
-        1,
-        63,
-        128,
-        128,
-        68,
-    >(
-        black_box(&C1_X),
-        black_box(&DW64_W),
-        &C1_C,
-        &OUT,
-        -3,
-        o
-    ), depthwise::depthwise_s8_dsp::<64, 16, 1, 1, 63, 128, 128, 68>(black_box(&C1_X), black_box(&DW64_W), &C1_C, &OUT, -3, o));
+    layer!(
+        "dense_75x20",
+        75 * 20,
+        [i8; 20],
+        |o| dense::dense_s8_portable::<75, 19, 20>(black_box(&D1_X), black_box(&D1_W), &D1_C, &OUT, o),
+        dense::dense_s8_dsp::<75, 19, 20>(black_box(&D1_X), black_box(&D1_W), &D1_C, &OUT, o)
+    );
+    layer!(
+        "dense_128x256",
+        128 * 256,
+        [i8; 256],
+        |o| dense::dense_s8_portable::<128, 32, 256>(black_box(&D2_X), black_box(&D2_W), &D2_C, &OUT, o),
+        dense::dense_s8_dsp::<128, 32, 256>(black_box(&D2_X), black_box(&D2_W), &D2_C, &OUT, o)
+    );
+    layer!(
+        "conv_c16_o16_k7_w128",
+        16 * 16 * 7 * 128,
+        [i8; 16 * 128],
+        |o| conv1d::conv1d_s8_portable::<16, 7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&C1_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        conv1d::conv1d_s8_dsp::<16, 7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&C1_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
+    layer!(
+        "depthwise_c16_k7_w128",
+        16 * 7 * 128,
+        [i8; 16 * 128],
+        |o| depthwise::depthwise_s8_portable::<7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&DW7_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        depthwise::depthwise_s8_dsp::<7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&DW7_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
+    layer!(
+        "depthwise_c16_k64_w128_causal",
+        16 * 64 * 128,
+        [i8; 16 * 128],
+        |o| depthwise::depthwise_s8_portable::<64, 16, 1, 1, 63, 128, 128, 68>(
+            black_box(&C1_X),
+            black_box(&DW64_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        depthwise::depthwise_s8_dsp::<64, 16, 1, 1, 63, 128, 128, 68>(
+            black_box(&C1_X),
+            black_box(&DW64_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
     Line::new("q8-done").end();
     rt::exit(t.mismatches == 0)
 }
