@@ -22,7 +22,7 @@
 
 use super::dsp::{smlad, sxtb16, sxtb16_ror8, taps4};
 use super::requant::Prepared;
-use super::{prepare, window, word, Channel, Output};
+use super::{fill_window, prepare, window, word, Channel, Output};
 
 /// One output channel's packed weights.
 pub type Filter<const KQ: usize, const C: usize> = [[[i8; 4]; KQ]; C];
@@ -150,8 +150,9 @@ pub(crate) fn tile_dsp<
 }
 
 /// One output row for stride and dilation 1 ([`taps4`]): tiles whose window lies inside every
-/// input row read the rows in place (one `asm` loop over all channels and taps); the few edge
-/// tiles copy each row's window with `pad`, out of line so the hot loop stays small.
+/// input row read the rows in place (one `asm` loop over all channels and taps); with `EDGES`,
+/// the few edge tiles copy each row's window with `pad`, out of line so the hot loop stays small
+/// (without, the caller does them).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn row_s1<
@@ -161,6 +162,7 @@ pub(crate) fn row_s1<
     const L: usize,
     const OL: usize,
     const W: usize,
+    const EDGES: bool,
 >(
     rows: &[[i8; L]],
     f: &Filter<KQ, C>,
@@ -172,18 +174,31 @@ pub(crate) fn row_s1<
 ) {
     let pc = prepare(ch, q);
     // interior tiles t: 4t ≥ P, 4t − P + W ≤ L, 4t + 4 ≤ OL
-    let lo = P.div_ceil(4);
-    let hi = if L + P >= W { ((L + P - W) / 4 + 1).min(OL / 4) } else { 0 };
+    let (lo, hi) = interior::<P, L, OL, W>();
     let (tiles, _) = out.as_chunks_mut::<4>();
     for (t, dst) in tiles.iter_mut().enumerate().take(hi).skip(lo) {
         let acc = taps4::<KQ, C, L>(rows, 4 * t - P, f, [ch.bias; 4]);
         *dst = pc.apply4(acc);
     }
     for o in (0..OL).step_by(4) {
-        if o / 4 < lo || o / 4 >= hi.max(lo) {
+        if EDGES && (o / 4 < lo || o / 4 >= hi.max(lo)) {
             edge_s1::<C, KQ, P, L, OL, W>(rows, f, ch.bias, &pc, o, pad, buf, out);
         }
     }
+}
+
+/// The interior tiles `lo .. hi` of a stride-1 row: `4t ≥ P`, `4t − P + W ≤ L`, `4t + 4 ≤ OL`.
+#[inline(always)]
+pub(crate) const fn interior<const P: usize, const L: usize, const OL: usize, const W: usize>() -> (usize, usize) {
+    let lo = P.div_ceil(4);
+    let hi = if L + P < W {
+        0
+    } else if (L + P - W) / 4 + 1 < OL / 4 {
+        (L + P - W) / 4 + 1
+    } else {
+        OL / 4
+    };
+    (lo, hi)
 }
 
 /// An edge tile of [`row_s1`]: each row's window copied with `pad`.
@@ -276,7 +291,23 @@ pub fn conv1d_s8_dsp<
     let mut buf = [pad; W];
     if S == 1 {
         for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
-            row_s1::<C, KQ, P, L, OL, W>(rows, f, c, q, pad, &mut buf, row);
+            row_s1::<C, KQ, P, L, OL, W, false>(rows, f, c, q, pad, &mut buf, row);
+        }
+        // edge tiles: each input row's window copied once per tile (C·W bytes of stack) and
+        // shared by all output channels
+        let (lo, hi) = interior::<P, L, OL, W>();
+        for o in (0..OL).step_by(4) {
+            if o / 4 >= lo && o / 4 < hi.max(lo) {
+                continue;
+            }
+            let mut wins = [[pad; W]; C];
+            for (win, xr) in wins.iter_mut().zip(rows) {
+                fill_window::<L, W>(xr, start::<1, P>(o), pad, win);
+            }
+            for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
+                let acc = taps4::<KQ, C, W>(&wins, 0, f, [c.bias; 4]);
+                store(row, o, prepare(c, q).apply4(acc));
+            }
         }
         return;
     }

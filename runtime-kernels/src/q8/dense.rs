@@ -13,7 +13,7 @@
 //! `SMLAD`. With int8 weights that is the floor for one input row (every weight is used once and
 //! must be widened to 16-bit lanes: one instruction per pair, plus one `SMLAD` per pair).
 
-use super::dsp::{clamp4, dot4, rows4};
+use super::dsp::{clamp4, rows4, smlad, sxtb16, sxtb16_ror8, widen};
 use super::{finish, prepare, word, Channel, Output};
 
 /// The row's activations as words: the full groups of 4, and the last partial group padded with
@@ -67,17 +67,18 @@ pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
     let (w4, _) = w.as_chunks::<4>();
     let (c4, _) = ch.as_chunks::<4>();
     for (xr, or) in rows.iter().zip(out_rows.iter_mut()) {
+        // the row's activations widened once for all outputs (the partial last group with zeros)
+        let mut xw = [[0u32; 2]; KQ];
         let (full, tail) = groups(xr);
+        for (d, g) in xw.iter_mut().zip(full) {
+            *d = widen(g);
+        }
+        if let (Some(t), Some(d)) = (tail, xw.last_mut()) {
+            *d = [sxtb16(t), sxtb16_ror8(t)];
+        }
         let (o4, _) = or.as_chunks_mut::<4>();
         for ((o, wt), cs) in o4.iter_mut().zip(w4).zip(c4) {
-            let mut a = rows4::<KQ>(full, wt, [cs[0].bias, cs[1].bias, cs[2].bias, cs[3].bias]);
-            if let Some(xv) = tail {
-                for (a, wr) in a.iter_mut().zip(wt) {
-                    if let Some(g) = wr.last() {
-                        *a = dot4(xv, word(g), *a);
-                    }
-                }
-            }
+            let a = rows4::<KQ>(&xw, wt, [cs[0].bias, cs[1].bias, cs[2].bias, cs[3].bias]);
             let p = |i: usize, v: i32| prepare(&cs[i], q).unclamped(v);
             *o = clamp4([p(0, a[0]), p(1, a[1]), p(2, a[2]), p(3, a[3])], q.min, q.max);
         }
@@ -85,11 +86,9 @@ pub fn dense_s8_dsp<const K: usize, const KQ: usize, const N: usize>(
         let done = 4 * w4.len();
         for ((o, wj), c) in or.iter_mut().zip(w).zip(ch).skip(done) {
             let mut acc = c.bias;
-            for (xg, g) in full.iter().zip(wj) {
-                acc = dot4(word(xg), word(g), acc);
-            }
-            if let (Some(xv), Some(g)) = (tail, wj.last()) {
-                acc = dot4(xv, word(g), acc);
+            for ([xa, xb], g) in xw.iter().zip(wj) {
+                let v = word(g);
+                acc = smlad(sxtb16_ror8(v), *xb, smlad(sxtb16(v), *xa, acc));
             }
             *o = prepare(c, q).apply(acc);
         }

@@ -85,7 +85,7 @@ pub fn depthwise_s8_dsp<
         let f = core::array::from_ref(f);
         let xr = core::slice::from_ref(xr);
         if S == 1 {
-            row_s1::<1, KQ, P, L, OL, W>(xr, f, c, q, pad, &mut buf, row);
+            row_s1::<1, KQ, P, L, OL, W, true>(xr, f, c, q, pad, &mut buf, row);
             continue;
         }
         let pc = prepare(c, q);

@@ -129,6 +129,13 @@ pub(crate) fn window<'a, const L: usize, const W: usize>(
             return w;
         }
     }
+    fill_window(x, start, pad, buf);
+    buf
+}
+
+/// Writes `x[start .. start + W]` into `buf`, with `pad` outside the row.
+#[inline(always)]
+pub(crate) fn fill_window<const L: usize, const W: usize>(x: &[i8; L], start: isize, pad: i8, buf: &mut [i8; W]) {
     // pad | x[start + lo .. start + hi] | pad, with bulk fills and one copy
     let lo = (-start).clamp(0, W as isize) as usize;
     let hi = (L as isize - start).clamp(lo as isize, W as isize) as usize;
@@ -142,5 +149,4 @@ pub(crate) fn window<'a, const L: usize, const W: usize>(
     if let Some(tail) = buf.get_mut(hi..) {
         tail.fill(pad);
     }
-    buf
 }

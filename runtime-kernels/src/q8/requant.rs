@@ -88,7 +88,11 @@ impl Prepared {
     /// `−128 ≤ min ≤ max ≤ 127`).
     #[inline(always)]
     pub fn apply4(&self, acc: [i32; 4]) -> [i8; 4] {
-        let v = [self.unclamped(acc[0]), self.unclamped(acc[1]), self.unclamped(acc[2]), self.unclamped(acc[3])];
+        let v = if self.mult != i32::MIN {
+            [self.unsaturated(acc[0]), self.unsaturated(acc[1]), self.unsaturated(acc[2]), self.unsaturated(acc[3])]
+        } else {
+            [self.unclamped(acc[0]), self.unclamped(acc[1]), self.unclamped(acc[2]), self.unclamped(acc[3])]
+        };
         super::dsp::clamp4(v, self.min, self.max)
     }
 
@@ -101,17 +105,31 @@ impl Prepared {
     /// `requantize(acc) + offset`, saturating, before the clamp.
     #[inline(always)]
     pub fn unclamped(&self, acc: i32) -> i32 {
+        if self.mult == i32::MIN && acc.wrapping_shl(self.left) == i32::MIN {
+            return self.divide(i32::MAX).saturating_add(self.offset);
+        }
+        self.unsaturated(acc)
+    }
+
+    /// [`unclamped`](Self::unclamped) where the doubling high multiply cannot saturate (any
+    /// accumulator unless `mult == i32::MIN`).
+    #[inline(always)]
+    fn unsaturated(&self, acc: i32) -> i32 {
         let a = acc.wrapping_shl(self.left);
-        let h = if self.mult == i32::MIN && a == i32::MIN {
-            i32::MAX
-        } else {
-            ((a as i64 * self.mult as i64 + (1 << 30)) >> 31) as i32
-        };
-        // RoundingDivideByPOT: ties away from zero is floor((h + 2^(r−1) − [h < 0]) / 2^r) for
-        // r ≥ 1; the sum is formed in 32 unsigned bits (it cannot wrap for h ≥ 0, where the
-        // shift is logical; for h < 0 it stays negative and the shift is arithmetic).
+        let h = ((a as i64 * self.mult as i64 + (1 << 30)) >> 31) as i32;
+        self.divide(h).saturating_add(self.offset)
+    }
+
+    /// RoundingDivideByPOT: ties away from zero is floor((h + 2^(r−1) − [h < 0]) / 2^r) for
+    /// r ≥ 1; the sum is formed in 32 unsigned bits (it cannot wrap for h ≥ 0, where the shift
+    /// is logical; for h < 0 it stays negative and the shift is arithmetic).
+    #[inline(always)]
+    fn divide(&self, h: i32) -> i32 {
         let t = (h as u32).wrapping_add(self.round).wrapping_sub((h as u32 >> 31) & self.neg);
-        let d = if h < 0 { (t as i32) >> self.right } else { (t >> self.right) as i32 };
-        d.saturating_add(self.offset)
+        if h < 0 {
+            (t as i32) >> self.right
+        } else {
+            (t >> self.right) as i32
+        }
     }
 }
