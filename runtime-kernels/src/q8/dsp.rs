@@ -207,7 +207,8 @@ pub fn rows4<const KQ: usize>(x: &[[u32; 2]; KQ], w: &[[[i8; 4]; KQ]; 4], acc: [
 /// 4 taps loads the activation words at `4g + 2` and `4g + 4` (the word at `4g` is the previous
 /// group's last), widens them into the lane pairs `E_q = (x[4g + q], x[4g + q + 2])`, and adds
 /// `SMLAD(wa, E_j) + SMLAD(wb, E_{j+1})` to position `j` (`wa`, `wb`: the weight word's even and
-/// odd lanes).
+/// odd lanes). Short filters (`KQ ≤ 4`) are unrolled, and a single row (`C = 1`, depthwise)
+/// needs no row loop.
 ///
 /// Reads `x[c][start .. start + 4·KQ + 4]` of each row; where that is not inside `x` (or `x` has
 /// fewer than `C` rows) the same sum is computed by the portable loop over what exists.
@@ -221,56 +222,187 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
     #[cfg(target_arch = "arm")]
     if x.len() >= C && start + 4 * KQ + 4 <= L && KQ > 0 && KQ <= 65535 && C > 0 && L.saturating_sub(4 * KQ) <= 4095 {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
-        // SAFETY: for each of the C rows (x has at least C rows of L bytes) the loop reads the
-        // words at byte offsets start + 4g, start + 4g + 2 and start + 4g + 4 for g < KQ, all
-        // below start + 4·KQ + 4 ≤ L, then moves xp to the next row (+L in total); from `f` it
-        // reads C·KQ consecutive words, exactly its size. Unaligned word loads are allowed on
-        // Armv7E-M. Only registers and flags are written.
-        unsafe {
-            core::arch::asm!(
-                "3:",
-                "ldr {x}, [{xp}]",
-                "sxtb16 {e}, {x}",
-                "movw {n}, #{kq}",
-                "2:",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {wa}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, {wa}, {e}, {a0}",
-                "sxtb16 {e}, {x}, ror #8",
-                "smlad {a0}, {w}, {e}, {a0}",
-                "smlad {a1}, {wa}, {e}, {a1}",
-                "ldr {x}, [{xp}, #2]",
-                "sxtb16 {e}, {x}",
-                "smlad {a1}, {w}, {e}, {a1}",
-                "smlad {a2}, {wa}, {e}, {a2}",
-                "sxtb16 {e}, {x}, ror #8",
-                "smlad {a2}, {w}, {e}, {a2}",
-                "smlad {a3}, {wa}, {e}, {a3}",
-                "ldr {x}, [{xp}, #4]!",
-                "sxtb16 {e}, {x}",
-                "smlad {a3}, {w}, {e}, {a3}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                "addw {xp}, {xp}, #{adv}",
-                "subs {c}, {c}, #1",
-                "bne 3b",
-                xp = inout(reg) x.as_ptr().cast::<i8>().wrapping_add(start) => _,
-                wp = inout(reg) f.as_ptr() => _,
-                c = inout(reg) C => _,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                a2 = inout(reg) a2,
-                a3 = inout(reg) a3,
-                n = out(reg) _,
-                x = out(reg) _,
-                e = out(reg) _,
-                w = out(reg) _,
-                wa = out(reg) _,
-                kq = const KQ,
-                adv = const L.saturating_sub(4 * KQ),
-                options(readonly, nostack),
-            );
+        let xp = x.as_ptr().cast::<i8>().wrapping_add(start);
+        // SAFETY (all four variants below): for each of the C rows (x has at least C rows of L bytes) the
+        // code reads the words at byte offsets start + 4g, start + 4g + 2 and start + 4g + 4
+        // for g < KQ, all below start + 4·KQ + 4 ≤ L, then moves to the next row (+L in total);
+        // from `f` it reads C·KQ consecutive words, exactly its size. Unaligned word loads are
+        // allowed on Armv7E-M. Only registers and flags are written.
+        // one group of 4 taps × 4 positions: 17 instructions, 19 with the loop
+        if C == 1 && KQ <= 4 {
+            // SAFETY: see above (unrolled, one row).
+            unsafe {
+                core::arch::asm!(
+                    "ldr {x}, [{xp}]",
+                    "sxtb16 {e}, {x}",
+                    ".rept {kq}",
+                    "ldr {w}, [{wp}], #4",
+                    "sxtb16 {wa}, {w}",
+                    "sxtb16 {w}, {w}, ror #8",
+                    "smlad {a0}, {wa}, {e}, {a0}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a0}, {w}, {e}, {a0}",
+                    "smlad {a1}, {wa}, {e}, {a1}",
+                    "ldr {x}, [{xp}, #2]",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a1}, {w}, {e}, {a1}",
+                    "smlad {a2}, {wa}, {e}, {a2}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a2}, {w}, {e}, {a2}",
+                    "smlad {a3}, {wa}, {e}, {a3}",
+                    "ldr {x}, [{xp}, #4]!",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a3}, {w}, {e}, {a3}",
+                    ".endr",
+                    xp = inout(reg) xp => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    x = out(reg) _,
+                    e = out(reg) _,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    kq = const KQ,
+                    options(readonly, nostack),
+                );
+            }
+        } else if C == 1 {
+            // SAFETY: see above (one row).
+            unsafe {
+                core::arch::asm!(
+                    "ldr {x}, [{xp}]",
+                    "sxtb16 {e}, {x}",
+                    "movw {n}, #{kq}",
+                    "2:",
+                    "ldr {w}, [{wp}], #4",
+                    "sxtb16 {wa}, {w}",
+                    "sxtb16 {w}, {w}, ror #8",
+                    "smlad {a0}, {wa}, {e}, {a0}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a0}, {w}, {e}, {a0}",
+                    "smlad {a1}, {wa}, {e}, {a1}",
+                    "ldr {x}, [{xp}, #2]",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a1}, {w}, {e}, {a1}",
+                    "smlad {a2}, {wa}, {e}, {a2}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a2}, {w}, {e}, {a2}",
+                    "smlad {a3}, {wa}, {e}, {a3}",
+                    "ldr {x}, [{xp}, #4]!",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a3}, {w}, {e}, {a3}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    xp = inout(reg) xp => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    x = out(reg) _,
+                    e = out(reg) _,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    kq = const KQ,
+                    n = out(reg) _,
+                    options(readonly, nostack),
+                );
+            }
+        } else if KQ <= 4 {
+            // SAFETY: see above (unrolled taps, a loop over rows).
+            unsafe {
+                core::arch::asm!(
+                    "3:",
+                    "ldr {x}, [{xp}]",
+                    "sxtb16 {e}, {x}",
+                    ".rept {kq}",
+                    "ldr {w}, [{wp}], #4",
+                    "sxtb16 {wa}, {w}",
+                    "sxtb16 {w}, {w}, ror #8",
+                    "smlad {a0}, {wa}, {e}, {a0}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a0}, {w}, {e}, {a0}",
+                    "smlad {a1}, {wa}, {e}, {a1}",
+                    "ldr {x}, [{xp}, #2]",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a1}, {w}, {e}, {a1}",
+                    "smlad {a2}, {wa}, {e}, {a2}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a2}, {w}, {e}, {a2}",
+                    "smlad {a3}, {wa}, {e}, {a3}",
+                    "ldr {x}, [{xp}, #4]!",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a3}, {w}, {e}, {a3}",
+                    ".endr",
+                    "addw {xp}, {xp}, #{adv}",
+                    "subs {c}, {c}, #1",
+                    "bne 3b",
+                    xp = inout(reg) xp => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    x = out(reg) _,
+                    e = out(reg) _,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    kq = const KQ,
+                    adv = const L.saturating_sub(4 * KQ),
+                    c = inout(reg) C => _,
+                    options(readonly, nostack),
+                );
+            }
+        } else {
+            // SAFETY: see above (loops over taps and rows).
+            unsafe {
+                core::arch::asm!(
+                    "3:",
+                    "ldr {x}, [{xp}]",
+                    "sxtb16 {e}, {x}",
+                    "movw {n}, #{kq}",
+                    "2:",
+                    "ldr {w}, [{wp}], #4",
+                    "sxtb16 {wa}, {w}",
+                    "sxtb16 {w}, {w}, ror #8",
+                    "smlad {a0}, {wa}, {e}, {a0}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a0}, {w}, {e}, {a0}",
+                    "smlad {a1}, {wa}, {e}, {a1}",
+                    "ldr {x}, [{xp}, #2]",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a1}, {w}, {e}, {a1}",
+                    "smlad {a2}, {wa}, {e}, {a2}",
+                    "sxtb16 {e}, {x}, ror #8",
+                    "smlad {a2}, {w}, {e}, {a2}",
+                    "smlad {a3}, {wa}, {e}, {a3}",
+                    "ldr {x}, [{xp}, #4]!",
+                    "sxtb16 {e}, {x}",
+                    "smlad {a3}, {w}, {e}, {a3}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    "addw {xp}, {xp}, #{adv}",
+                    "subs {c}, {c}, #1",
+                    "bne 3b",
+                    xp = inout(reg) xp => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    x = out(reg) _,
+                    e = out(reg) _,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    kq = const KQ,
+                    adv = const L.saturating_sub(4 * KQ),
+                    c = inout(reg) C => _,
+                    n = out(reg) _,
+                    options(readonly, nostack),
+                );
+            }
         }
         return [a0, a1, a2, a3];
     }
