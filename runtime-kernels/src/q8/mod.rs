@@ -136,17 +136,36 @@ pub(crate) fn window<'a, const L: usize, const W: usize>(
 /// Writes `x[start .. start + W]` into `buf`, with `pad` outside the row.
 #[inline(always)]
 pub(crate) fn fill_window<const L: usize, const W: usize>(x: &[i8; L], start: isize, pad: i8, buf: &mut [i8; W]) {
-    // pad | x[start + lo .. start + hi] | pad, with bulk fills and one copy
-    let lo = (-start).clamp(0, W as isize) as usize;
-    let hi = (L as isize - start).clamp(lo as isize, W as isize) as usize;
-    let from = (start + lo as isize).max(0) as usize;
-    if let (Some(dst), Some(src)) = (buf.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
-        dst.copy_from_slice(src);
+    if W > 32 {
+        // pad | x[start + lo .. start + hi] | pad: bulk fills and one copy
+        let lo = (-start).clamp(0, W as isize) as usize;
+        let hi = (L as isize - start).clamp(lo as isize, W as isize) as usize;
+        let from = (start + lo as isize).max(0) as usize;
+        if let (Some(dst), Some(src)) = (buf.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
+            dst.copy_from_slice(src);
+        }
+        if let Some(head) = buf.get_mut(..lo) {
+            head.fill(pad);
+        }
+        if let Some(tail) = buf.get_mut(hi..) {
+            tail.fill(pad);
+        }
+        return;
     }
-    if let Some(head) = buf.get_mut(..lo) {
-        head.fill(pad);
+    // short windows word by word (an unaligned load and a store where the word lies inside the
+    // row), byte by byte only at the row's ends: cheaper than `memset` plus `memcpy` calls
+    let byte = |at: isize| if at >= 0 { x.get(at as usize).copied().unwrap_or(pad) } else { pad };
+    let (words, rest) = buf.as_chunks_mut::<4>();
+    let mut at = start;
+    for d in words.iter_mut() {
+        *d = match x.get(at.max(0) as usize..).and_then(|r| r.first_chunk::<4>()) {
+            Some(s) if at >= 0 => *s,
+            _ => [byte(at), byte(at + 1), byte(at + 2), byte(at + 3)],
+        };
+        at += 4;
     }
-    if let Some(tail) = buf.get_mut(hi..) {
-        tail.fill(pad);
+    for v in rest.iter_mut() {
+        *v = byte(at);
+        at += 1;
     }
 }
