@@ -20,9 +20,9 @@
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
 
-use super::dsp::{smlad, sxtb16, sxtb16_ror8, taps4};
+use super::dsp::{pad_sum, smlad, sxtb16, sxtb16_ror8, taps4, taps4_n};
 use super::requant::Prepared;
-use super::{fill_window, prepare, window, word, Channel, Output};
+use super::{fill_slice, fill_window, prepare, window, word, Channel, Output};
 
 /// One output channel's packed weights.
 pub type Filter<const KQ: usize, const C: usize> = [[[i8; 4]; KQ]; C];
@@ -216,9 +216,27 @@ fn edge_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, cons
 ) {
     let at = start::<1, P>(o);
     let mut acc = [bias; 4];
+    if W <= 32 {
+        for (xr, fc) in rows.iter().zip(f) {
+            let win = window::<L, W>(xr, at, pad, buf);
+            acc = taps4::<KQ, 1, W>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
+        }
+        store(out, o, pc.apply4(acc));
+        return;
+    }
+    // long filters: groups of taps that read only padding for all 4 positions (bytes ≤ 4g + 6
+    // of the window before the row starts) add `pad · Σ w`; the rest run on a shorter window
+    let lo = (-at).max(0) as usize;
+    let g0 = if lo > 6 { ((lo - 3) / 4).min(KQ) } else { 0 };
     for (xr, fc) in rows.iter().zip(f) {
-        let win = window::<L, W>(xr, at, pad, buf);
-        acc = taps4::<KQ, 1, W>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
+        let Some((skip, rest)) = fc.split_at_checked(g0) else { continue };
+        let s = pad_sum(skip, pad);
+        let Some(win) = buf.get_mut(..4 * rest.len() + 4) else { continue };
+        fill_slice::<L>(xr, at + 4 * g0 as isize, pad, win);
+        let r = taps4_n(win, rest, [s; 4]);
+        for (a, v) in acc.iter_mut().zip(r) {
+            *a = a.wrapping_add(v);
+        }
     }
     store(out, o, pc.apply4(acc));
 }

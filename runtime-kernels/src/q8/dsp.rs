@@ -418,3 +418,77 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
     }
     acc
 }
+
+/// `pad · Σ` of all weights in `f` (the contribution of taps that read only padding).
+#[inline(always)]
+pub fn pad_sum(f: &[[i8; 4]], pad: i8) -> i32 {
+    let pp = (pad as u8 as u32) * 0x0001_0001 | if pad < 0 { 0xff00_ff00 } else { 0 };
+    let mut acc = 0i32;
+    for g in f {
+        let v = super::word(g);
+        acc = smlad(sxtb16_ror8(v), pp, smlad(sxtb16(v), pp, acc));
+    }
+    acc
+}
+
+/// [`taps4`] for one row and a run-time number of groups, `n = f.len()`: `acc[j] + Σ_{k<4n}
+/// f[k] · x[j + k]`. Reads `x[.. 4n + 4]`; a shorter `x` takes the portable loop.
+#[inline(always)]
+pub fn taps4_n(x: &[i8], f: &[[i8; 4]], acc: [i32; 4]) -> [i32; 4] {
+    #[cfg(target_arch = "arm")]
+    if !f.is_empty() && x.len() >= 4 * f.len() + 4 {
+        let n = f.len();
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        // SAFETY: reads the words at byte offsets 4g, 4g + 2 and 4g + 4 of `x` for g < n, all
+        // below 4n + 4 ≤ x.len(), and the n words of `f`; unaligned word loads are allowed on
+        // Armv7E-M. Only registers and flags are written.
+        unsafe {
+            core::arch::asm!(
+                "ldr {x}, [{xp}]",
+                "sxtb16 {e}, {x}",
+                "2:",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {wa}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a0}, {wa}, {e}, {a0}",
+                "sxtb16 {e}, {x}, ror #8",
+                "smlad {a0}, {w}, {e}, {a0}",
+                "smlad {a1}, {wa}, {e}, {a1}",
+                "ldr {x}, [{xp}, #2]",
+                "sxtb16 {e}, {x}",
+                "smlad {a1}, {w}, {e}, {a1}",
+                "smlad {a2}, {wa}, {e}, {a2}",
+                "sxtb16 {e}, {x}, ror #8",
+                "smlad {a2}, {w}, {e}, {a2}",
+                "smlad {a3}, {wa}, {e}, {a3}",
+                "ldr {x}, [{xp}, #4]!",
+                "sxtb16 {e}, {x}",
+                "smlad {a3}, {w}, {e}, {a3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                xp = inout(reg) x.as_ptr() => _,
+                wp = inout(reg) f.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                x = out(reg) _,
+                e = out(reg) _,
+                w = out(reg) _,
+                wa = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        return [a0, a1, a2, a3];
+    }
+    let mut acc = acc;
+    for (k, &wv) in f.as_flattened().iter().enumerate() {
+        for (j, a) in acc.iter_mut().enumerate() {
+            if let Some(&xv) = x.get(j + k) {
+                *a = a.wrapping_add(i32::from(wv) * i32::from(xv));
+            }
+        }
+    }
+    acc
+}

@@ -169,3 +169,21 @@ pub(crate) fn fill_window<const L: usize, const W: usize>(x: &[i8; L], start: is
         at += 1;
     }
 }
+
+/// `x[start .. start + dst.len()]` of one row into `dst`, with `pad` outside the row.
+#[inline(always)]
+pub(crate) fn fill_slice<const L: usize>(x: &[i8; L], start: isize, pad: i8, dst: &mut [i8]) {
+    let n = dst.len();
+    let lo = (-start).clamp(0, n as isize) as usize;
+    let hi = (L as isize - start).clamp(lo as isize, n as isize) as usize;
+    let from = (start + lo as isize).max(0) as usize;
+    if let (Some(d), Some(src)) = (dst.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
+        d.copy_from_slice(src);
+    }
+    if let Some(head) = dst.get_mut(..lo) {
+        head.fill(pad);
+    }
+    if let Some(tail) = dst.get_mut(hi..) {
+        tail.fill(pad);
+    }
+}

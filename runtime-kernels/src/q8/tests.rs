@@ -241,6 +241,8 @@ fn depthwise_matches_the_reference() {
     conv!(true, c=1 k=5 s=2 d=2 p=4 l=31 ol=16 o=5);
     conv!(true, c=1 k=3 s=3 d=1 p=1 l=10 ol=4 o=2);
     conv!(true, c=1 k=13 s=1 d=1 p=20 l=9 ol=33 o=3); // padding beyond the kernel
+    conv!(true, c=1 k=33 s=1 d=1 p=40 l=20 ol=40 o=2); // long filter, padding wider than the input
+    conv!(true, c=1 k=30 s=1 d=1 p=29 l=50 ol=50 o=3); // causal, K not a multiple of 4
 }
 
 #[test]

@@ -185,6 +185,8 @@ pub fn run() -> Tally {
     dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
     dw!(r, &mut t, 20, k=64 s=1 d=1 p=0 l=70 ol=7 c=3);
     dw!(r, &mut t, 20, k=13 s=1 d=1 p=20 l=9 ol=33 c=3);
+    dw!(r, &mut t, 20, k=33 s=1 d=1 p=40 l=20 ol=40 c=2);
+    dw!(r, &mut t, 20, k=30 s=1 d=1 p=29 l=50 ol=50 c=3);
     dw!(r, &mut t, 20, k=3 s=3 d=1 p=1 l=10 ol=4 c=2);
     dw!(r, &mut t, 20, k=6 s=2 d=1 p=5 l=21 ol=13 c=5);
     dw!(r, &mut t, 20, k=1 s=1 d=1 p=0 l=5 ol=5 c=1);
