@@ -139,10 +139,12 @@ pub(crate) fn fill_window<const L: usize, const W: usize>(x: &[i8; L], start: is
     if W > 32 {
         // pad | x[start + lo .. start + hi] | pad: bulk fills and one copy
         let lo = (-start).clamp(0, W as isize) as usize;
-        let hi = (L as isize - start).clamp(lo as isize, W as isize) as usize;
+        let hi = (L as isize - start).max(lo as isize).min(W as isize) as usize;
         let from = (start + lo as isize).max(0) as usize;
-        if let (Some(dst), Some(src)) = (buf.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
-            dst.copy_from_slice(src);
+        if let (Some(dst), Some(src)) = (buf.get_mut(lo..hi), x.get(from..)) {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
         }
         if let Some(head) = buf.get_mut(..lo) {
             head.fill(pad);
@@ -174,11 +176,13 @@ pub(crate) fn fill_window<const L: usize, const W: usize>(x: &[i8; L], start: is
 #[inline(always)]
 pub(crate) fn fill_slice<const L: usize>(x: &[i8; L], start: isize, pad: i8, dst: &mut [i8]) {
     let n = dst.len();
-    let lo = (-start).clamp(0, n as isize) as usize;
-    let hi = (L as isize - start).clamp(lo as isize, n as isize) as usize;
+    let lo = (-start).max(0).min(n as isize) as usize;
+    let hi = (L as isize - start).max(lo as isize).min(n as isize) as usize;
     let from = (start + lo as isize).max(0) as usize;
-    if let (Some(d), Some(src)) = (dst.get_mut(lo..hi), x.get(from..from + (hi - lo))) {
-        d.copy_from_slice(src);
+    if let (Some(d), Some(src)) = (dst.get_mut(lo..hi), x.get(from..)) {
+        for (d, s) in d.iter_mut().zip(src) {
+            *d = *s;
+        }
     }
     if let Some(head) = dst.get_mut(..lo) {
         head.fill(pad);
