@@ -35,6 +35,7 @@
 
 pub mod conv1d;
 pub mod dense;
+pub mod dense16;
 pub mod depthwise;
 pub mod dsp;
 pub mod requant;

@@ -112,3 +112,40 @@ pub fn conv(x: &[i8], w: &[i8], g: &Conv, q: &Quant) -> Vec<i8> {
     }
     out
 }
+
+/// TFLite's 64-bit `MultiplyByQuantizedMultiplier`, transcribed.
+pub fn requantize64(x: i64, m: i32, shift: i32) -> i32 {
+    let reduced: i64 = if m < 0x7FFF0000 { ((m as i64) + (1 << 15)) >> 16 } else { 0x7FFF };
+    let total_shift = 15 - shift as i64;
+    let round = 1i64 << (total_shift - 1);
+    let result = (x * reduced + round) >> total_shift;
+    result as i32
+}
+
+/// TFLite 16x8 fully connected: `x [rows, k]` int16, `w [n, k]` int8, int64 bias and sums.
+pub fn dense16(
+    x: &[i16],
+    w: &[i8],
+    k: usize,
+    n: usize,
+    bias: &[i64],
+    mult: &[i32],
+    shift: &[i32],
+    min: i32,
+    max: i32,
+) -> Vec<i16> {
+    let rows = x.len() / k;
+    let mut out = Vec::new();
+    for r in 0..rows {
+        for j in 0..n {
+            let mut acc: i64 = 0;
+            for i in 0..k {
+                acc += w[j * k + i] as i64 * x[r * k + i] as i64;
+            }
+            acc += bias[j];
+            let v = requantize64(acc, mult[j], shift[j]).max(min).min(max);
+            out.push(v as i16);
+        }
+    }
+    out
+}

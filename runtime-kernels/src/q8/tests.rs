@@ -272,3 +272,64 @@ fn prepared_requantization_equals_finish() {
         assert_eq!(p.apply(acc), super::finish(acc, &ch, &q), "acc={acc} mult={mult} shift={shift}");
     }
 }
+
+fn check_dense16<const K: usize, const KQ: usize, const N: usize>(rows: usize) {
+    use super::dense16::{dense_s16, dense_s16_dsp, dense_s16_portable, requantize64, Channel16, Output16};
+    for mix in 0..6 {
+        let mut rng = Rng::new((K * 1000 + N * 10 + rows + mix * 7919 + 16) as u64);
+        let x: Vec<i16> =
+            (0..rows * K).map(|_| if rng.below(16) == 0 { i16::MIN } else { rng.next_u32() as i16 }).collect();
+        let w = int8s(&mut rng, N * K);
+        let mut bias = Vec::new();
+        let mut mult = Vec::new();
+        let mut shift = Vec::new();
+        for _ in 0..N {
+            // the 16x8 scales: output scale near the accumulator's, shifts −31 ..= 7
+            let (m, s) =
+                r::quantize_multiplier(2f64.powf(rng.uniform(-28.0, if mix % 3 == 0 { 7.5 } else { -8.0 }) as f64));
+            mult.push(m);
+            shift.push(s.min(7));
+            bias.push(((rng.next_u64() as i64) >> 30) * if mix == 5 { 0 } else { 1 });
+        }
+        let (a, b) = (rng.next_u32() as i16 as i32, rng.next_u32() as i16 as i32);
+        let (min, max) = if mix % 2 == 0 { (-32768, 32767) } else { (a.min(b), a.max(b)) };
+        let want = r::dense16(&x, &w, K, N, &bias, &mult, &shift, min, max);
+        let packed: Vec<[[i8; 4]; KQ]> =
+            w.chunks(K).map(|row| pack_row::<K, KQ>(row.try_into().expect("row"))).collect();
+        let ch: Vec<Channel16> = (0..N).map(|j| Channel16 { bias: bias[j], mult: mult[j], shift: shift[j] }).collect();
+        let q = Output16 { min, max };
+        let mut got = std::vec![0x55i16; rows * N];
+        dense_s16_portable::<K, KQ, N>(&x, &packed, &ch, &q, &mut got);
+        assert_eq!(got, want, "portable K={K} N={N} rows={rows} mix={mix}");
+        got.fill(0x55);
+        dense_s16_dsp::<K, KQ, N>(&x, &packed, &ch, &q, &mut got);
+        assert_eq!(got, want, "dsp K={K} N={N} rows={rows} mix={mix}");
+        got.fill(0x55);
+        dense_s16::<K, KQ, N>(&x, &packed, &ch, &q, &mut got);
+        assert_eq!(got, want, "dispatch K={K} N={N} rows={rows} mix={mix}");
+    }
+    // the 64-bit requantization on its own, including the reduced multiplier's top case
+    let mut rng = Rng::new(64);
+    for i in 0..200_000 {
+        let x = ((rng.next_u64() as i64) >> 17) >> rng.below(40);
+        let m = if i % 9 == 0 {
+            0x7FFF_0000 + (rng.next_u32() >> 17) as i32
+        } else {
+            (1 << 30) + (rng.next_u32() >> 2) as i32
+        };
+        let s = rng.below(39) as i32 - 31;
+        assert_eq!(requantize64(x, m, s), r::requantize64(x, m, s), "x={x} m={m} s={s}");
+    }
+}
+
+#[test]
+fn dense16_matches_the_reference() {
+    check_dense16::<1, 1, 1>(1);
+    check_dense16::<3, 1, 5>(2);
+    check_dense16::<12, 3, 11>(1);
+    check_dense16::<75, 19, 20>(1);
+    check_dense16::<17, 5, 13>(3);
+    check_dense16::<128, 32, 256>(1);
+    check_dense16::<511, 128, 5>(1); // the largest K the DSP form sums in 32 bits
+    check_dense16::<600, 150, 6>(1); // above it: the portable 64-bit loop
+}

@@ -2,6 +2,7 @@
 //! edge tiles, strides, dilation, padding wider than the kernel), every output compared.
 
 use crate::data::Rng;
+use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
 use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
 
 /// Counts of compared cases and of cases whose outputs differ.
@@ -39,6 +40,40 @@ fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
         dense::dense_s8_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, a.as_flattened_mut());
         dense::dense_s8_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, b.as_flattened_mut());
         t.add(a.as_flattened(), b.as_flattened());
+    }
+}
+
+fn dense16_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
+    for _ in 0..trials {
+        let mut x = [[0i16; K]; R];
+        for v in x.as_flattened_mut() {
+            *v = if rng.next().is_multiple_of(16) { i16::MIN } else { rng.next() as i16 };
+        }
+        let mut w = [[[0i8; 4]; KQ]; N];
+        rng.fill_rows(&mut w, K);
+        let mut ch = [Channel16 { bias: 0, mult: 0, shift: 0 }; N];
+        for c in ch.iter_mut() {
+            let bias = ((rng.next() as i64) << 16) >> (rng.next() % 24);
+            *c = Channel16 { bias, mult: (1 << 30) | (rng.next() >> 2) as i32, shift: (rng.next() % 30) as i32 - 24 };
+        }
+        let (a, b) = (rng.next() as i16 as i32, rng.next() as i16 as i32);
+        let q = if rng.next().is_multiple_of(2) {
+            Output16 { min: -32768, max: 32767 }
+        } else {
+            Output16 { min: a.min(b), max: a.max(b) }
+        };
+        let (mut p, mut d) = ([[0i16; N]; R], [[1i16; N]; R]);
+        dense16::dense_s16_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, p.as_flattened_mut());
+        dense16::dense_s16_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, d.as_flattened_mut());
+        t.cases += 1;
+        t.values += (N * R) as u32;
+        if p != d {
+            t.mismatches += 1;
+        }
     }
 }
 
@@ -173,6 +208,12 @@ pub fn run() -> Tally {
     dense_case::<75, 19, 20, 1>(r, &mut t, 40);
     dense_case::<66, 17, 7, 2>(r, &mut t, 40);
     dense_case::<128, 32, 256, 1>(r, &mut t, 4);
+    dense16_case::<1, 1, 1, 1>(r, &mut t, 40);
+    dense16_case::<5, 2, 3, 3>(r, &mut t, 40);
+    dense16_case::<17, 5, 13, 2>(r, &mut t, 40);
+    dense16_case::<75, 19, 20, 1>(r, &mut t, 40);
+    dense16_case::<511, 128, 6, 1>(r, &mut t, 10);
+    dense16_case::<128, 32, 256, 1>(r, &mut t, 4);
     conv!(r, &mut t, 4, c=16 k=7 s=1 d=1 p=3 l=128 ol=128 o=16);
     conv!(r, &mut t, 20, c=3 k=3 s=1 d=1 p=1 l=10 ol=10 o=7);
     conv!(r, &mut t, 20, c=2 k=4 s=3 d=1 p=0 l=17 ol=5 o=4);

@@ -121,3 +121,31 @@ impl Rng {
         }
     }
 }
+
+/// `N` int16 values.
+pub const fn values16<const N: usize>(seed: u32) -> [i16; N] {
+    let mut x = [0i16; N];
+    let mut s = seed;
+    let mut i = 0;
+    while i < N {
+        s = step(s);
+        x[i] = (s >> 16) as i16;
+        i += 1;
+    }
+    x
+}
+
+/// Typical 16x8 per-channel parameters.
+pub const fn channels16<const N: usize>(seed: u32) -> [ecgc_kernels::q8::dense16::Channel16; N] {
+    let mut c = [ecgc_kernels::q8::dense16::Channel16 { bias: 0, mult: 0, shift: 0 }; N];
+    let mut s = seed;
+    let mut i = 0;
+    while i < N {
+        s = step(s);
+        let bias = ((s as i32) >> 8) as i64;
+        s = step(s);
+        c[i] = ecgc_kernels::q8::dense16::Channel16 { bias, mult: (1 << 30) | (s >> 2) as i32, shift: -16 };
+        i += 1;
+    }
+    c
+}

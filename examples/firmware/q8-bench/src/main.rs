@@ -14,7 +14,8 @@ mod data;
 mod rt;
 
 use core::hint::black_box;
-use data::{channels, filters, rows, values, OUT};
+use data::{channels, channels16, filters, rows, values, values16, OUT};
+use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
 use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
 use rt::{now, Line};
 
@@ -27,6 +28,11 @@ static D2_X: [i8; 128] = values::<128>(6);
 static C1_W: [[[[i8; 4]; 2]; 16]; 16] = filters::<7, 2, 16, 16>(7);
 static C1_C: [Channel; 16] = channels::<16>(8);
 static C1_X: [i8; 16 * 128] = values::<{ 16 * 128 }>(9);
+static D1_X16: [i16; 75] = values16::<75>(12);
+static D1_C16: [Channel16; 20] = channels16::<20>(13);
+static D2_X16: [i16; 128] = values16::<128>(14);
+static D2_C16: [Channel16; 256] = channels16::<256>(15);
+const OUT16: Output16 = Output16 { min: -32768, max: 32767 };
 static DW7_W: [[[i8; 4]; 2]; 16] = rows::<7, 2, 16>(10);
 static DW64_W: [[[i8; 4]; 16]; 16] = rows::<64, 16, 16>(11);
 
@@ -52,7 +58,10 @@ fn bench(kernel: &str, path: &str, macs: u32, f: impl FnOnce()) {
 
 /// One benchmark layer, both forms, each through an `#[inline(never)]` call of its own.
 macro_rules! layer {
-    ($name:literal, $macs:expr, $out:ty, |$o:ident| $p:expr, $d:expr) => {{
+    ($name:literal, $macs:expr, $out:ty, |$o:ident| $p:expr, $d:expr) => {
+        layer!($name, $macs, $out, i8, |$o| $p, $d)
+    };
+    ($name:literal, $macs:expr, $out:ty, $el:ty, |$o:ident| $p:expr, $d:expr) => {{
         #[inline(never)]
         fn portable($o: &mut $out) {
             $p
@@ -61,8 +70,8 @@ macro_rules! layer {
         fn dsp($o: &mut $out) {
             $d
         }
-        let mut a = [0i8; core::mem::size_of::<$out>()];
-        let mut b = [1i8; core::mem::size_of::<$out>()];
+        let mut a: $out = [0 as $el; core::mem::size_of::<$out>() / core::mem::size_of::<$el>()];
+        let mut b: $out = [1 as $el; core::mem::size_of::<$out>() / core::mem::size_of::<$el>()];
         bench($name, "portable", $macs, || portable(black_box(&mut a)));
         bench($name, "dsp", $macs, || dsp(black_box(&mut b)));
         if a != b {
@@ -160,6 +169,22 @@ pub extern "C" fn q8_main() -> ! {
             -3,
             o
         )
+    );
+    layer!(
+        "dense16_75x20",
+        75 * 20,
+        [i16; 20],
+        i16,
+        |o| dense16::dense_s16_portable::<75, 19, 20>(black_box(&D1_X16), black_box(&D1_W), &D1_C16, &OUT16, o),
+        dense16::dense_s16_dsp::<75, 19, 20>(black_box(&D1_X16), black_box(&D1_W), &D1_C16, &OUT16, o)
+    );
+    layer!(
+        "dense16_128x256",
+        128 * 256,
+        [i16; 256],
+        i16,
+        |o| dense16::dense_s16_portable::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o),
+        dense16::dense_s16_dsp::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o)
     );
     Line::new("q8-done").end();
     rt::exit(t.mismatches == 0)
