@@ -10,12 +10,17 @@
 //! TFLite.
 //!
 //! Outputs run in tiles of 4 positions. A tile reads one window of `W` values per input channel
-//! (a fixed-size array: a reference inside the input, a copy with `pad` at the edges). The DSP
-//! form (dilation 1; other dilations take the portable loop) also runs 2 output channels per
-//! tile: per input channel and group of 4 taps it loads 3 activation words (`S = 1`; 4 for
-//! larger strides) and widens them into the lane pairs of the 4 positions — for `S = 1`
-//! positions share them, as position `j + 1`'s even lanes are position `j`'s odd lanes — then per
-//! output channel one weight word, two `SXTB16` and eight `SMLAD` (16 MACs).
+//! (a fixed-size array: a reference inside the input, a copy with `pad` at the edges).
+//!
+//! The DSP form, stride and dilation 1 ([`taps4`]): per input channel and group of 4 taps it
+//! loads 2 activation words (the third is the next group's first) and widens them into the lane
+//! pairs of the 4 positions — position `j + 1`'s even lanes are position `j`'s odd lanes — then
+//! one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs, one `asm` block
+//! per tile over all input channels. Interior tiles read the input in place; edge tiles copy each
+//! input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by all output
+//! channels. Larger strides run 2 output channels × 4 positions with the same instructions
+//! through `core::arch::asm!` wrappers (4 activation words per group); dilations above 1 take the
+//! portable loop.
 //!
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.

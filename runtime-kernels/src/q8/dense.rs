@@ -1,5 +1,6 @@
-//! int8 fully connected layer: `out[r][j] = clamp(requantize(bias'[j] + Σ_k x[r][k] · w[j][k])
-//! + offset, min, max)` with the folded bias `bias'` ([module docs](super)), per-channel
+//! int8 fully connected layer:
+//! `out[r][j] = clamp(requantize(bias'[j] + Σ_k x[r][k] · w[j][k]) + offset, min, max)` with the
+//! folded bias `bias'` ([module docs](super)), per-channel
 //! multipliers and the geometry as const generics (`K` inputs, `KQ = ceil(K / 4)` weight words
 //! per output, `N` outputs).
 //!
@@ -8,10 +9,12 @@
 //! Preconditions (the compiler's): `w.len() == ch.len() == N`, `x.len() / K == out.len() / N`;
 //! outside them the kernels write less, never panic.
 //!
-//! The DSP form runs 4 outputs at a time: each word of 4 activations is loaded and split once
-//! (`SXTB16` twice) for the 4 outputs, and each weight word costs one load, two `SXTB16` and two
-//! `SMLAD`. With int8 weights that is the floor for one input row (every weight is used once and
-//! must be widened to 16-bit lanes: one instruction per pair, plus one `SMLAD` per pair).
+//! The DSP form widens each input row once into `SMLAD` lane pairs (a `[[u32; 2]; KQ]` on the
+//! stack, 8·KQ bytes), then runs 4 outputs at a time ([`rows4`]): per group of 4 inputs one
+//! `LDRD` of the pairs, and per output one weight load, two `SXTB16`, two `SMLAD` — 23
+//! instructions per 16 MACs. With int8 weights and one input row that is close to the floor:
+//! every weight is used once and must be widened to 16-bit lanes (one instruction per pair)
+//! before its `SMLAD` (one per pair), so at least 1 instruction per MAC plus the loads.
 
 use super::dsp::{clamp4, rows4, smlad, sxtb16, sxtb16_ror8, widen};
 use super::{finish, prepare, word, Channel, Output};

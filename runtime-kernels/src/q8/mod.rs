@@ -20,13 +20,17 @@
 //! activations, so `SMLAD` needs no reordering (module [`dsp`]). The portable path reads the same
 //! layout; `K` is passed as well, so it skips the zero tail.
 //!
+//! [`dense16`] is the 16x8 variant (int16 activations and outputs, int64 bias), for state that int8
+//! would collapse.
+//!
 //! # Two paths, one result
 //!
 //! Each kernel has a portable form (`*_portable`, plain safe Rust) and a DSP form (`*_dsp`,
 //! `SXTB16`/`SMLAD` through `core::arch::asm!` on Arm, the same arithmetic in plain Rust
 //! elsewhere so host tests exercise its data flow). Integer sums are exact (wrapping at 32 bits,
 //! as `SMLAD` does), so both give the same bits; tests prove it on the host and, for the real
-//! instructions, on the emulated Cortex-M7 (`examples/firmware/q8-bench`).
+//! instructions, on the emulated Cortex-M7 (`examples/firmware/q8-bench`, run by
+//! `runtime-kernels/tests/q8_dsp_qemu.rs`; `docs/BENCH-INT8.md` has the instruction counts).
 //! The unsuffixed kernel picks the DSP form where `cfg(target_feature = "dsp")` holds. On stable
 //! Rust (1.95) that cfg is never set — `dsp` is an unstable Arm target feature, hidden from `cfg`
 //! even on `thumbv7em`, whose cores all have it — so code generated for a Cortex-M4/M7 calls the
