@@ -422,7 +422,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
 /// `pad · Σ` of all weights in `f` (the contribution of taps that read only padding).
 #[inline(always)]
 pub fn pad_sum(f: &[[i8; 4]], pad: i8) -> i32 {
-    let pp = (pad as u8 as u32) * 0x0001_0001 | if pad < 0 { 0xff00_ff00 } else { 0 };
+    let pp = (pad as i16 as u16 as u32) * 0x0001_0001; // (pad, pad) as 16-bit lanes
     let mut acc = 0i32;
     for g in f {
         let v = super::word(g);

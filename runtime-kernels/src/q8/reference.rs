@@ -123,6 +123,7 @@ pub fn requantize64(x: i64, m: i32, shift: i32) -> i32 {
 }
 
 /// TFLite 16x8 fully connected: `x [rows, k]` int16, `w [n, k]` int8, int64 bias and sums.
+#[allow(clippy::too_many_arguments)]
 pub fn dense16(
     x: &[i16],
     w: &[i8],
