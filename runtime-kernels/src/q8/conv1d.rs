@@ -252,6 +252,16 @@ pub(crate) const fn start<const S: usize, const P: usize>(o: usize) -> isize {
     (o * S) as isize - P as isize
 }
 
+/// Bytes of stack the kernels' arrays take, for the memory report: the portable form one window
+/// of `w` bytes; the DSP form one window plus, for stride 1, the edge tiles' `c` windows.
+pub const fn conv1d_s8_stack_bytes(c: usize, w: usize, dsp: bool) -> usize {
+    if dsp {
+        w + c * w
+    } else {
+        w
+    }
+}
+
 /// The portable form (module docs).
 #[allow(clippy::too_many_arguments)]
 pub fn conv1d_s8_portable<

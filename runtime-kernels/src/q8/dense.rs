@@ -34,6 +34,12 @@ fn groups<const K: usize>(xr: &[i8; K]) -> (&[[i8; 4]], Option<u32>) {
     (full, tail)
 }
 
+/// Bytes of stack the DSP form's arrays take (the widened input row), for the memory report;
+/// the portable form takes none.
+pub const fn dense_s8_stack_bytes(kq: usize) -> usize {
+    8 * kq
+}
+
 /// The portable form (module docs).
 pub fn dense_s8_portable<const K: usize, const KQ: usize, const N: usize>(
     x: &[i8],

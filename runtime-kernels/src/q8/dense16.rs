@@ -54,6 +54,12 @@ fn finish(acc: i64, c: &Channel16, q: &Output16) -> i16 {
     requantize64(acc, c.mult, c.shift).max(q.min).min(q.max) as i16
 }
 
+/// Bytes of stack the DSP form's arrays take (the widened input row), for the memory report;
+/// the portable form takes none.
+pub const fn dense_s16_stack_bytes(kq: usize) -> usize {
+    8 * kq
+}
+
 /// The portable form (module docs).
 pub fn dense_s16_portable<const K: usize, const KQ: usize, const N: usize>(
     x: &[i16],

@@ -15,6 +15,11 @@
 use super::conv1d::{check, row_s1, start, store, tile_dsp, tile_portable};
 use super::{prepare, Channel, Output};
 
+/// Bytes of stack the kernels' arrays take (one window of `w` bytes), for the memory report.
+pub const fn depthwise_s8_stack_bytes(w: usize) -> usize {
+    w
+}
+
 /// The portable form (module docs).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_s8_portable<
