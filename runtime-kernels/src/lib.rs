@@ -25,7 +25,8 @@
 
 #![no_std]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `q8::dsp` (the DSP instructions through `asm!`), allowed there alone.
+#![deny(unsafe_code)]
 
 #[cfg(test)]
 extern crate std;
@@ -42,6 +43,7 @@ pub mod fir;
 pub mod gather;
 pub mod math;
 pub mod pool;
+pub mod q8;
 pub mod quantize;
 pub mod reduce;
 pub mod select;

@@ -1,0 +1,235 @@
+//! Portable vs DSP on the real instructions: many pseudo-random cases per geometry (odd sizes,
+//! edge tiles, strides, dilation, padding wider than the kernel), every output compared.
+
+use crate::data::Rng;
+use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
+use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
+
+/// Counts of compared cases and of cases whose outputs differ.
+#[derive(Default)]
+pub struct Tally {
+    pub cases: u32,
+    pub mismatches: u32,
+    pub values: u32,
+}
+
+impl Tally {
+    fn add(&mut self, a: &[i8], b: &[i8]) {
+        self.cases += 1;
+        self.values += a.len() as u32;
+        if a != b {
+            self.mismatches += 1;
+        }
+    }
+}
+
+fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
+    for _ in 0..trials {
+        let mut x = [[0i8; K]; R];
+        rng.fill(x.as_flattened_mut());
+        let mut w = [[[0i8; 4]; KQ]; N];
+        rng.fill_rows(&mut w, K);
+        let mut ch = [Channel { bias: 0, mult: 0, shift: 0 }; N];
+        rng.channels(&mut ch);
+        let q = rng.output();
+        let (mut a, mut b) = ([[0i8; N]; R], [[1i8; N]; R]);
+        dense::dense_s8_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, a.as_flattened_mut());
+        dense::dense_s8_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, b.as_flattened_mut());
+        t.add(a.as_flattened(), b.as_flattened());
+    }
+}
+
+fn dense16_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
+    for _ in 0..trials {
+        let mut x = [[0i16; K]; R];
+        for v in x.as_flattened_mut() {
+            *v = if rng.next().is_multiple_of(16) { i16::MIN } else { rng.next() as i16 };
+        }
+        let mut w = [[[0i8; 4]; KQ]; N];
+        rng.fill_rows(&mut w, K);
+        let mut ch = [Channel16 { bias: 0, mult: 0, shift: 0 }; N];
+        for c in ch.iter_mut() {
+            let bias = ((rng.next() as i64) << 16) >> (rng.next() % 24);
+            *c = Channel16 { bias, mult: (1 << 30) | (rng.next() >> 2) as i32, shift: (rng.next() % 30) as i32 - 24 };
+        }
+        let (a, b) = (rng.next() as i16 as i32, rng.next() as i16 as i32);
+        let q = if rng.next().is_multiple_of(2) {
+            Output16 { min: -32768, max: 32767 }
+        } else {
+            Output16 { min: a.min(b), max: a.max(b) }
+        };
+        let (mut p, mut d) = ([[0i16; N]; R], [[1i16; N]; R]);
+        dense16::dense_s16_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, p.as_flattened_mut());
+        dense16::dense_s16_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, d.as_flattened_mut());
+        t.cases += 1;
+        t.values += (N * R) as u32;
+        if p != d {
+            t.mismatches += 1;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv_case<
+    const C: usize,
+    const K: usize,
+    const KQ: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const L: usize,
+    const OL: usize,
+    const W: usize,
+    const O: usize,
+>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
+    for _ in 0..trials {
+        let mut x = [[0i8; L]; C];
+        rng.fill(x.as_flattened_mut());
+        let mut w = [[[[0i8; 4]; KQ]; C]; O];
+        rng.fill_rows(w.as_flattened_mut(), K);
+        let mut ch = [Channel { bias: 0, mult: 0, shift: 0 }; O];
+        rng.channels(&mut ch);
+        let q = rng.output();
+        let pad = rng.i8();
+        let (mut a, mut b) = ([[0i8; OL]; O], [[1i8; OL]; O]);
+        conv1d::conv1d_s8_portable::<C, K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            a.as_flattened_mut(),
+        );
+        conv1d::conv1d_s8_dsp::<C, K, KQ, S, D, P, L, OL, W>(x.as_flattened(), &w, &ch, &q, pad, b.as_flattened_mut());
+        t.add(a.as_flattened(), b.as_flattened());
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dw_case<
+    const K: usize,
+    const KQ: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const L: usize,
+    const OL: usize,
+    const W: usize,
+    const C: usize,
+>(
+    rng: &mut Rng,
+    t: &mut Tally,
+    trials: u32,
+) {
+    for _ in 0..trials {
+        let mut x = [[0i8; L]; C];
+        rng.fill(x.as_flattened_mut());
+        let mut w = [[[0i8; 4]; KQ]; C];
+        rng.fill_rows(&mut w, K);
+        let mut ch = [Channel { bias: 0, mult: 0, shift: 0 }; C];
+        rng.channels(&mut ch);
+        let q = rng.output();
+        let pad = rng.i8();
+        let (mut a, mut b) = ([[0i8; OL]; C], [[1i8; OL]; C]);
+        depthwise::depthwise_s8_portable::<K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            a.as_flattened_mut(),
+        );
+        depthwise::depthwise_s8_dsp::<K, KQ, S, D, P, L, OL, W>(
+            x.as_flattened(),
+            &w,
+            &ch,
+            &q,
+            pad,
+            b.as_flattened_mut(),
+        );
+        t.add(a.as_flattened(), b.as_flattened());
+    }
+}
+
+/// `conv_case` / `dw_case` with `KQ` and `W` computed from the geometry.
+macro_rules! conv {
+    ($rng:expr, $t:expr, $n:expr, c=$c:literal k=$k:literal s=$s:literal d=$d:literal p=$p:literal l=$l:literal ol=$ol:literal o=$o:literal) => {
+        conv_case::<
+            $c,
+            $k,
+            { ($k as usize).div_ceil(4) },
+            $s,
+            $d,
+            $p,
+            $l,
+            $ol,
+            { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 },
+            $o,
+        >($rng, $t, $n)
+    };
+}
+macro_rules! dw {
+    ($rng:expr, $t:expr, $n:expr, k=$k:literal s=$s:literal d=$d:literal p=$p:literal l=$l:literal ol=$ol:literal c=$c:literal) => {
+        dw_case::<
+            $k,
+            { ($k as usize).div_ceil(4) },
+            $s,
+            $d,
+            $p,
+            $l,
+            $ol,
+            { 3 * $s + (4 * ($k as usize).div_ceil(4) - 1) * $d + 2 },
+            $c,
+        >($rng, $t, $n)
+    };
+}
+
+/// Every geometry, `trials` random cases each (fewer for the big ones).
+pub fn run() -> Tally {
+    let mut t = Tally::default();
+    let mut rng = Rng(0x5eed_0008);
+    let r = &mut rng;
+    dense_case::<1, 1, 1, 1>(r, &mut t, 40);
+    dense_case::<4, 1, 4, 1>(r, &mut t, 40);
+    dense_case::<5, 2, 3, 3>(r, &mut t, 40);
+    dense_case::<17, 5, 13, 2>(r, &mut t, 40);
+    dense_case::<75, 19, 20, 1>(r, &mut t, 40);
+    dense_case::<66, 17, 7, 2>(r, &mut t, 40);
+    dense_case::<128, 32, 256, 1>(r, &mut t, 4);
+    dense16_case::<1, 1, 1, 1>(r, &mut t, 40);
+    dense16_case::<5, 2, 3, 3>(r, &mut t, 40);
+    dense16_case::<17, 5, 13, 2>(r, &mut t, 40);
+    dense16_case::<75, 19, 20, 1>(r, &mut t, 40);
+    dense16_case::<511, 128, 6, 1>(r, &mut t, 10);
+    dense16_case::<128, 32, 256, 1>(r, &mut t, 4);
+    conv!(r, &mut t, 4, c=16 k=7 s=1 d=1 p=3 l=128 ol=128 o=16);
+    conv!(r, &mut t, 20, c=3 k=3 s=1 d=1 p=1 l=10 ol=10 o=7);
+    conv!(r, &mut t, 20, c=2 k=4 s=3 d=1 p=0 l=17 ol=5 o=4);
+    conv!(r, &mut t, 20, c=4 k=7 s=2 d=1 p=3 l=5 ol=3 o=9);
+    conv!(r, &mut t, 20, c=5 k=9 s=1 d=1 p=8 l=11 ol=19 o=3);
+    conv!(r, &mut t, 20, c=3 k=6 s=2 d=1 p=2 l=23 ol=11 o=6);
+    conv!(r, &mut t, 20, c=1 k=2 s=1 d=1 p=0 l=3 ol=2 o=3);
+    conv!(r, &mut t, 10, c=8 k=5 s=2 d=2 p=4 l=120 ol=60 o=16);
+    dw!(r, &mut t, 10, k=7 s=1 d=1 p=3 l=128 ol=128 c=16);
+    dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
+    dw!(r, &mut t, 20, k=64 s=1 d=1 p=0 l=70 ol=7 c=3);
+    dw!(r, &mut t, 20, k=13 s=1 d=1 p=20 l=9 ol=33 c=3);
+    dw!(r, &mut t, 20, k=33 s=1 d=1 p=40 l=20 ol=40 c=2);
+    dw!(r, &mut t, 20, k=30 s=1 d=1 p=29 l=50 ol=50 c=3);
+    dw!(r, &mut t, 20, k=3 s=3 d=1 p=1 l=10 ol=4 c=2);
+    dw!(r, &mut t, 20, k=6 s=2 d=1 p=5 l=21 ol=13 c=5);
+    dw!(r, &mut t, 20, k=1 s=1 d=1 p=0 l=5 ol=5 c=1);
+    t
+}

@@ -1,0 +1,191 @@
+//! q8-bench: the int8 kernels of `ecgc-kernels` on QEMU's mps2-an500 (a Cortex-M7).
+//!
+//! 1. Runs the portable and the DSP (`SXTB16`/`SMLAD`) form of every int8 kernel on many
+//!    pseudo-random cases and prints `q8-check cases=N values=V mismatches=M`.
+//! 2. Counts the instructions of one call of each benchmark layer, both forms, and prints
+//!    `q8-bench kernel=NAME path=portable|dsp macs=M empty_ticks=E run_ticks=R`; the calibration
+//!    line `q8-calib empty_ticks=E calib_ticks=K` lets the reader check 6.4 ticks per
+//!    instruction (module `rt`). `runtime-kernels/tests/q8_dsp_qemu.rs` builds, runs and reads it.
+#![no_std]
+#![no_main]
+
+mod check;
+mod data;
+mod rt;
+
+use core::hint::black_box;
+use data::{channels, channels16, filters, rows, values, values16, OUT};
+use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
+use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
+use rt::{now, Line};
+
+static D1_W: [[[i8; 4]; 19]; 20] = rows::<75, 19, 20>(1);
+static D1_C: [Channel; 20] = channels::<20>(2);
+static D1_X: [i8; 75] = values::<75>(3);
+static D2_W: [[[i8; 4]; 32]; 256] = rows::<128, 32, 256>(4);
+static D2_C: [Channel; 256] = channels::<256>(5);
+static D2_X: [i8; 128] = values::<128>(6);
+static C1_W: [[[[i8; 4]; 2]; 16]; 16] = filters::<7, 2, 16, 16>(7);
+static C1_C: [Channel; 16] = channels::<16>(8);
+static C1_X: [i8; 16 * 128] = values::<{ 16 * 128 }>(9);
+static D1_X16: [i16; 75] = values16::<75>(12);
+static D1_C16: [Channel16; 20] = channels16::<20>(13);
+static D2_X16: [i16; 128] = values16::<128>(14);
+static D2_C16: [Channel16; 256] = channels16::<256>(15);
+const OUT16: Output16 = Output16 { min: -32768, max: 32767 };
+static DW7_W: [[[i8; 4]; 2]; 16] = rows::<7, 2, 16>(10);
+static DW64_W: [[[i8; 4]; 16]; 16] = rows::<64, 16, 16>(11);
+
+/// Counts one call of `f` and prints its line.
+fn bench(kernel: &str, path: &str, macs: u32, f: impl FnOnce()) {
+    let t0 = now();
+    black_box(());
+    let t1 = now();
+    f();
+    let t2 = now();
+    Line::new("q8-bench kernel=")
+        .s(kernel)
+        .s(" path=")
+        .s(path)
+        .s(" macs=")
+        .n(macs)
+        .s(" empty_ticks=")
+        .n(t0.wrapping_sub(t1))
+        .s(" run_ticks=")
+        .n(t1.wrapping_sub(t2))
+        .end();
+}
+
+/// One benchmark layer, both forms, each through an `#[inline(never)]` call of its own.
+macro_rules! layer {
+    ($name:literal, $macs:expr, $out:ty, |$o:ident| $p:expr, $d:expr) => {
+        layer!($name, $macs, $out, i8, |$o| $p, $d)
+    };
+    ($name:literal, $macs:expr, $out:ty, $el:ty, |$o:ident| $p:expr, $d:expr) => {{
+        #[inline(never)]
+        fn portable($o: &mut $out) {
+            $p
+        }
+        #[inline(never)]
+        fn dsp($o: &mut $out) {
+            $d
+        }
+        let mut a: $out = [0 as $el; core::mem::size_of::<$out>() / core::mem::size_of::<$el>()];
+        let mut b: $out = [1 as $el; core::mem::size_of::<$out>() / core::mem::size_of::<$el>()];
+        bench($name, "portable", $macs, || portable(black_box(&mut a)));
+        bench($name, "dsp", $macs, || dsp(black_box(&mut b)));
+        if a != b {
+            Line::new("q8-bench-mismatch kernel=").s($name).end();
+        }
+    }};
+}
+
+#[no_mangle]
+pub extern "C" fn q8_main() -> ! {
+    rt::timer_start();
+    let t = check::run();
+    Line::new("q8-check cases=").n(t.cases).s(" values=").n(t.values).s(" mismatches=").n(t.mismatches).end();
+
+    let t0 = now();
+    black_box(());
+    let t1 = now();
+    rt::calibrate();
+    let t2 = now();
+    Line::new("q8-calib empty_ticks=").n(t0.wrapping_sub(t1)).s(" calib_ticks=").n(t1.wrapping_sub(t2)).end();
+
+    layer!(
+        "dense_75x20",
+        75 * 20,
+        [i8; 20],
+        |o| dense::dense_s8_portable::<75, 19, 20>(black_box(&D1_X), black_box(&D1_W), &D1_C, &OUT, o),
+        dense::dense_s8_dsp::<75, 19, 20>(black_box(&D1_X), black_box(&D1_W), &D1_C, &OUT, o)
+    );
+    layer!(
+        "dense_128x256",
+        128 * 256,
+        [i8; 256],
+        |o| dense::dense_s8_portable::<128, 32, 256>(black_box(&D2_X), black_box(&D2_W), &D2_C, &OUT, o),
+        dense::dense_s8_dsp::<128, 32, 256>(black_box(&D2_X), black_box(&D2_W), &D2_C, &OUT, o)
+    );
+    layer!(
+        "conv_c16_o16_k7_w128",
+        16 * 16 * 7 * 128,
+        [i8; 16 * 128],
+        |o| conv1d::conv1d_s8_portable::<16, 7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&C1_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        conv1d::conv1d_s8_dsp::<16, 7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&C1_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
+    layer!(
+        "depthwise_c16_k7_w128",
+        16 * 7 * 128,
+        [i8; 16 * 128],
+        |o| depthwise::depthwise_s8_portable::<7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&DW7_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        depthwise::depthwise_s8_dsp::<7, 2, 1, 1, 3, 128, 128, 12>(
+            black_box(&C1_X),
+            black_box(&DW7_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
+    layer!(
+        "depthwise_c16_k64_w128_causal",
+        16 * 64 * 128,
+        [i8; 16 * 128],
+        |o| depthwise::depthwise_s8_portable::<64, 16, 1, 1, 63, 128, 128, 68>(
+            black_box(&C1_X),
+            black_box(&DW64_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        depthwise::depthwise_s8_dsp::<64, 16, 1, 1, 63, 128, 128, 68>(
+            black_box(&C1_X),
+            black_box(&DW64_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        )
+    );
+    layer!(
+        "dense16_75x20",
+        75 * 20,
+        [i16; 20],
+        i16,
+        |o| dense16::dense_s16_portable::<75, 19, 20>(black_box(&D1_X16), black_box(&D1_W), &D1_C16, &OUT16, o),
+        dense16::dense_s16_dsp::<75, 19, 20>(black_box(&D1_X16), black_box(&D1_W), &D1_C16, &OUT16, o)
+    );
+    layer!(
+        "dense16_128x256",
+        128 * 256,
+        [i16; 256],
+        i16,
+        |o| dense16::dense_s16_portable::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o),
+        dense16::dense_s16_dsp::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o)
+    );
+    Line::new("q8-done").end();
+    rt::exit(t.mismatches == 0)
+}
