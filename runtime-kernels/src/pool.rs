@@ -110,7 +110,14 @@ pub fn pool1d<const W: usize, const OW: usize, const K: usize, const S: usize, c
 /// the integers is the integer of the maximum), as [`pool1d`]'s `Max`: the window's cells inside
 /// the input, `i8::MIN` for a window wholly in padding.
 #[inline(always)]
-pub fn max_pool1d_i8<const W: usize, const OW: usize, const K: usize, const S: usize, const D: usize, const PAD: usize>(
+pub fn max_pool1d_i8<
+    const W: usize,
+    const OW: usize,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const PAD: usize,
+>(
     x: &[i8],
     out: &mut [i8],
 ) {

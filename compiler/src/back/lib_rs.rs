@@ -534,10 +534,16 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let pool_fields: Vec<Ident> = int_pools.iter().map(|&k| pool_ident(k)).collect();
     let pool_lens: Vec<Ident> = int_pools.iter().map(|&k| pool_len_ident(k)).collect();
     let pool_tys: Vec<TokenStream> = int_pools.iter().map(|&k| consts::elem_ty(k.dtype)).collect();
-    let pool_sizes: Vec<Literal> =
-        plan.pools.iter().filter(|p| p.key != F32_ARENA).map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size())).collect();
-    let pool_docs: Vec<String> =
-        int_pools.iter().map(|k| format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype)).collect();
+    let pool_sizes: Vec<Literal> = plan
+        .pools
+        .iter()
+        .filter(|p| p.key != F32_ARENA)
+        .map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size()))
+        .collect();
+    let pool_docs: Vec<String> = int_pools
+        .iter()
+        .map(|k| format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype))
+        .collect();
     let pool_bytes: Vec<TokenStream> = int_pools
         .iter()
         .zip(&pool_lens)

@@ -242,7 +242,10 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
                 return Err(format!("Pool shapes {x:?} -> {declared:?} do not match {sp} spatial axes"));
             }
             if x_dtype.is_int() && p.kind != PoolKind::Max {
-                return Err(format!("{:?} pooling of {x_dtype} values (only max pooling is exact on integers)", p.kind));
+                return Err(format!(
+                    "{:?} pooling of {x_dtype} values (only max pooling is exact on integers)",
+                    p.kind
+                ));
             }
             Ok((declared.to_vec(), x_dtype))
         }
@@ -274,7 +277,10 @@ pub fn infer(op: &Op, inputs: &[(&[usize], DType)], declared: &[usize]) -> Resul
             expect_inputs(op, 3, inputs.len())?;
             let types = [inputs[0].1, inputs[1].1, inputs[2].1];
             if types != [DType::I8, DType::I8, DType::I32] || shapes[2] != [d.n] {
-                return Err(format!("QDense operands are {types:?} with bias {:?}, not [i8, i8, i32 [{}]]", shapes[2], d.n));
+                return Err(format!(
+                    "QDense operands are {types:?} with bias {:?}, not [i8, i8, i32 [{}]]",
+                    shapes[2], d.n
+                ));
             }
             let f32s: Vec<(&[usize], DType)> = inputs[..2].iter().map(|&(s, _)| (s, DType::F32)).collect();
             let (shape, _) = infer(&Op::Dense(Dense { k: d.k, n: d.n }), &f32s, declared)?;

@@ -238,7 +238,8 @@ fn rewrite(g: &mut Graph, ranges: &[Option<Range>], dsp: bool) {
             }
             Op::Dense(d) => {
                 let bias = l.bias_add.map(|b| b.1);
-                let (wq, bq, requant) = integer_layer(g, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
+                let (wq, bq, requant) =
+                    integer_layer(g, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
                 (Op::QDense(QDense { k: d.k, n: d.n, requant, dsp }), vec![qx, wq, bq])
             }
             _ => {

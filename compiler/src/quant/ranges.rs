@@ -19,8 +19,7 @@ pub struct Range {
 /// Runs every calibration sample through `g`; per value, its range (`None` for constants and
 /// values no sample reached).
 pub fn collect(g: &Graph, cal: &Calibration) -> Result<Vec<Option<Range>>> {
-    let interp =
-        Interpreter::new(g).map_err(|e| Error::Internal(format!("calibration cannot run the graph: {e}")))?;
+    let interp = Interpreter::new(g).map_err(|e| Error::Internal(format!("calibration cannot run the graph: {e}")))?;
     let bar = indicatif::ProgressBar::new(cal.samples.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("calibrating {bar:30} {pos}/{len} samples")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),

@@ -60,13 +60,12 @@ pub fn packed_weights(g: &Graph, node: &Node) -> Option<Form> {
 /// The channel table and output stage of a layer, as one static `(channels, output)`.
 fn channel_table(c: &Ctx, r: &Requant, channels: usize) -> Result<TokenStream, String> {
     let p = c.p;
-    let bias = c
-        .g
-        .value(c.node.inputs[2])
-        .const_tensor()
-        .and_then(|d| d.ints())
-        .filter(|b| b.len() == channels)
-        .ok_or_else(|| format!("node '{}': the bias is not {channels} integers", c.node.name))?;
+    let bias =
+        c.g.value(c.node.inputs[2])
+            .const_tensor()
+            .and_then(|d| d.ints())
+            .filter(|b| b.len() == channels)
+            .ok_or_else(|| format!("node '{}': the bias is not {channels} integers", c.node.name))?;
     let table = bias.iter().enumerate().map(|(ch, &b)| {
         let (m, s) = r.at(ch);
         let (b, m, s) = (Literal::i64_unsuffixed(b), Literal::i32_unsuffixed(m), Literal::i32_unsuffixed(s));
