@@ -12,14 +12,14 @@
 //! Outputs run in tiles of 4 positions. A tile reads one window of `W` values per input channel
 //! (a fixed-size array: a reference inside the input, a copy with `pad` at the edges).
 //!
-//! The DSP form, stride and dilation 1 ([`taps4`]): per input channel and group of 4 taps it
-//! loads 2 activation words (the third is the next group's first) and widens them into the lane
-//! pairs of the 4 positions — position `j + 1`'s even lanes are position `j`'s odd lanes — then
-//! one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs, one `asm` block
-//! per tile over all input channels. Interior tiles read the input in place; edge tiles copy each
-//! input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by all output
-//! channels. Larger strides ([`taps4s`](super::dsp::taps4s)) load one activation word per position
-//! and group: 23 instructions per 16 MACs. Dilations above 1 take the portable loop.
+//! The DSP form, stride and dilation 1 ([`taps4`](super::dsp::taps4)): per input channel and
+//! group of 4 taps it loads 2 activation words (the third is the next group's first) and widens
+//! them into the lane pairs of the 4 positions — position `j + 1`'s even lanes are position `j`'s
+//! odd lanes — then one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs,
+//! one `asm` block per tile over all input channels. Interior tiles read the input in place; edge
+//! tiles copy each input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by
+//! all output channels. Larger strides ([`taps4s`](super::dsp::taps4s)) load one activation word
+//! per position and group: 23 instructions per 16 MACs. Dilations above 1 take the portable loop.
 //!
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
