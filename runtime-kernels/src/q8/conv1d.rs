@@ -12,22 +12,21 @@
 //! Outputs run in tiles of 4 positions. A tile reads one window of `W` values per input channel
 //! (a fixed-size array: a reference inside the input, a copy with `pad` at the edges).
 //!
-//! The DSP form, stride and dilation 1 ([`taps4`]): per input channel and group of 4 taps it
-//! loads 2 activation words (the third is the next group's first) and widens them into the lane
-//! pairs of the 4 positions — position `j + 1`'s even lanes are position `j`'s odd lanes — then
-//! one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs, one `asm` block
-//! per tile over all input channels. Interior tiles read the input in place; edge tiles copy each
-//! input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by all output
-//! channels. Larger strides run 2 output channels × 4 positions with the same instructions
-//! through `core::arch::asm!` wrappers (4 activation words per group); dilations above 1 take the
-//! portable loop.
+//! The DSP form, stride and dilation 1 ([`taps4`](super::dsp::taps4)): per input channel and
+//! group of 4 taps it loads 2 activation words (the third is the next group's first) and widens
+//! them into the lane pairs of the 4 positions — position `j + 1`'s even lanes are position `j`'s
+//! odd lanes — then one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs,
+//! one `asm` block per tile over all input channels. Interior tiles read the input in place; edge
+//! tiles copy each input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by
+//! all output channels. Larger strides ([`taps4s`](super::dsp::taps4s)) load one activation word
+//! per position and group: 23 instructions per 16 MACs. Dilations above 1 take the portable loop.
 //!
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
 
-use super::dsp::{pad_sum, smlad, sxtb16, sxtb16_ror8, taps4, taps4_n};
+use super::dsp::{pad_sum, taps4_any, taps4_n};
 use super::requant::Prepared;
-use super::{fill_slice, fill_window, prepare, window, word, Channel, Output};
+use super::{fill_slice, fill_window, prepare, window, Channel, Output};
 
 /// One output channel's packed weights.
 pub type Filter<const KQ: usize, const C: usize> = [[[i8; 4]; KQ]; C];
@@ -83,86 +82,16 @@ pub(crate) fn tile_portable<
     acc
 }
 
-/// Calls `f(g, e)` for each group `g < KQ` of 4 taps (dilation 1), where `e[2j]` and `e[2j + 1]`
-/// are position `j`'s activations for taps (`4g`, `4g + 2`) and (`4g + 1`, `4g + 3`) as 16-bit
-/// lane pairs.
-#[inline(always)]
-fn for_groups<const KQ: usize, const S: usize, const W: usize>(win: &[i8; W], mut f: impl FnMut(usize, &[u32; 8])) {
-    let at = |o: usize| win.get(o..).unwrap_or(&[]).as_chunks::<4>().0;
-    if S == 1 {
-        for (g, ((a, b), c)) in at(0).iter().zip(at(2)).zip(at(4)).enumerate().take(KQ) {
-            let (a, b) = (word(a), word(b));
-            let (e0, e1, e2, e3, e4) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b), sxtb16(word(c)));
-            f(g, &[e0, e1, e1, e2, e2, e3, e3, e4]);
-        }
-    } else {
-        for (g, (((a, b), c), d)) in at(0).iter().zip(at(S)).zip(at(2 * S)).zip(at(3 * S)).enumerate().take(KQ) {
-            let (a, b, c, d) = (word(a), word(b), word(c), word(d));
-            f(
-                g,
-                &[
-                    sxtb16(a),
-                    sxtb16_ror8(a),
-                    sxtb16(b),
-                    sxtb16_ror8(b),
-                    sxtb16(c),
-                    sxtb16_ror8(c),
-                    sxtb16(d),
-                    sxtb16_ror8(d),
-                ],
-            );
-        }
-    }
-}
-
-/// Sums of `T` output channels × 4 positions over all input channels (dilation 1), by `SMLAD`.
-#[inline(always)]
-pub(crate) fn tile_dsp<
-    const T: usize,
-    const C: usize,
-    const KQ: usize,
-    const S: usize,
-    const L: usize,
-    const W: usize,
->(
-    rows: &[[i8; L]],
-    f: [&Filter<KQ, C>; T],
-    bias: [i32; T],
-    start: isize,
-    pad: i8,
-    buf: &mut [i8; W],
-) -> [[i32; 4]; T] {
-    let mut acc = [[0i32; 4]; T];
-    for (a, &b) in acc.iter_mut().zip(&bias) {
-        *a = [b; 4];
-    }
-    for (c, xr) in rows.iter().enumerate().take(C) {
-        let win = window::<L, W>(xr, start, pad, buf);
-        for_groups::<KQ, S, W>(win, |g, e| {
-            for (a, ft) in acc.iter_mut().zip(f) {
-                if let Some(wg) = ft.get(c).and_then(|r| r.get(g)) {
-                    let wv = word(wg);
-                    let (wa, wb) = (sxtb16(wv), sxtb16_ror8(wv));
-                    a[0] = smlad(wb, e[1], smlad(wa, e[0], a[0]));
-                    a[1] = smlad(wb, e[3], smlad(wa, e[2], a[1]));
-                    a[2] = smlad(wb, e[5], smlad(wa, e[4], a[2]));
-                    a[3] = smlad(wb, e[7], smlad(wa, e[6], a[3]));
-                }
-            }
-        });
-    }
-    acc
-}
-
-/// One output row for stride and dilation 1 ([`taps4`]): tiles whose window lies inside every
-/// input row read the rows in place (one `asm` loop over all channels and taps); with `EDGES`,
-/// the few edge tiles copy each row's window with `pad`, out of line so the hot loop stays small
+/// One output row for dilation 1 ([`taps4_any`]): tiles whose window lies inside every input
+/// row read the rows in place (one `asm` block over all channels and taps); with `EDGES`, the
+/// few edge tiles copy each row's window with `pad`, out of line so the hot loop stays small
 /// (without, the caller does them).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn row_s1<
+pub(crate) fn row_dsp<
     const C: usize,
     const KQ: usize,
+    const S: usize,
     const P: usize,
     const L: usize,
     const OL: usize,
@@ -178,38 +107,46 @@ pub(crate) fn row_s1<
     out: &mut [i8; OL],
 ) {
     let pc = prepare(ch, q);
-    // interior tiles t: 4t ≥ P, 4t − P + W ≤ L, 4t + 4 ≤ OL
-    let (lo, hi) = interior::<P, L, OL, W>();
+    let (lo, hi) = interior::<S, P, L, OL, W>();
     let (tiles, _) = out.as_chunks_mut::<4>();
     for (t, dst) in tiles.iter_mut().enumerate().take(hi).skip(lo) {
-        let acc = taps4::<KQ, C, L>(rows, 4 * t - P, f, [ch.bias; 4]);
+        let acc = taps4_any::<KQ, C, L, S>(rows, 4 * t * S - P, f, [ch.bias; 4]);
         *dst = pc.apply4(acc);
     }
-    for o in (0..OL).step_by(4) {
-        if EDGES && (o / 4 < lo || o / 4 >= hi.max(lo)) {
-            edge_s1::<C, KQ, P, L, OL, W>(rows, f, ch.bias, &pc, o, pad, buf, out);
+    if EDGES {
+        for t in (0..lo).chain(hi.max(lo)..OL.div_ceil(4)) {
+            edge_dsp::<C, KQ, S, P, L, OL, W>(rows, f, ch.bias, &pc, 4 * t, pad, buf, out);
         }
     }
 }
 
-/// The interior tiles `lo .. hi` of a stride-1 row: `4t ≥ P`, `4t − P + W ≤ L`, `4t + 4 ≤ OL`.
+/// The interior tiles `lo .. hi` of a row: `4t·S ≥ P`, `4t·S − P + W ≤ L`, `4t + 4 ≤ OL`.
 #[inline(always)]
-pub(crate) const fn interior<const P: usize, const L: usize, const OL: usize, const W: usize>() -> (usize, usize) {
-    let lo = P.div_ceil(4);
+pub(crate) const fn interior<const S: usize, const P: usize, const L: usize, const OL: usize, const W: usize>(
+) -> (usize, usize) {
+    let lo = P.div_ceil(4 * S);
     let hi = if L + P < W {
         0
-    } else if (L + P - W) / 4 + 1 < OL / 4 {
-        (L + P - W) / 4 + 1
+    } else if (L + P - W) / (4 * S) + 1 < OL / 4 {
+        (L + P - W) / (4 * S) + 1
     } else {
         OL / 4
     };
     (lo, hi)
 }
 
-/// An edge tile of [`row_s1`]: each row's window copied with `pad`.
+/// An edge tile of [`row_dsp`]: each row's window copied with `pad`.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn edge_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, const OL: usize, const W: usize>(
+fn edge_dsp<
+    const C: usize,
+    const KQ: usize,
+    const S: usize,
+    const P: usize,
+    const L: usize,
+    const OL: usize,
+    const W: usize,
+>(
     rows: &[[i8; L]],
     f: &Filter<KQ, C>,
     bias: i32,
@@ -219,12 +156,12 @@ fn edge_s1<const C: usize, const KQ: usize, const P: usize, const L: usize, cons
     buf: &mut [i8; W],
     out: &mut [i8; OL],
 ) {
-    let at = start::<1, P>(o);
+    let at = start::<S, P>(o);
     let mut acc = [bias; 4];
-    if W <= 32 {
+    if W <= 32 || S > 1 {
         for (xr, fc) in rows.iter().zip(f) {
             let win = window::<L, W>(xr, at, pad, buf);
-            acc = taps4::<KQ, 1, W>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
+            acc = taps4_any::<KQ, 1, W, S>(core::array::from_ref(win), 0, core::array::from_ref(fc), acc);
         }
         store(out, o, pc.apply4(acc));
         return;
@@ -322,47 +259,21 @@ pub fn conv1d_s8_dsp<
     let (rows, _) = x.as_chunks::<L>();
     let (out_rows, _) = out.as_chunks_mut::<OL>();
     let mut buf = [pad; W];
-    if S == 1 {
+    for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
+        row_dsp::<C, KQ, S, P, L, OL, W, false>(rows, f, c, q, pad, &mut buf, row);
+    }
+    // edge tiles: each input row's window copied once per tile (C·W bytes of stack) and shared
+    // by all output channels
+    let (lo, hi) = interior::<S, P, L, OL, W>();
+    for t in (0..lo).chain(hi.max(lo)..OL.div_ceil(4)) {
+        let o = 4 * t;
+        let mut wins = [[pad; W]; C];
+        for (win, xr) in wins.iter_mut().zip(rows) {
+            fill_window::<L, W>(xr, start::<S, P>(o), pad, win);
+        }
         for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
-            row_s1::<C, KQ, P, L, OL, W, false>(rows, f, c, q, pad, &mut buf, row);
-        }
-        // edge tiles: each input row's window copied once per tile (C·W bytes of stack) and
-        // shared by all output channels
-        let (lo, hi) = interior::<P, L, OL, W>();
-        for o in (0..OL).step_by(4) {
-            if o / 4 >= lo && o / 4 < hi.max(lo) {
-                continue;
-            }
-            let mut wins = [[pad; W]; C];
-            for (win, xr) in wins.iter_mut().zip(rows) {
-                fill_window::<L, W>(xr, start::<1, P>(o), pad, win);
-            }
-            for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
-                let acc = taps4::<KQ, C, W>(&wins, 0, f, [c.bias; 4]);
-                store(row, o, prepare(c, q).apply4(acc));
-            }
-        }
-        return;
-    }
-    let (w2, _) = w.as_chunks::<2>();
-    let (c2, _) = ch.as_chunks::<2>();
-    let (o2, _) = out_rows.as_chunks_mut::<2>();
-    for (([f0, f1], [c0, c1]), [r0, r1]) in w2.iter().zip(c2).zip(o2.iter_mut()) {
-        let (p0, p1) = (prepare(c0, q), prepare(c1, q));
-        for o in (0..OL).step_by(4) {
-            let [a0, a1] =
-                tile_dsp::<2, C, KQ, S, L, W>(rows, [f0, f1], [c0.bias, c1.bias], start::<S, P>(o), pad, &mut buf);
-            store(r0, o, p0.apply4(a0));
-            store(r1, o, p1.apply4(a1));
-        }
-    }
-    // an odd last channel
-    let done = 2 * w2.len();
-    for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()).skip(done) {
-        let pc = prepare(c, q);
-        for o in (0..OL).step_by(4) {
-            let [acc] = tile_dsp::<1, C, KQ, S, L, W>(rows, [f], [c.bias], start::<S, P>(o), pad, &mut buf);
-            store(row, o, pc.apply4(acc));
+            let acc = taps4_any::<KQ, C, W, S>(&wins, 0, f, [c.bias; 4]);
+            store(row, o, prepare(c, q).apply4(acc));
         }
     }
 }

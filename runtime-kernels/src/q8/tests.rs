@@ -230,6 +230,7 @@ fn conv1d_matches_the_reference() {
     conv!(false, c=5 k=9 s=1 d=1 p=8 l=11 ol=19 o=3);
     conv!(false, c=1 k=2 s=1 d=1 p=0 l=3 ol=2 o=3);
     conv!(false, c=3 k=6 s=2 d=1 p=2 l=23 ol=11 o=6);
+    conv!(false, c=3 k=21 s=2 d=1 p=10 l=40 ol=20 o=5); // stride 2, more than 4 tap groups
 }
 
 #[test]
@@ -240,6 +241,7 @@ fn depthwise_matches_the_reference() {
     conv!(true, c=1 k=64 s=1 d=1 p=0 l=70 ol=7 o=3); // valid
     conv!(true, c=1 k=5 s=2 d=2 p=4 l=31 ol=16 o=5);
     conv!(true, c=1 k=3 s=3 d=1 p=1 l=10 ol=4 o=2);
+    conv!(true, c=1 k=20 s=3 d=1 p=9 l=61 ol=21 o=3); // stride 3, more than 4 tap groups
     conv!(true, c=1 k=13 s=1 d=1 p=20 l=9 ol=33 o=3); // padding beyond the kernel
     conv!(true, c=1 k=33 s=1 d=1 p=40 l=20 ol=40 o=2); // long filter, padding wider than the input
     conv!(true, c=1 k=30 s=1 d=1 p=29 l=50 ol=50 o=3); // causal, K not a multiple of 4

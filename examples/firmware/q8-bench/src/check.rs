@@ -221,6 +221,7 @@ pub fn run() -> Tally {
     conv!(r, &mut t, 20, c=5 k=9 s=1 d=1 p=8 l=11 ol=19 o=3);
     conv!(r, &mut t, 20, c=3 k=6 s=2 d=1 p=2 l=23 ol=11 o=6);
     conv!(r, &mut t, 20, c=1 k=2 s=1 d=1 p=0 l=3 ol=2 o=3);
+    conv!(r, &mut t, 10, c=3 k=21 s=2 d=1 p=10 l=40 ol=20 o=5);
     conv!(r, &mut t, 10, c=8 k=5 s=2 d=2 p=4 l=120 ol=60 o=16);
     dw!(r, &mut t, 10, k=7 s=1 d=1 p=3 l=128 ol=128 c=16);
     dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
@@ -229,6 +230,7 @@ pub fn run() -> Tally {
     dw!(r, &mut t, 20, k=33 s=1 d=1 p=40 l=20 ol=40 c=2);
     dw!(r, &mut t, 20, k=30 s=1 d=1 p=29 l=50 ol=50 c=3);
     dw!(r, &mut t, 20, k=3 s=3 d=1 p=1 l=10 ol=4 c=2);
+    dw!(r, &mut t, 20, k=20 s=3 d=1 p=9 l=61 ol=21 c=3);
     dw!(r, &mut t, 20, k=6 s=2 d=1 p=5 l=21 ol=13 c=5);
     dw!(r, &mut t, 20, k=1 s=1 d=1 p=0 l=5 ol=5 c=1);
     t

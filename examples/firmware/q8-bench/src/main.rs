@@ -33,6 +33,8 @@ static D1_C16: [Channel16; 20] = channels16::<20>(13);
 static D2_X16: [i16; 128] = values16::<128>(14);
 static D2_C16: [Channel16; 256] = channels16::<256>(15);
 const OUT16: Output16 = Output16 { min: -32768, max: 32767 };
+static C2_W: [[[[i8; 4]; 2]; 8]; 16] = filters::<5, 2, 8, 16>(16);
+static C2_X: [i8; 8 * 120] = values::<{ 8 * 120 }>(17);
 static DW7_W: [[[i8; 4]; 2]; 16] = rows::<7, 2, 16>(10);
 static DW64_W: [[[i8; 4]; 16]; 16] = rows::<64, 16, 16>(11);
 
@@ -127,6 +129,21 @@ pub extern "C" fn q8_main() -> ! {
             -3,
             o
         )
+    );
+    // stride 2: W = 3S + (4KQ - 1)D + 2 = 6 + 7 + 2
+    layer!(
+        "conv_c8_o16_k5_s2_w120",
+        16 * 8 * 5 * 60,
+        [i8; 16 * 60],
+        |o| conv1d::conv1d_s8_portable::<8, 5, 2, 2, 1, 2, 120, 60, 15>(
+            black_box(&C2_X),
+            black_box(&C2_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        conv1d::conv1d_s8_dsp::<8, 5, 2, 2, 1, 2, 120, 60, 15>(black_box(&C2_X), black_box(&C2_W), &C1_C, &OUT, -3, o)
     );
     layer!(
         "depthwise_c16_k7_w128",
