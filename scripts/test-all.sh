@@ -46,9 +46,13 @@ cargo build -p ecgc-kernels --target thumbv7em-none-eabihf --release --quiet
 step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds,
   every target's triple, zoo models on the emulated Cortex-M7 (QEMU) vs host"
 cargo test --workspace --quiet
-for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/targets-work/targets.txt target/diff-fuzz-work/summary.txt; do
+for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/firmware-work/zoo-int8.txt target/targets-work/targets.txt target/diff-fuzz-work/summary.txt; do
   if [ -f "$t" ]; then cat "$t"; fi
 done
+
+step "int8 vs f32 on the zoo's validation sets (the IR interpreter; release build, ~850 runs)"
+INT8_TABLE=target/int8-accuracy.md cargo test --release -p ecgc --test int8_accuracy --quiet
+cat target/int8-accuracy.md
 
 step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
 for fw in qemu-m7 disco-f746; do

@@ -104,14 +104,18 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Compiles `model` for stm32f746 into `dir` as crate `name`, sharing the repo's kernel crate.
-fn compile(model: &Path, name: &str, dir: &Path) -> ecgc::Result<Compiled> {
-    Compiler::new(model)
+/// Compiles `model` for stm32f746 into `dir` as crate `name`, sharing the repo's kernel crate;
+/// at int8 with calibration inputs `int8`, else f32.
+fn compile(model: &Path, name: &str, dir: &Path, int8: Option<&Path>) -> ecgc::Result<Compiled> {
+    let c = Compiler::new(model)
         .name(name)
         .target("stm32f746")
         .kernels(KernelsDep::Path(repo().join("runtime-kernels")))
-        .out_dir(dir)
-        .compile()
+        .out_dir(dir);
+    match int8 {
+        Some(cal) => c.precision(ecgc::Precision::Int8).calibration(cal).compile(),
+        None => c.compile(),
+    }
 }
 
 /// Runs cargo in `dir` (firmware builds share one target directory); returns its output, or
@@ -280,8 +284,10 @@ fn two_models_in_one_firmware() {
         copy_tree(&firmware_src().join(part), &dir.join(part)).expect("copying the firmware workspace");
     }
     let models = repo().join("examples/models");
-    let ecg = compile(&models.join("ecg-cnn/model.onnx"), "ecg_cnn", &dir.join("models/ecg_cnn")).expect("ecg-cnn");
-    let cfc = compile(&models.join("cfc-seq/model.onnx"), "cfc_step", &dir.join("models/cfc_step")).expect("cfc step");
+    let ecg =
+        compile(&models.join("ecg-cnn/model.onnx"), "ecg_cnn", &dir.join("models/ecg_cnn"), None).expect("ecg-cnn");
+    let cfc =
+        compile(&models.join("cfc-seq/model.onnx"), "cfc_step", &dir.join("models/cfc_step"), None).expect("cfc step");
 
     // Inputs: one ecg-cnn window; 16 CfC samples and an initial state (the firmware's STEPS).
     let (ecg_in, _) = io_lens(&ecg);
@@ -441,16 +447,20 @@ struct Measured {
 
 /// Compiles, builds, runs and checks one zoo model; `Ok(None)` when it does not fit the F746
 /// (with the reason).
-fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
+///
+/// At int8 (`int8` names the calibration inputs) the thumbv6m build is left out: the int8
+/// layers use the Cortex-M7's DSP instructions (`SMLAD`), which v6-M does not have.
+fn run_zoo_model(onnx: &Path, int8: Option<&Path>) -> Result<Result<Measured, String>, String> {
     let stem = format!(
-        "{}_{}",
+        "{}_{}{}",
         onnx.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(),
-        onnx.file_stem().unwrap_or_default().to_string_lossy()
+        onnx.file_stem().unwrap_or_default().to_string_lossy(),
+        if int8.is_some() { "_int8" } else { "" }
     );
     let krate = format!("zoo_{}", stem.replace(['-', '.'], "_"));
     let dir = work().join("zoo").join(&krate);
     let _ = std::fs::remove_dir_all(&dir);
-    let c = match compile(onnx, &krate, &dir.join("model")) {
+    let c = match compile(onnx, &krate, &dir.join("model"), int8) {
         Ok(c) => c,
         Err(Error::OverBudget(table)) => {
             // The budget table's flash and RAM lines say which budget the model exceeds.
@@ -490,13 +500,14 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         write_f32(&dir.join(format!("in{k}")), x).map_err(|e| e.to_string())?;
     }
     let (run, elf) = build_and_run(&dir, &krate, TRIPLE)?;
-    let (soft, _) = build_and_run(&dir, &krate, SOFT_TRIPLE)?;
+    let soft = if int8.is_none() { Some(build_and_run(&dir, &krate, SOFT_TRIPLE)?.0) } else { None };
     let exe = build_harness(&dir.join("model"), &krate, &c.krate.inputs, &c.krate.outputs, &work().join("host"))
         .map_err(|e| format!("{krate}: host harness: {e}"))?;
     let (host, _) = run_harness(&exe, &xs, &out_lens, 1).map_err(|e| format!("{krate}: host run: {e}"))?;
     let (mut worst, mut same, mut total) = (0.0f32, 0, 0);
     for (k, h) in host.iter().enumerate() {
-        for (r, isa) in [(&run, TRIPLE), (&soft, SOFT_TRIPLE)] {
+        for (r, isa) in [(Some(&run), TRIPLE), (soft.as_ref(), SOFT_TRIPLE)] {
+            let Some(r) = r else { continue };
             let q = r.outputs.get(&(krate.clone(), k)).ok_or(format!("{krate} ({isa}): output {k} missing"))?;
             let (s, b, n) = matches(&format!("{krate} ({isa}) output {k}"), q, h)?;
             worst = worst.max(s);
@@ -505,7 +516,10 @@ fn run_zoo_model(onnx: &Path) -> Result<Result<Measured, String>, String> {
         }
     }
     let (macs, n, stack) = instructions(&run, &krate)?;
-    let (_, soft_n, _) = instructions(&soft, &krate)?;
+    let soft_n = match &soft {
+        Some(soft) => instructions(soft, &krate)?.1,
+        None => 0,
+    };
     Ok(Ok(Measured {
         macs,
         instructions: n,
@@ -555,7 +569,7 @@ fn every_zoo_model_that_fits_the_f746() {
     let mut failures = vec![];
     for onnx in &models {
         let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
-        match run_zoo_model(onnx) {
+        match run_zoo_model(onnx, None) {
             Ok(outcome) => rows.push(ZooRow { model, outcome }),
             Err(e) => failures.push(e),
         }
@@ -650,4 +664,55 @@ fn estimates_outside_the_tolerance_are_counted() {
     ]);
     assert_eq!(off, 3, "{table}");
     assert!(table.contains("uncalibrated") && table.matches("OUTSIDE").count() == 3, "{table}");
+}
+
+/// int8 builds on the emulated M7 (the DSP forms of the int8 kernels, real `SMLAD`), compared
+/// with the host build of the same crate (whose DSP forms run their plain-Rust data flow): the
+/// integer layers must agree exactly, so every output must be bit-identical. The table of
+/// instructions, flash and RAM is written to `target/firmware-work/zoo-int8.txt`.
+#[test]
+fn int8_zoo_models_match_the_host_on_the_m7() {
+    if !tools_ready("int8_zoo_models_match_the_host_on_the_m7") {
+        return;
+    }
+    let models = repo().join("examples/models");
+    let mut table = String::from(
+        "\nmodel (int8)                        MACs  instr/inference  instr/MAC  bit-identical   ELF flash     ELF RAM  stack B\n",
+    );
+    let mut failures = vec![];
+    // (CCfC and CLTC keep their big layers in f32 for now, and do not fit the F746 either way.)
+    for (dir, file) in [("ecg-cnn", "model.onnx"), ("s4d-cfc-tiny", "model.onnx"), ("cfc-seq", "model.onnx")] {
+        let onnx = models.join(dir).join(file);
+        let cal = models.join(dir).join("calibration.npz");
+        match run_zoo_model(&onnx, Some(&cal)) {
+            Ok(Ok(m)) => {
+                let (flash, ram) = m.elf.map(|(f, r)| (kib(f), kib(r))).unwrap_or_default();
+                let _ = writeln!(
+                    table,
+                    "{:<30} {:>10} {:>16} {:>10.2} {:>14} {flash:>11} {ram:>11} {:>8}",
+                    format!("{dir}/{file}"),
+                    m.macs,
+                    m.instructions,
+                    m.instructions as f64 / m.macs as f64,
+                    format!("{}/{}", m.bit_identical, m.values),
+                    m.stack
+                );
+                if m.bit_identical != m.values {
+                    failures.push(format!(
+                        "{dir}: {} of {} outputs differ from the host",
+                        m.values - m.bit_identical,
+                        m.values
+                    ));
+                }
+            }
+            Ok(Err(why)) => {
+                let _ = writeln!(table, "{:<30} — {why}", format!("{dir}/{file}"));
+                failures.push(format!("{dir}: {why}"));
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    println!("{table}");
+    std::fs::write(work().join("zoo-int8.txt"), &table).expect("writing the table");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

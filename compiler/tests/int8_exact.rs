@@ -135,7 +135,7 @@ fn check(
                     ));
                 }
             } else {
-                let c = ecgc::validate::compare(&[a.clone()], &[b.clone()]);
+                let c = ecgc::validate::compare(std::slice::from_ref(a), std::slice::from_ref(b));
                 if c.max_scaled > tolerance.max(1e-4) {
                     return Err(format!(
                         "run {r}: float output {k} differs from the interpreter by {:.2e}",

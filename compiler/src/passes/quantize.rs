@@ -96,7 +96,7 @@ fn is_relu(g: &Graph, n: &Node, v: ValueId) -> bool {
     matches!(n.op, Op::Binary(BinaryOp::Max))
         && n.inputs.len() == 2
         && g.value(n.output).shape == g.value(v).shape
-        && n.inputs.iter().any(|&i| i == v)
+        && n.inputs.contains(&v)
         && n.inputs.iter().any(|&i| i != v && const_all(g, i, 0.0))
 }
 

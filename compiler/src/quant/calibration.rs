@@ -64,10 +64,11 @@ impl Calibration {
         for ((name, shape), a) in inputs.iter().zip(&arrays) {
             let s = if a.shape() == shape.as_slice() {
                 1
-            } else if a.ndim() == shape.len() + 1 && &a.shape()[1..] == shape.as_slice() {
+            } else if (a.ndim() == shape.len() + 1 && &a.shape()[1..] == shape.as_slice())
+                // or the samples run along the model's batch axis of 1
+                || (shape.first() == Some(&1) && a.ndim() == shape.len() && a.shape()[1..] == shape[1..])
+            {
                 a.shape()[0]
-            } else if shape.first() == Some(&1) && a.ndim() == shape.len() && a.shape()[1..] == shape[1..] {
-                a.shape()[0] // samples along the model's batch axis of 1
             } else {
                 return Err(bad(format!(
                     "array '{name}' has shape {:?}; expected [samples, {}] (the input's shape {shape:?} after a sample axis)",

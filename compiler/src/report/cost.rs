@@ -304,6 +304,8 @@ pub struct Model<'a> {
     pub coefficients: Option<&'a BTreeMap<String, f64>>,
     /// Cycles per instruction (calibrated) or per MAC (uncalibrated).
     pub cycles_per_unit: f64,
+    /// Cycles per MAC: the estimate when the work has terms the table does not cover.
+    pub cycles_per_mac: f64,
     /// One sentence saying what the estimate is.
     pub basis: String,
 }
@@ -315,6 +317,7 @@ pub fn model<'a>(target: &'a Target, opt_level: &str) -> Model<'a> {
         Some((c, k)) => Model {
             coefficients: Some(k),
             cycles_per_unit: c.cycles_per_instruction,
+            cycles_per_mac: target.cycles_per_mac_f32,
             basis: format!(
                 "instructions on the {} at opt-level {opt_level} from the per-kernel cost model ({}); \
                  cycles = instructions × {:?}",
@@ -324,6 +327,7 @@ pub fn model<'a>(target: &'a Target, opt_level: &str) -> Model<'a> {
         None => Model {
             coefficients: None,
             cycles_per_unit: target.cycles_per_mac_f32,
+            cycles_per_mac: target.cycles_per_mac_f32,
             basis: format!(
                 "uncalibrated: MACs × {} cycles per MAC (target '{}' has no cost table for opt-level {opt_level})",
                 target.cycles_per_mac_f32, target.name
@@ -346,7 +350,7 @@ impl Model<'_> {
     pub fn cycles(&self, terms: &Terms, macs: u64) -> f64 {
         match self.instructions(terms) {
             Some(i) => i * self.cycles_per_unit,
-            None => macs as f64 * self.cycles_per_unit,
+            None => macs as f64 * self.cycles_per_mac,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod cost;
 pub mod measured;
+pub mod precision;
 pub mod svg;
 mod table;
 
@@ -47,8 +48,10 @@ pub struct Report {
     pub model: String,
     /// Target name.
     pub target: String,
-    /// f32 or int8.
+    /// `f32`, or `int8` with how many weight layers are integer (`precision::summary`).
     pub precision: String,
+    /// The precision of every weight layer, and why.
+    pub layers: Vec<precision::LayerPrecision>,
     /// Bytes of constants (flash).
     pub weight_bytes: usize,
     /// Bytes of the activation arena (RAM).
@@ -131,7 +134,7 @@ pub fn report_at(
         for &i in &n.inputs {
             if matches!(g.value(i).kind, ValueKind::Const(_)) && !seen[i.index()] {
                 seen[i.index()] = true;
-                wb = g.value(i).len().saturating_mul(4).saturating_add(wb);
+                wb = g.value(i).bytes().saturating_add(wb);
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
@@ -150,7 +153,7 @@ pub fn report_at(
         .outputs
         .iter()
         .filter(|o| !seen[o.index()] && g.value(**o).const_data().is_some())
-        .map(|o| g.value(*o).len().saturating_mul(4))
+        .map(|o| g.value(*o).bytes())
         .sum();
     // Sizes saturate: the front end bounds every tensor, so a saturated sum only reads as over budget.
     let weight_bytes = nodes.iter().fold(const_outputs, |a, n| a.saturating_add(n.weight_bytes));
@@ -162,10 +165,21 @@ pub fn report_at(
         }
     }
     let cycles = cost_model.cycles(&cost_terms, macs).round() as u64;
+    let estimated_instructions = cost_model.instructions(&cost_terms).map(|i| i.round() as u64);
+    let estimate_basis = match (cost_model.coefficients, estimated_instructions) {
+        (Some(_), None) => format!(
+            "uncalibrated: MACs × {} cycles per MAC (the cost model covers the f32 kernels; the int8 ones are \
+             measured, not yet modelled)",
+            target.cycles_per_mac_f32
+        ),
+        _ => cost_model.basis,
+    };
+    let layers = precision::layers(g);
     Report {
         model: model.to_string(),
         target: target.name.clone(),
-        precision: "f32".into(),
+        precision: precision::summary(&layers),
+        layers,
         weight_bytes,
         arena_bytes: plan.arena_bytes(),
         arena_lower_bound_bytes: plan.arena_lower_bound(),
@@ -177,9 +191,9 @@ pub fn report_at(
             .fold(0usize, |a, v| a.saturating_add(g.value(*v).len().saturating_mul(4))),
         macs,
         opt_level: opt_level.to_string(),
-        estimated_instructions: cost_model.instructions(&cost_terms).map(|i| i.round() as u64),
+        estimated_instructions,
         estimated_cycles: cycles,
-        estimate_basis: cost_model.basis,
+        estimate_basis,
         cost_terms,
         estimated_latency_us: cycles as f64 / target.clock_hz as f64 * 1e6,
         estimated_energy_uj: cycles as f64 * target.energy_pj_per_cycle * 1e-6,
@@ -208,8 +222,16 @@ impl Report {
             String::new(),
             format!("- Source: `{source}`, sha256 `{sha256}`"),
             format!("- Command: `{command}`"),
-            format!("- Precision: {} (weights and activations)", self.precision),
+            match self.precision.as_str() {
+                "f32" => "- Precision: f32 (weights and activations)".to_string(),
+                p => format!("- Precision: {p}"),
+            },
         ];
+        if self.layers.iter().any(|l| l.precision != "f32") {
+            for l in &self.layers {
+                v.push(format!("  - `{}` ({}): {}, {}", l.node, l.op, l.precision, l.why));
+            }
+        }
         for (k, i) in g.inputs.iter().enumerate() {
             v.push(format!("- Input {k}: `{}` {:?}", g.value(*i).name, g.value(*i).shape));
         }
