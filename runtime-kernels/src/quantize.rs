@@ -11,8 +11,8 @@
 #[inline(always)]
 pub fn round_half_away(v: f32) -> i32 {
     let t = v as i32; // truncation towards zero, saturating; NaN → 0
-    if !(v.abs() < 8_388_608.0) {
-        return t;
+    if v.is_nan() || v.abs() >= 8_388_608.0 {
+        return t; // NaN (0), or already an integer (saturated beyond i32)
     }
     let frac = v - t as f32;
     if frac >= 0.5 {
@@ -70,6 +70,6 @@ mod tests {
         assert_eq!(q, [3, 4, 2, 127, -128]);
         let mut x = [0.0f32; 5];
         dequantize_i8(&q, 0.1, 3, &mut x);
-        assert_eq!(x[..3], [0.0, 0.1, 0.1 * -1.0]);
+        assert_eq!(x[..3], [0.0, 0.1, -0.1]);
     }
 }

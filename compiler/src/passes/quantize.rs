@@ -3,7 +3,8 @@
 //! the report).
 //!
 //! What becomes integer:
-//! - a 1-D convolution with constant weights and groups 1 → [`Op::QConv`];
+//! - a 1-D convolution with constant weights, groups 1 or depthwise (one filter per channel)
+//!   → [`Op::QConv`];
 //! - a [`Op::Dense`] → [`Op::QDense`], absorbing a following constant bias `Add`;
 //! - either one absorbs a following ReLU (`Max(y, 0)`, the only reader of `y`) into its clamp;
 //! - a max pool whose input is already integer stays integer (same parameters in and out).
@@ -125,7 +126,10 @@ fn layers(g: &Graph, ranges: &[Option<Range>]) -> Vec<Layer> {
         let weights_const = |k: usize| n.inputs.get(k).is_some_and(|&w| g.value(w).const_data().is_some());
         let kind_ok = match &n.op {
             Op::Conv(c) => {
-                c.groups == 1
+                let w = &g.value(n.inputs[1]).shape;
+                let c_in = g.value(n.inputs[0]).shape.get(1).copied().unwrap_or(0);
+                // groups 1, or depthwise: one filter per channel (the S4D / ConvLSTM shape)
+                (c.groups == 1 || (c.groups == c_in && w.first() == Some(&c_in) && w.get(1) == Some(&1)))
                     && c.stride.len() == 1
                     && weights_const(1)
                     && (n.inputs.len() == 2 || weights_const(2))

@@ -31,7 +31,9 @@ pub fn layers(g: &Graph) -> Vec<LayerPrecision> {
                 }
                 Op::Conv(_) | Op::Dense(_) | Op::EinSum(_) if !int8 => ("f32", "the build's precision"),
                 Op::Conv(c) if c.stride.len() != 1 => ("f32", "no int8 kernel for 2-D convolutions yet"),
-                Op::Conv(c) if c.groups != 1 => ("f32", "no int8 kernel for grouped convolutions yet"),
+                Op::Conv(c) if c.groups != 1 => {
+                    ("f32", "no int8 kernel for grouped convolutions yet (groups 1 and depthwise have one)")
+                }
                 Op::Conv(_) => ("f32", "weights or input not quantizable (not constant, or not calibrated)"),
                 Op::Dense(_) => ("f32", "input not calibrated"),
                 Op::EinSum(_) if has_const(n) => ("f32", "no int8 kernel for this contraction (not a Linear layer)"),

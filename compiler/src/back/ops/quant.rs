@@ -85,7 +85,8 @@ pub(super) fn qconv(c: &Ctx, q: &QConv, packed: &Packed) -> Result<(TokenStream,
     let (&[_, ci, l], &[o, _, kt]) = (x.as_slice(), w.as_slice()) else {
         return Err(format!("node '{}': QConv is 1-D", c.node.name));
     };
-    if q.conv.groups != 1 {
+    let depthwise = q.conv.groups == ci && q.conv.groups == o && w[1] == 1;
+    if q.conv.groups != 1 && !depthwise {
         return Err(format!("node '{}': QConv with groups {} has no kernel", c.node.name, q.conv.groups));
     }
     let (s, d, pad) = (q.conv.stride[0], q.conv.dilation[0], q.conv.pad_before[0]);
@@ -95,10 +96,19 @@ pub(super) fn qconv(c: &Ctx, q: &QConv, packed: &Packed) -> Result<(TokenStream,
     let wname = packed.get(&(c.node.inputs[1], 0)).ok_or("QConv weights are not packed")?;
     let items = channel_table(c, &q.requant, o)?;
     let p = c.p;
-    let f = if q.dsp { quote!(conv1d_s8_dsp) } else { quote!(conv1d_s8_portable) };
     let [ci_, kt_, kq_, s_, d_, pad_, l_, ol_, win_] = [ci, kt, kq, s, d, pad, l, ol, win].map(us);
     let (xlen, olen) = (us(ci * l), us(o * ol));
     let pad_value = Literal::i32_unsuffixed(q.pad_value);
+    if depthwise {
+        // every channel row of every batch item in one call; filters cycle over batch items
+        let f = if q.dsp { quote!(depthwise_s8_dsp) } else { quote!(depthwise_s8_portable) };
+        let body = quote! {
+            let (w, _) = #wname.as_chunks::<#kq_>();
+            k::q8::depthwise::#f::<#kt_, #kq_, #s_, #d_, #pad_, #l_, #ol_, #win_>(i0, w, &#p.0, &#p.1, #pad_value, out);
+        };
+        return Ok((items, body));
+    }
+    let f = if q.dsp { quote!(conv1d_s8_dsp) } else { quote!(conv1d_s8_portable) };
     let body = quote! {
         let (w, _) = #wname.as_chunks::<#kq_>();
         let (w, _) = w.as_chunks::<#ci_>();
