@@ -24,6 +24,7 @@
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
 
+use super::cols::conv1d_cols;
 use super::dsp::{pad_sum, taps4_any, taps4_n};
 use super::requant::Prepared;
 use super::{fill_slice, fill_window, prepare, window, Channel, Output};
@@ -253,11 +254,11 @@ pub fn conv1d_s8_dsp<
     out: &mut [i8],
 ) {
     const { check::<K, KQ, S, D, W>() };
-    if D != 1 {
-        return conv1d_s8_portable::<C, K, KQ, S, D, P, L, OL, W>(x, w, ch, q, pad, out);
-    }
     let (rows, _) = x.as_chunks::<L>();
     let (out_rows, _) = out.as_chunks_mut::<OL>();
+    if S != 1 || D != 1 {
+        return conv1d_cols::<C, K, KQ, S, D, P, L, OL, W>(rows, w, ch, q, pad, out_rows);
+    }
     let mut buf = [pad; W];
     for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
         row_dsp::<C, KQ, S, P, L, OL, W, false>(rows, f, c, q, pad, &mut buf, row);
