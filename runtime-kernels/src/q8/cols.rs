@@ -37,6 +37,14 @@ fn gather<const K: usize, const KQ: usize, const S: usize, const D: usize, const
     cc: &mut [[[u32; 2]; 4]; KQ],
 ) {
     for (g, grp) in cc.iter_mut().enumerate() {
+        if K % 4 == 1 && g + 1 == KQ {
+            // the last group holds one tap: its slot is the 4 positions' even pairs
+            // `(t0, 0)`, compact ([`cols4`])
+            for (j, e) in grp.as_flattened_mut().iter_mut().take(4).enumerate() {
+                *e = lanes(win.get(j * S + 4 * g * D).copied().unwrap_or(0), 0);
+            }
+            continue;
+        }
         for (j, pair) in grp.iter_mut().enumerate() {
             let at = j * S + 4 * g * D;
             if D == 1 {

@@ -652,12 +652,13 @@ pub fn taps4_any<const KQ: usize, const C: usize, const L: usize, const S: usize
 }
 
 /// `acc[j] + Σ_{c<C} Σ_{g<KQ} x[c][g][j] · f[c][g]` for the 4 positions `j` of a gathered tile
-/// ([`Cols`](super::cols::Cols): per channel, group and position the lane pairs of 4 taps), with
-/// `K` taps per channel: the strided and dilated convolutions' inner loop. Per group one weight
-/// word is loaded and widened (`LDR`, two `SXTB16`) and used by the 4 positions (`LDRD`, two
-/// `SMLAD` each): 15 instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd
-/// lanes are zero and only its even lanes are used (10 instructions). Up to 32 groups are
-/// unrolled, more loop over the input channels.
+/// ([`Cols`](super::cols::Cols): per channel and group of 4 taps, the lane pairs of the 4
+/// positions, `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`), with `K` taps per channel: the strided
+/// and dilated convolutions' inner loop. Per group one weight word is loaded and widened (`LDR`,
+/// two `SXTB16`) and used by the 4 positions, whose 8 words come in by two `LDM`s: 13
+/// instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd lanes are zero: its
+/// slot holds only the even pairs `[ea0, ea1, ea2, ea3]` (one `LDM`, 8 instructions per 4 MACs).
+/// Up to 32 groups are unrolled, more loop over the input channels.
 #[inline(always)]
 pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     x: &[[[[u32; 2]; 4]; KQ]; C],
@@ -668,9 +669,10 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     if KQ > 0 && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
         // SAFETY (both variants): reads the C·KQ weight words of `f` in order (exactly its size)
-        // and the C·KQ·4 pairs of `x` in order (8 bytes each, word-aligned: `[u32; 2]`), the last
-        // group of each channel the even word of each pair only; unaligned word loads from `f`
-        // are allowed on Armv7E-M. Only registers and flags are written.
+        // and the C·KQ 32-byte groups of `x` in order (word-aligned: `u32`s), all 8 words of a
+        // group or, for the last group of a channel with K mod 4 = 1, its first 4; unaligned word
+        // loads from `f` are allowed on Armv7E-M. Only registers and flags are written (r2–r5
+        // declared clobbered).
         macro_rules! body {
             () => {
                 concat!(
@@ -678,30 +680,26 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     "ldr {w}, [{wp}], #4\n",
                     "sxtb16 {wa}, {w}\n",
                     "sxtb16 {w}, {w}, ror #8\n",
-                    "ldrd {xa}, {xb}, [{xp}], #8\n",
-                    "smlad {a0}, {wa}, {xa}, {a0}\n",
-                    "smlad {a0}, {w}, {xb}, {a0}\n",
-                    "ldrd {xa}, {xb}, [{xp}], #8\n",
-                    "smlad {a1}, {wa}, {xa}, {a1}\n",
-                    "smlad {a1}, {w}, {xb}, {a1}\n",
-                    "ldrd {xa}, {xb}, [{xp}], #8\n",
-                    "smlad {a2}, {wa}, {xa}, {a2}\n",
-                    "smlad {a2}, {w}, {xb}, {a2}\n",
-                    "ldrd {xa}, {xb}, [{xp}], #8\n",
-                    "smlad {a3}, {wa}, {xa}, {a3}\n",
-                    "smlad {a3}, {w}, {xb}, {a3}\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a0}, {wa}, r2, {a0}\n",
+                    "smlad {a0}, {w}, r3, {a0}\n",
+                    "smlad {a1}, {wa}, r4, {a1}\n",
+                    "smlad {a1}, {w}, r5, {a1}\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a2}, {wa}, r2, {a2}\n",
+                    "smlad {a2}, {w}, r3, {a2}\n",
+                    "smlad {a3}, {wa}, r4, {a3}\n",
+                    "smlad {a3}, {w}, r5, {a3}\n",
                     ".endr\n",
                     ".if {h}\n",
                     "ldr {w}, [{wp}], #4\n",
                     "sxtb16 {wa}, {w}\n",
-                    "ldr {xa}, [{xp}], #8\n",
-                    "smlad {a0}, {wa}, {xa}, {a0}\n",
-                    "ldr {xa}, [{xp}], #8\n",
-                    "smlad {a1}, {wa}, {xa}, {a1}\n",
-                    "ldr {xa}, [{xp}], #8\n",
-                    "smlad {a2}, {wa}, {xa}, {a2}\n",
-                    "ldr {xa}, [{xp}], #8\n",
-                    "smlad {a3}, {wa}, {xa}, {a3}\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a0}, {wa}, r2, {a0}\n",
+                    "smlad {a1}, {wa}, r3, {a1}\n",
+                    "smlad {a2}, {wa}, r4, {a2}\n",
+                    "smlad {a3}, {wa}, r5, {a3}\n",
+                    "adds {xp}, #16\n",
                     ".endif\n",
                 )
             };
@@ -719,10 +717,12 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     a1 = inout(reg) a1,
                     a2 = inout(reg) a2,
                     a3 = inout(reg) a3,
-                    xa = out(reg) _,
-                    xb = out(reg) _,
                     w = out(reg) _,
                     wa = out(reg) _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
                     c = const C,
                     kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
                     h = const (K % 4 == 1) as usize,
@@ -744,10 +744,12 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     a1 = inout(reg) a1,
                     a2 = inout(reg) a2,
                     a3 = inout(reg) a3,
-                    xa = out(reg) _,
-                    xb = out(reg) _,
                     w = out(reg) _,
                     wa = out(reg) _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
                     kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
                     h = const (K % 4 == 1) as usize,
                     options(readonly, nostack),
@@ -758,11 +760,18 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     }
     let mut acc = acc;
     for (xc, fc) in x.iter().zip(f) {
-        for (xg, wg) in xc.iter().zip(fc) {
+        for (g, (xg, wg)) in xc.iter().zip(fc).enumerate() {
             let v = super::word(wg);
             let (wa, wb) = (sxtb16(v), sxtb16_ror8(v));
-            for (a, [xa, xb]) in acc.iter_mut().zip(xg) {
-                *a = smlad(wb, *xb, smlad(wa, *xa, *a));
+            if K % 4 == 1 && g + 1 == KQ {
+                // the compact slot: even pairs only (odd weight lanes are zero)
+                for (a, xa) in acc.iter_mut().zip(xg.as_flattened()) {
+                    *a = smlad(wa, *xa, *a);
+                }
+            } else {
+                for (a, [xa, xb]) in acc.iter_mut().zip(xg) {
+                    *a = smlad(wb, *xb, smlad(wa, *xa, *a));
+                }
             }
         }
     }
