@@ -7,20 +7,25 @@
 //! `x̂[c][o·S + j·S + (4g + i)·D − P]` (`i < 4`) of each of its 4 positions `j` into the two lane
 //! pairs `SMLAD` takes (`(t0, t2)`, `(t1, t3)`; taps past `K` are 0), once: [`Cols`], `32·C·KQ`
 //! bytes of stack. Then, per output channel, [`cols4`](super::dsp::cols4) loads each weight word
-//! once, widens it (two `SXTB16`) and runs it against the 4 positions' pairs (`LDRD`, two
-//! `SMLAD` each): 15 instructions per 16 MACs. The gather costs about 8 instructions per
-//! position and group, paid once for all output channels.
+//! once, widens it (two `SXTB16`) and runs it against the 4 positions' 8 pairs (two `LDM`, eight
+//! `SMLAD`): 13 instructions per 16 MACs. The gather (a word load and two `SXTB16` per position
+//! and group for dilation 1; byte loads and `PKHBT`, shared between positions where LLVM sees it,
+//! for larger dilations) is paid once per tile for all output channels.
 //!
-//! Short kernels waste the zero tail of their last group; with `K mod 4 = 1` (k = 5, 9, …) that
-//! group's odd lanes are all zero, so it runs on the even lanes alone (10 instructions per 4
-//! positions).
+//! Short kernels waste the zero tail of their last group; with `K mod 4 = 1` (k = 1, 5, 9, …)
+//! that group's odd lanes are all zero, so its slot holds only the 4 positions' even pairs and
+//! runs on them alone (8 instructions per 4 MACs).
+//!
+//! The requantization constants are prepared per tile and output channel (hoisting them into a
+//! stack array measured slower: LLVM no longer folds constant channel data).
 
 use super::conv1d::{start, store, Filter};
 use super::dsp::{cols4, sxtb16, sxtb16_ror8};
 use super::{prepare, window, word, Channel, Output};
 
 /// One tile's gathered activations: `[c][g][j]` = the lane pairs of position `j`'s taps
-/// `4g .. 4g + 4` of input channel `c`.
+/// `4g .. 4g + 4` of input channel `c` (with `K mod 4 = 1`, the last group's slot holds the 4
+/// positions' even pairs, `[[ea0, ea1], [ea2, ea3], _, _]`).
 pub type Cols<const KQ: usize, const C: usize> = [[[[u32; 2]; 4]; KQ]; C];
 
 /// Two int8 values as the low and high signed 16-bit lanes of a word.

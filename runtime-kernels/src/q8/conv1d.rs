@@ -18,8 +18,10 @@
 //! odd lanes — then one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs,
 //! one `asm` block per tile over all input channels. Interior tiles read the input in place; edge
 //! tiles copy each input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by
-//! all output channels. Larger strides ([`taps4s`](super::dsp::taps4s)) load one activation word
-//! per position and group: 23 instructions per 16 MACs. Dilations above 1 take the portable loop.
+//! all output channels. Strides or dilations above 1 take [`cols`](super::cols): each tile's taps
+//! gathered once per input channel into `SMLAD` lane pairs (a per-tile im2col shared by all
+//! output channels), then per output channel 13 instructions per 16 MACs
+//! ([`cols4`](super::dsp::cols4)).
 //!
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
@@ -191,10 +193,12 @@ pub(crate) const fn start<const S: usize, const P: usize>(o: usize) -> isize {
 }
 
 /// Bytes of stack the kernels' arrays take, for the memory report: the portable form one window
-/// of `w` bytes; the DSP form one window plus, for stride 1, the edge tiles' `c` windows.
+/// of `w` bytes; the DSP form one window plus, for stride 1, the edge tiles' `c` windows, or,
+/// for a stride or dilation above 1, the gathered tile ([`Cols`](super::cols::Cols), `32·c·KQ`
+/// bytes, bounded here by `8·c·w` since `w ≥ 4·KQ`).
 pub const fn conv1d_s8_stack_bytes(c: usize, w: usize, dsp: bool) -> usize {
     if dsp {
-        w + c * w
+        w + 8 * c * w
     } else {
         w
     }

@@ -242,6 +242,7 @@ fn conv1d_matches_the_reference() {
     conv!(false, c=9 k=13 s=3 d=1 p=6 l=50 ol=17 o=3); // more than 32 groups, K mod 4 = 1
     conv!(false, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
     conv!(false, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
+    conv!(false, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
 }
 
 #[test]

@@ -236,6 +236,7 @@ pub fn run() -> Tally {
     conv!(r, &mut t, 20, c=9 k=13 s=3 d=1 p=6 l=50 ol=17 o=3); // more than 32 groups, K mod 4 = 1
     conv!(r, &mut t, 20, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
     conv!(r, &mut t, 20, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
+    conv!(r, &mut t, 10, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
     dw!(r, &mut t, 10, k=7 s=1 d=1 p=3 l=128 ol=128 c=16);
     dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
     dw!(r, &mut t, 20, k=64 s=1 d=1 p=0 l=70 ol=7 c=3);
