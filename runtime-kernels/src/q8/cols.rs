@@ -13,8 +13,8 @@
 //! for larger dilations) is paid once per tile for all output channels.
 //!
 //! Short kernels waste the zero tail of their last group; with `K mod 4 = 1` (k = 1, 5, 9, …)
-//! that group's odd lanes are all zero, so its slot holds only the 4 positions' even pairs and
-//! runs on them alone (8 instructions per 4 MACs).
+//! that group's odd lanes are all zero, so it holds only the 4 positions' even pairs and runs on
+//! them alone (7 instructions per 4 MACs).
 //!
 //! The requantization constants are prepared per tile and output channel (hoisting them into a
 //! stack array measured slower: LLVM no longer folds constant channel data).
@@ -23,9 +23,9 @@ use super::conv1d::{start, store, Filter};
 use super::dsp::{cols4, sxtb16, sxtb16_ror8};
 use super::{prepare, window, word, Channel, Output};
 
-/// One tile's gathered activations: `[c][g][j]` = the lane pairs of position `j`'s taps
-/// `4g .. 4g + 4` of input channel `c` (with `K mod 4 = 1`, the last group's slot holds the 4
-/// positions' even pairs, `[[ea0, ea1], [ea2, ea3], _, _]`).
+/// One tile's gathered activations, used as a flat run of words: per input channel its
+/// [`span`] words (the groups' lane pairs, position by position), the channels back to back
+/// (with `K mod 4 = 1` the last `4·C` words stay unused).
 pub type Cols<const KQ: usize, const C: usize> = [[[[u32; 2]; 4]; KQ]; C];
 
 /// Two int8 values as the low and high signed 16-bit lanes of a word.
@@ -34,23 +34,28 @@ fn lanes(lo: i8, hi: i8) -> u32 {
     (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
 }
 
+/// Words of [`Cols`] one input channel takes: 8 per group of 4 taps, 4 for a last group with a
+/// single tap (`K mod 4 = 1`); the channels follow each other without gaps.
+pub(crate) const fn span<const K: usize, const KQ: usize>() -> usize {
+    if K % 4 == 1 {
+        8 * KQ - 4
+    } else {
+        8 * KQ
+    }
+}
+
 /// Gathers one input channel's window (`win[0]` = the tile's first input index) into its
-/// [`Cols`] entry.
+/// [`span`] words of [`Cols`]: per full group `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`, and
+/// for a last group with one tap the even pairs `[ea0, ea1, ea2, ea3]`.
 #[inline(always)]
 fn gather<const K: usize, const KQ: usize, const S: usize, const D: usize, const W: usize>(
     win: &[i8; W],
-    cc: &mut [[[u32; 2]; 4]; KQ],
+    dst: &mut [u32],
 ) {
-    for (g, grp) in cc.iter_mut().enumerate() {
-        if K % 4 == 1 && g + 1 == KQ {
-            // the last group holds one tap: its slot is the 4 positions' even pairs
-            // `(t0, 0)`, compact ([`cols4`])
-            for (j, e) in grp.as_flattened_mut().iter_mut().take(4).enumerate() {
-                *e = lanes(win.get(j * S + 4 * g * D).copied().unwrap_or(0), 0);
-            }
-            continue;
-        }
-        for (j, pair) in grp.iter_mut().enumerate() {
+    let (groups, tail) = dst.as_chunks_mut::<8>();
+    for (g, grp) in groups.iter_mut().enumerate().take(KQ) {
+        let (pairs, _) = grp.as_chunks_mut::<2>();
+        for (j, pair) in pairs.iter_mut().enumerate() {
             let at = j * S + 4 * g * D;
             if D == 1 {
                 // the group is one word of the window (taps past K meet zero weights)
@@ -62,6 +67,13 @@ fn gather<const K: usize, const KQ: usize, const S: usize, const D: usize, const
                 let t = |i: usize| if 4 * g + i < K { win.get(at + i * D).copied().unwrap_or(0) } else { 0 };
                 *pair = [lanes(t(0), t(2)), lanes(t(1), t(3))];
             }
+        }
+    }
+    if K % 4 == 1 {
+        // the last group holds one tap: the 4 positions' even pairs `(t0, 0)`
+        let g = KQ - 1;
+        for (j, e) in tail.iter_mut().enumerate() {
+            *e = lanes(win.get(j * S + 4 * g * D).copied().unwrap_or(0), 0);
         }
     }
 }
@@ -91,8 +103,10 @@ pub(crate) fn conv1d_cols<
     let mut cols: Cols<KQ, C> = [[[[0; 2]; 4]; KQ]; C];
     for t in 0..OL.div_ceil(4) {
         let o = 4 * t;
-        for (cc, xr) in cols.iter_mut().zip(rows) {
-            gather::<K, KQ, S, D, W>(window::<L, W>(xr, start::<S, P>(o), pad, &mut buf), cc);
+        let flat = cols.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        let (chans, _) = flat.split_at_mut_checked(C * span::<K, KQ>()).unwrap_or((&mut [], &mut []));
+        for (dst, xr) in chans.chunks_exact_mut(span::<K, KQ>()).zip(rows) {
+            gather::<K, KQ, S, D, W>(window::<L, W>(xr, start::<S, P>(o), pad, &mut buf), dst);
         }
         for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
             let acc = cols4::<K, KQ, C>(&cols, f, [c.bias; 4]);

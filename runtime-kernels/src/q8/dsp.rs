@@ -652,12 +652,14 @@ pub fn taps4_any<const KQ: usize, const C: usize, const L: usize, const S: usize
 }
 
 /// `acc[j] + Σ_{c<C} Σ_{g<KQ} x[c][g][j] · f[c][g]` for the 4 positions `j` of a gathered tile
-/// ([`Cols`](super::cols::Cols): per channel and group of 4 taps, the lane pairs of the 4
-/// positions, `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`), with `K` taps per channel: the strided
+/// ([`Cols`](super::cols::Cols), read as a flat run of words: per channel and group of 4 taps
+/// the lane pairs of the 4 positions, `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`), with `K`
+/// taps per channel: the strided
 /// and dilated convolutions' inner loop. Per group one weight word is loaded and widened (`LDR`,
 /// two `SXTB16`) and used by the 4 positions, whose 8 words come in by two `LDM`s: 13
-/// instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd lanes are zero: its
-/// slot holds only the even pairs `[ea0, ea1, ea2, ea3]` (one `LDM`, 8 instructions per 4 MACs).
+/// instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd lanes are zero: it
+/// holds only the even pairs `[ea0, ea1, ea2, ea3]` (one `LDM`, 7 instructions per 4 MACs), and
+/// the next channel follows right after.
 /// Up to 32 groups are unrolled, more loop over the input channels.
 #[inline(always)]
 pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
@@ -669,8 +671,8 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     if KQ > 0 && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
         // SAFETY (both variants): reads the C·KQ weight words of `f` in order (exactly its size)
-        // and the C·KQ 32-byte groups of `x` in order (word-aligned: `u32`s), all 8 words of a
-        // group or, for the last group of a channel with K mod 4 = 1, its first 4; unaligned word
+        // and C·span words of `x` in order (8 per group, 4 for the last group of a channel with
+        // K mod 4 = 1: at most C·KQ·8, its size; word-aligned: `u32`s); unaligned word
         // loads from `f` are allowed on Armv7E-M. Only registers and flags are written (r2–r5
         // declared clobbered).
         macro_rules! body {
@@ -699,7 +701,6 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     "smlad {a1}, {wa}, r3, {a1}\n",
                     "smlad {a2}, {wa}, r4, {a2}\n",
                     "smlad {a3}, {wa}, r5, {a3}\n",
-                    "adds {xp}, #16\n",
                     ".endif\n",
                 )
             };
@@ -759,19 +760,22 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
         return [a0, a1, a2, a3];
     }
     let mut acc = acc;
-    for (xc, fc) in x.iter().zip(f) {
-        for (g, (xg, wg)) in xc.iter().zip(fc).enumerate() {
+    let flat = x.as_flattened().as_flattened().as_flattened();
+    let span = super::cols::span::<K, KQ>();
+    for (xc, fc) in flat.chunks_exact(span).zip(f) {
+        let (groups, tail) = xc.as_chunks::<8>();
+        for (xg, wg) in groups.iter().zip(fc) {
             let v = super::word(wg);
             let (wa, wb) = (sxtb16(v), sxtb16_ror8(v));
-            if K % 4 == 1 && g + 1 == KQ {
-                // the compact slot: even pairs only (odd weight lanes are zero)
-                for (a, xa) in acc.iter_mut().zip(xg.as_flattened()) {
-                    *a = smlad(wa, *xa, *a);
-                }
-            } else {
-                for (a, [xa, xb]) in acc.iter_mut().zip(xg) {
-                    *a = smlad(wb, *xb, smlad(wa, *xa, *a));
-                }
+            for (a, [xa, xb]) in acc.iter_mut().zip(xg.as_chunks::<2>().0) {
+                *a = smlad(wb, *xb, smlad(wa, *xa, *a));
+            }
+        }
+        if let (true, Some(wg)) = (K % 4 == 1, fc.last()) {
+            // the compact last group: even pairs only (odd weight lanes are zero)
+            let wa = sxtb16(super::word(wg));
+            for (a, xa) in acc.iter_mut().zip(tail) {
+                *a = smlad(wa, *xa, *a);
             }
         }
     }
