@@ -78,7 +78,9 @@ fn gather<const K: usize, const KQ: usize, const S: usize, const D: usize, const
     }
 }
 
-/// The DSP form for `S > 1` or `D > 1` (module docs). `rows` has at least `C` rows.
+/// The DSP form for `S > 1` or `D > 1` (module docs). Missing input rows (fewer than `C`) add
+/// nothing and output channels past the shortest of `w`, `ch`, `out_rows` are not written, as in
+/// the portable form.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn conv1d_cols<
