@@ -18,12 +18,15 @@
 //! odd lanes — then one weight word, two `SXTB16` and eight `SMLAD`: 17 instructions per 16 MACs,
 //! one `asm` block per tile over all input channels. Interior tiles read the input in place; edge
 //! tiles copy each input row's window once per tile into a `[[i8; W]; C]` on the stack, shared by
-//! all output channels. Larger strides ([`taps4s`](super::dsp::taps4s)) load one activation word
-//! per position and group: 23 instructions per 16 MACs. Dilations above 1 take the portable loop.
+//! all output channels. Strides or dilations above 1 take [`cols`](super::cols): each tile's taps
+//! gathered once per input channel into `SMLAD` lane pairs (a per-tile im2col shared by all
+//! output channels), then per output channel 13 instructions per 16 MACs
+//! ([`cols4`](super::dsp::cols4)).
 //!
 //! Preconditions (the compiler's): `x.len() == C·L`, `w.len() == ch.len() == out.len() / OL`.
 //! Outside them the kernels compute less, never panic.
 
+use super::cols::conv1d_cols;
 use super::dsp::{pad_sum, taps4_any, taps4_n};
 use super::requant::Prepared;
 use super::{fill_slice, fill_window, prepare, window, Channel, Output};
@@ -190,10 +193,12 @@ pub(crate) const fn start<const S: usize, const P: usize>(o: usize) -> isize {
 }
 
 /// Bytes of stack the kernels' arrays take, for the memory report: the portable form one window
-/// of `w` bytes; the DSP form one window plus, for stride 1, the edge tiles' `c` windows.
+/// of `w` bytes; the DSP form one window plus, for stride 1, the edge tiles' `c` windows, or,
+/// for a stride or dilation above 1, the gathered tile ([`Cols`](super::cols::Cols), `32·c·KQ`
+/// bytes, bounded here by `8·c·w` since `w ≥ 4·KQ`).
 pub const fn conv1d_s8_stack_bytes(c: usize, w: usize, dsp: bool) -> usize {
     if dsp {
-        w + c * w
+        w + 8 * c * w
     } else {
         w
     }
@@ -253,11 +258,11 @@ pub fn conv1d_s8_dsp<
     out: &mut [i8],
 ) {
     const { check::<K, KQ, S, D, W>() };
-    if D != 1 {
-        return conv1d_s8_portable::<C, K, KQ, S, D, P, L, OL, W>(x, w, ch, q, pad, out);
-    }
     let (rows, _) = x.as_chunks::<L>();
     let (out_rows, _) = out.as_chunks_mut::<OL>();
+    if S != 1 || D != 1 {
+        return conv1d_cols::<C, K, KQ, S, D, P, L, OL, W>(rows, w, ch, q, pad, out_rows);
+    }
     let mut buf = [pad; W];
     for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
         row_dsp::<C, KQ, S, P, L, OL, W, false>(rows, f, c, q, pad, &mut buf, row);

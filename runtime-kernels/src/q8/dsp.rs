@@ -650,3 +650,134 @@ pub fn taps4_any<const KQ: usize, const C: usize, const L: usize, const S: usize
         taps4s::<KQ, C, L, S>(x, start, f, acc)
     }
 }
+
+/// `acc[j] + Σ_{c<C} Σ_{g<KQ} x[c][g][j] · f[c][g]` for the 4 positions `j` of a gathered tile
+/// ([`Cols`](super::cols::Cols), read as a flat run of words: per channel and group of 4 taps
+/// the lane pairs of the 4 positions, `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`), with `K`
+/// taps per channel: the strided
+/// and dilated convolutions' inner loop. Per group one weight word is loaded and widened (`LDR`,
+/// two `SXTB16`) and used by the 4 positions, whose 8 words come in by two `LDM`s: 13
+/// instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd lanes are zero: it
+/// holds only the even pairs `[ea0, ea1, ea2, ea3]` (one `LDM`, 7 instructions per 4 MACs), and
+/// the next channel follows right after.
+/// Up to 32 groups are unrolled, more loop over the input channels.
+#[inline(always)]
+pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
+    x: &[[[[u32; 2]; 4]; KQ]; C],
+    f: &[[[i8; 4]; KQ]; C],
+    acc: [i32; 4],
+) -> [i32; 4] {
+    #[cfg(target_arch = "arm")]
+    if KQ > 0 && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        // SAFETY (both variants): reads the C·KQ weight words of `f` in order (exactly its size)
+        // and C·span words of `x` in order (8 per group, 4 for the last group of a channel with
+        // K mod 4 = 1: at most C·KQ·8, its size; word-aligned: `u32`s); unaligned word
+        // loads from `f` are allowed on Armv7E-M. Only registers and flags are written (r2–r5
+        // declared clobbered).
+        macro_rules! body {
+            () => {
+                concat!(
+                    ".rept {kf}\n",
+                    "ldr {w}, [{wp}], #4\n",
+                    "sxtb16 {wa}, {w}\n",
+                    "sxtb16 {w}, {w}, ror #8\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a0}, {wa}, r2, {a0}\n",
+                    "smlad {a0}, {w}, r3, {a0}\n",
+                    "smlad {a1}, {wa}, r4, {a1}\n",
+                    "smlad {a1}, {w}, r5, {a1}\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a2}, {wa}, r2, {a2}\n",
+                    "smlad {a2}, {w}, r3, {a2}\n",
+                    "smlad {a3}, {wa}, r4, {a3}\n",
+                    "smlad {a3}, {w}, r5, {a3}\n",
+                    ".endr\n",
+                    ".if {h}\n",
+                    "ldr {w}, [{wp}], #4\n",
+                    "sxtb16 {wa}, {w}\n",
+                    "ldmia {xp}!, {{r2, r3, r4, r5}}\n",
+                    "smlad {a0}, {wa}, r2, {a0}\n",
+                    "smlad {a1}, {wa}, r3, {a1}\n",
+                    "smlad {a2}, {wa}, r4, {a2}\n",
+                    "smlad {a3}, {wa}, r5, {a3}\n",
+                    ".endif\n",
+                )
+            };
+        }
+        if C * KQ <= 32 {
+            // SAFETY: see above (fully unrolled).
+            unsafe {
+                core::arch::asm!(
+                    ".rept {c}",
+                    body!(),
+                    ".endr",
+                    xp = inout(reg) x.as_ptr() => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    c = const C,
+                    kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
+                    h = const (K % 4 == 1) as usize,
+                    options(readonly, nostack),
+                );
+            }
+        } else {
+            // SAFETY: see above (a loop over the input channels).
+            unsafe {
+                core::arch::asm!(
+                    "3:",
+                    body!(),
+                    "subs {n}, {n}, #1",
+                    "bne 3b",
+                    xp = inout(reg) x.as_ptr() => _,
+                    wp = inout(reg) f.as_ptr() => _,
+                    n = inout(reg) C => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    w = out(reg) _,
+                    wa = out(reg) _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
+                    h = const (K % 4 == 1) as usize,
+                    options(readonly, nostack),
+                );
+            }
+        }
+        return [a0, a1, a2, a3];
+    }
+    let mut acc = acc;
+    let flat = x.as_flattened().as_flattened().as_flattened();
+    let span = super::cols::span::<K, KQ>();
+    for (xc, fc) in flat.chunks_exact(span).zip(f) {
+        let (groups, tail) = xc.as_chunks::<8>();
+        for (xg, wg) in groups.iter().zip(fc) {
+            let v = super::word(wg);
+            let (wa, wb) = (sxtb16(v), sxtb16_ror8(v));
+            for (a, [xa, xb]) in acc.iter_mut().zip(xg.as_chunks::<2>().0) {
+                *a = smlad(wb, *xb, smlad(wa, *xa, *a));
+            }
+        }
+        if let (true, Some(wg)) = (K % 4 == 1, fc.last()) {
+            // the compact last group: even pairs only (odd weight lanes are zero)
+            let wa = sxtb16(super::word(wg));
+            for (a, xa) in acc.iter_mut().zip(tail) {
+                *a = smlad(wa, *xa, *a);
+            }
+        }
+    }
+    acc
+}

@@ -37,6 +37,7 @@
 //! `*_dsp` form by name. On an Arm core without the DSP extension (`thumbv6m`, `thumbv7m`) the
 //! DSP forms must not be called: they are generic, so they are only assembled where used.
 
+pub mod cols;
 pub mod conv1d;
 pub mod dense;
 pub mod dense16;

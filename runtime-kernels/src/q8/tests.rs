@@ -231,6 +231,18 @@ fn conv1d_matches_the_reference() {
     conv!(false, c=1 k=2 s=1 d=1 p=0 l=3 ol=2 o=3);
     conv!(false, c=3 k=6 s=2 d=1 p=2 l=23 ol=11 o=6);
     conv!(false, c=3 k=21 s=2 d=1 p=10 l=40 ol=20 o=5); // stride 2, more than 4 tap groups
+    conv!(false, c=1 k=7 s=2 d=1 p=3 l=240 ol=120 o=8); // ecg-cnn's first layer: one input channel
+    conv!(false, c=3 k=5 s=1 d=2 p=4 l=17 ol=17 o=5); // dilation 2, stride 1, K mod 4 = 1
+    conv!(false, c=5 k=7 s=3 d=3 p=9 l=31 ol=11 o=6); // stride 3, dilation 3
+    conv!(false, c=4 k=9 s=2 d=3 p=12 l=29 ol=15 o=3); // K mod 4 = 1 with 3 groups
+    conv!(false, c=7 k=1 s=2 d=2 p=0 l=15 ol=8 o=5); // a single tap (K mod 4 = 1, no full group)
+    conv!(false, c=6 k=6 s=3 d=2 p=5 l=37 ol=13 o=4); // K mod 4 = 2
+    conv!(false, c=3 k=13 s=2 d=2 p=12 l=33 ol=17 o=3); // 4 groups, K mod 4 = 1
+    conv!(false, c=12 k=11 s=2 d=2 p=10 l=41 ol=21 o=5); // more than 32 groups: the loop over channels
+    conv!(false, c=9 k=13 s=3 d=1 p=6 l=50 ol=17 o=3); // more than 32 groups, K mod 4 = 1
+    conv!(false, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
+    conv!(false, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
+    conv!(false, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
 }
 
 #[test]

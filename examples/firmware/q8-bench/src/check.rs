@@ -223,6 +223,20 @@ pub fn run() -> Tally {
     conv!(r, &mut t, 20, c=1 k=2 s=1 d=1 p=0 l=3 ol=2 o=3);
     conv!(r, &mut t, 10, c=3 k=21 s=2 d=1 p=10 l=40 ol=20 o=5);
     conv!(r, &mut t, 10, c=8 k=5 s=2 d=2 p=4 l=120 ol=60 o=16);
+    // (the exact shape is the benchmark layer, compared there; a second instantiation here
+    // would change what LLVM inlines into the measured call)
+    conv!(r, &mut t, 20, c=1 k=7 s=2 d=1 p=3 l=241 ol=121 o=8); // ecg-cnn-like first layer: one input channel
+    conv!(r, &mut t, 20, c=3 k=5 s=1 d=2 p=4 l=17 ol=17 o=5); // dilation 2, stride 1, K mod 4 = 1
+    conv!(r, &mut t, 20, c=5 k=7 s=3 d=3 p=9 l=31 ol=11 o=6); // stride 3, dilation 3
+    conv!(r, &mut t, 20, c=4 k=9 s=2 d=3 p=12 l=29 ol=15 o=3); // K mod 4 = 1 with 3 groups
+    conv!(r, &mut t, 20, c=7 k=1 s=2 d=2 p=0 l=15 ol=8 o=5); // a single tap (K mod 4 = 1, no full group)
+    conv!(r, &mut t, 20, c=6 k=6 s=3 d=2 p=5 l=37 ol=13 o=4); // K mod 4 = 2
+    conv!(r, &mut t, 20, c=3 k=13 s=2 d=2 p=12 l=33 ol=17 o=3); // 4 groups, K mod 4 = 1
+    conv!(r, &mut t, 20, c=12 k=11 s=2 d=2 p=10 l=41 ol=21 o=5); // more than 32 groups: the loop over channels
+    conv!(r, &mut t, 20, c=9 k=13 s=3 d=1 p=6 l=50 ol=17 o=3); // more than 32 groups, K mod 4 = 1
+    conv!(r, &mut t, 20, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
+    conv!(r, &mut t, 20, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
+    conv!(r, &mut t, 10, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
     dw!(r, &mut t, 10, k=7 s=1 d=1 p=3 l=128 ol=128 c=16);
     dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
     dw!(r, &mut t, 20, k=64 s=1 d=1 p=0 l=70 ol=7 c=3);

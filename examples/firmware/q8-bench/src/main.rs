@@ -35,6 +35,8 @@ static D2_C16: [Channel16; 256] = channels16::<256>(15);
 const OUT16: Output16 = Output16 { min: -32768, max: 32767 };
 static C2_W: [[[[i8; 4]; 2]; 8]; 16] = filters::<5, 2, 8, 16>(16);
 static C2_X: [i8; 8 * 120] = values::<{ 8 * 120 }>(17);
+static C0_W: [[[[i8; 4]; 2]; 1]; 8] = filters::<7, 2, 1, 8>(18);
+static C0_X: [i8; 240] = values::<240>(19);
 static DW7_W: [[[i8; 4]; 2]; 16] = rows::<7, 2, 16>(10);
 static DW64_W: [[[i8; 4]; 16]; 16] = rows::<64, 16, 16>(11);
 
@@ -144,6 +146,36 @@ pub extern "C" fn q8_main() -> ! {
             o
         ),
         conv1d::conv1d_s8_dsp::<8, 5, 2, 2, 1, 2, 120, 60, 15>(black_box(&C2_X), black_box(&C2_W), &C1_C, &OUT, -3, o)
+    );
+    // the ECG CNN's first layer: one input channel, W = 6 + 7 + 2
+    layer!(
+        "conv_c1_o8_k7_s2_w240",
+        8 * 7 * 120,
+        [i8; 8 * 120],
+        |o| conv1d::conv1d_s8_portable::<1, 7, 2, 2, 1, 3, 240, 120, 15>(
+            black_box(&C0_X),
+            black_box(&C0_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        conv1d::conv1d_s8_dsp::<1, 7, 2, 2, 1, 3, 240, 120, 15>(black_box(&C0_X), black_box(&C0_W), &C1_C, &OUT, -3, o)
+    );
+    // the ECG CNN's second layer, stride and dilation 2: W = 6 + 7·2 + 2
+    layer!(
+        "conv_c8_o16_k5_s2_d2_w120",
+        16 * 8 * 5 * 60,
+        [i8; 16 * 60],
+        |o| conv1d::conv1d_s8_portable::<8, 5, 2, 2, 2, 4, 120, 60, 22>(
+            black_box(&C2_X),
+            black_box(&C2_W),
+            &C1_C,
+            &OUT,
+            -3,
+            o
+        ),
+        conv1d::conv1d_s8_dsp::<8, 5, 2, 2, 2, 4, 120, 60, 22>(black_box(&C2_X), black_box(&C2_W), &C1_C, &OUT, -3, o)
     );
     layer!(
         "depthwise_c16_k7_w128",
