@@ -7,10 +7,12 @@
 //! it). It runs in release builds (scripts/test-all.sh: `cargo test --release -p ecgc --test
 //! int8_accuracy`); a debug build skips it unless `ECGC_INT8_ACCURACY_DEBUG` is set. The assertion is the goal for the ECG CNN (≥ 99% agreement, F1 within 0.5
 //! points); the other models' numbers are reported, not asserted (see docs/INT8.md).
+//! `INT8_CALIBRATION=minmax|percentile[:P]|mse` picks the calibration method (default minmax;
+//! docs/INT8.md's per-method table comes from running it with each).
 
 use ecgc::ir::{Graph, Op};
 use ecgc::passes::{self, Context, PassOptions};
-use ecgc::quant::Calibration;
+use ecgc::quant::{Calibration, CalibrationMethod};
 use ecgc::target::Target;
 use ecgc::{front, reference, Precision};
 use std::path::{Path, PathBuf};
@@ -19,10 +21,10 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
 
-fn compile(model: &Path, precision: Precision, cal: Option<&Calibration>) -> Graph {
+fn compile(model: &Path, precision: Precision, cal: Option<&Calibration>, method: CalibrationMethod) -> Graph {
     let mut g = front::import(model, &[]).expect("imports");
     let target = Target::load("stm32f746").expect("target");
-    let cx = Context { target: &target, precision, calibration: cal };
+    let cx = Context { target: &target, precision, calibration: cal, calibration_method: method };
     passes::run(&mut g, &PassOptions::default(), &cx).expect("passes");
     g
 }
@@ -62,6 +64,11 @@ fn int8_agrees_with_f32_on_the_zoo_validation_sets() {
         eprintln!("int8_accuracy: skipped in a debug build; `cargo test --release -p ecgc --test int8_accuracy`");
         return;
     }
+    let method: CalibrationMethod = match std::env::var("INT8_CALIBRATION") {
+        Ok(s) => s.parse().unwrap_or_else(|e| panic!("INT8_CALIBRATION: {e}")),
+        Err(_) => CalibrationMethod::MinMax,
+    };
+    println!("calibration method: {method}");
     let mut rows = vec![
         "| model | int8 layers | samples | top-1 agreement | accuracy f32 → int8 | macro F1 f32 → int8 |".to_string(),
         "|---|---|---|---|---|---|".to_string(),
@@ -78,9 +85,9 @@ fn int8_agrees_with_f32_on_the_zoo_validation_sets() {
     ] {
         let dir = repo().join("examples/models").join(m);
         let model = dir.join(file);
-        let f = compile(&model, Precision::F32, None);
+        let f = compile(&model, Precision::F32, None, method);
         let cal = Calibration::load(&dir.join("calibration.npz"), &f).expect("calibration");
-        let q = compile(&model, Precision::Int8, Some(&cal));
+        let q = compile(&model, Precision::Int8, Some(&cal), method);
         let layers = q.nodes.iter().filter(|n| matches!(n.op, Op::QConv(_) | Op::QDense(_))).count();
         let total =
             q.nodes.iter().filter(|n| matches!(n.op, Op::Conv(_) | Op::Dense(_) | Op::EinSum(_))).count() + layers;
