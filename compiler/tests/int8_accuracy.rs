@@ -1,4 +1,6 @@
-//! int8 against f32 on the zoo's validation sets: top-1 agreement, accuracy and macro F1.
+//! int8 against f32 on the zoo's validation sets: top-1 agreement, accuracy and macro F1, and
+//! the output's relative RMS error (`√(Σ (int8 − f32)² / Σ f32²)` over every output element),
+//! finer than agreement for comparing calibration methods.
 //!
 //! Both runs use the IR interpreter: the f32 graph after passes, and the int8 graph, whose
 //! integer layers generated code reproduces bit for bit (`int8_exact`). Calibration uses each
@@ -70,8 +72,9 @@ fn int8_agrees_with_f32_on_the_zoo_validation_sets() {
     };
     println!("calibration method: {method}");
     let mut rows = vec![
-        "| model | int8 layers | samples | top-1 agreement | accuracy f32 → int8 | macro F1 f32 → int8 |".to_string(),
-        "|---|---|---|---|---|---|".to_string(),
+        "| model | int8 layers | samples | top-1 agreement | accuracy f32 → int8 | macro F1 f32 → int8 | output rel. RMS error |"
+            .to_string(),
+        "|---|---|---|---|---|---|---|".to_string(),
     ];
     let mut ecg_cnn = None;
     // s4d-ecg's model.onnx is one streaming step; its whole-window form is the convolution form
@@ -95,10 +98,16 @@ fn int8_agrees_with_f32_on_the_zoo_validation_sets() {
         let y = labels(&dir.join("validation.npz"));
         let (fi, qi) = (reference::Interpreter::new(&f).expect("f32"), reference::Interpreter::new(&q).expect("int8"));
         let (mut pf, mut pq) = (vec![], vec![]);
+        let (mut err2, mut ref2) = (0.0f64, 0.0f64);
         for s in &val.samples {
             let xs: Vec<&[f32]> = s.iter().map(Vec::as_slice).collect();
-            pf.push(argmax(&fi.run(&xs).expect("f32 run")[0]));
-            pq.push(argmax(&qi.run(&xs).expect("int8 run")[0]));
+            let (of, oq) = (fi.run(&xs).expect("f32 run"), qi.run(&xs).expect("int8 run"));
+            for (a, b) in of[0].iter().zip(&oq[0]) {
+                err2 += (*b as f64 - *a as f64).powi(2);
+                ref2 += (*a as f64).powi(2);
+            }
+            pf.push(argmax(&of[0]));
+            pq.push(argmax(&oq[0]));
         }
         let classes = f.outputs.first().map_or(1, |&o| f.value(o).len());
         let n = pf.len().min(y.len());
@@ -106,12 +115,13 @@ fn int8_agrees_with_f32_on_the_zoo_validation_sets() {
         let acc = |p: &[usize]| (0..n).filter(|&i| p[i] == y[i]).count() as f64 / n as f64;
         let (f1f, f1q) = (macro_f1(&pf[..n], &y[..n], classes), macro_f1(&pq[..n], &y[..n], classes));
         let row = format!(
-            "| {m} ({file}) | {layers} of {total} | {n} | {:.1}% | {:.1}% → {:.1}% | {:.3} → {:.3} |",
+            "| {m} ({file}) | {layers} of {total} | {n} | {:.1}% | {:.1}% → {:.1}% | {:.3} → {:.3} | {:.2}% |",
             100.0 * agree,
             100.0 * acc(&pf),
             100.0 * acc(&pq),
             f1f,
-            f1q
+            f1q,
+            100.0 * (err2 / ref2.max(f64::MIN_POSITIVE)).sqrt()
         );
         println!("{row}");
         rows.push(row);
