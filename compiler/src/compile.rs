@@ -23,7 +23,7 @@ use crate::ir::Graph;
 use crate::measure;
 use crate::passes::{self, PassOptions};
 use crate::plan::{self, Plan};
-use crate::quant::Calibration;
+use crate::quant::{Calibration, CalibrationMethod};
 use crate::report::{self, Measured, Report};
 use crate::target::Target;
 use sha2::{Digest, Sha256};
@@ -45,6 +45,7 @@ pub struct Compiler {
     target: String,
     precision: Precision,
     calibration: Option<PathBuf>,
+    calibration_method: Option<CalibrationMethod>,
     input_shapes: Vec<(String, Vec<usize>)>,
     out_dir: Option<PathBuf>,
     module_dir: Option<PathBuf>,
@@ -84,6 +85,7 @@ impl Compiler {
             target: "host".into(),
             precision: Precision::F32,
             calibration: None,
+            calibration_method: None,
             input_shapes: vec![],
             out_dir: None,
             module_dir: None,
@@ -111,6 +113,12 @@ impl Compiler {
     /// Calibration inputs (.npy/.npz) for int8.
     pub fn calibration(mut self, p: impl Into<PathBuf>) -> Self {
         self.calibration = Some(p.into());
+        self
+    }
+    /// How int8 activation ranges are chosen from the calibration inputs (default
+    /// [`CalibrationMethod::MinMax`]; `docs/INT8.md`, "Calibration methods").
+    pub fn calibration_method(mut self, m: CalibrationMethod) -> Self {
+        self.calibration_method = Some(m);
         self
     }
     /// Fixes an input's shape.
@@ -226,6 +234,9 @@ impl Compiler {
         if self.precision == Precision::F32 && self.calibration.is_some() {
             return Err(Error::InvalidInput("--calibration only applies to --precision int8".into()));
         }
+        if self.precision == Precision::F32 && self.calibration_method.is_some() {
+            return Err(Error::InvalidInput("--calibration-method only applies to --precision int8".into()));
+        }
         if self.precision == Precision::Int8 && self.calibration.is_none() {
             return Err(Error::InvalidInput(
                 "--precision int8 needs --calibration FILE (.npz with one array per model input, or .npy): \
@@ -243,7 +254,12 @@ impl Compiler {
             Some(p) => Some(Calibration::load(p, &graph)?),
             None => None,
         };
-        let cx = passes::Context { target: &target, precision: self.precision, calibration: calibration.as_ref() };
+        let cx = passes::Context {
+            target: &target,
+            precision: self.precision,
+            calibration: calibration.as_ref(),
+            calibration_method: self.calibration_method.unwrap_or_default(),
+        };
         passes::run(&mut graph, &self.passes, &cx)?;
         let plan = plan::plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();

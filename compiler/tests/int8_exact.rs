@@ -36,7 +36,7 @@ fn quantized(model: &Path, cal: &[Vec<Vec<f32>>]) -> Result<Graph, String> {
     let mut g = front::import(model, &[]).map_err(|e| format!("import: {e}"))?;
     let target = Target::load("stm32f746").map_err(|e| e.to_string())?;
     let cal = Calibration { samples: cal.to_vec() };
-    let cx = Context { target: &target, precision: Precision::Int8, calibration: Some(&cal) };
+    let cx = Context { precision: Precision::Int8, calibration: Some(&cal), ..Context::f32(&target) };
     passes::run(&mut g, &PassOptions::default(), &cx).map_err(|e| format!("passes: {e}"))?;
     let probes: Vec<_> = g
         .nodes

@@ -60,6 +60,9 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
     if let Some(p) = &a.calibration {
         c = c.calibration(p);
     }
+    if let Some(m) = a.calibration_method {
+        c = c.calibration_method(m);
+    }
     if let Some(o) = &a.out {
         c = c.out_dir(o);
     }

@@ -64,6 +64,10 @@ struct CompileArgs {
     /// Calibration inputs for int8 (.npz or .npy).
     #[arg(long)]
     calibration: Option<PathBuf>,
+    /// How int8 activation ranges are chosen: minmax (default), percentile[:P] (the central P%
+    /// of the values, default 99.99) or mse (least expected squared quantization error).
+    #[arg(long = "calibration-method", value_name = "METHOD", value_parser = clap::builder::ValueParser::new(parse_calibration_method))]
+    calibration_method: Option<crate::quant::CalibrationMethod>,
     /// Pair a state input with its next-state output: IN=OUT (repeatable; streaming models).
     #[arg(long = "state", value_name = "IN=OUT")]
     state: Vec<String>,
@@ -122,6 +126,10 @@ struct ValidateArgs {
     /// Keep the generated crate and harness here (default: a temporary directory).
     #[arg(long = "work-dir")]
     work_dir: Option<PathBuf>,
+}
+
+fn parse_calibration_method(s: &str) -> Result<crate::quant::CalibrationMethod, String> {
+    s.parse()
 }
 
 /// Parses arguments, runs, prints errors; returns the process exit code.

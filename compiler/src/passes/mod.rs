@@ -17,12 +17,12 @@ mod weight_layout;
 
 use crate::error::{Error, Result};
 use crate::ir::{verify::verify, Graph};
-use crate::quant::Calibration;
+use crate::quant::{Calibration, CalibrationMethod};
 use crate::target::Target;
 use crate::Precision;
 
 /// What every pass may consult besides the graph: the target it compiles for, the precision
-/// asked for and, for int8, the calibration inputs.
+/// asked for and, for int8, the calibration inputs and how ranges are chosen from them.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
     /// The target (its features and budgets).
@@ -31,12 +31,14 @@ pub struct Context<'a> {
     pub precision: Precision,
     /// Calibration inputs (int8 only).
     pub calibration: Option<&'a Calibration>,
+    /// How activation ranges are chosen from the calibration inputs (int8 only).
+    pub calibration_method: CalibrationMethod,
 }
 
 impl<'a> Context<'a> {
     /// An f32 compilation for `target`.
     pub fn f32(target: &'a Target) -> Context<'a> {
-        Context { target, precision: Precision::F32, calibration: None }
+        Context { target, precision: Precision::F32, calibration: None, calibration_method: CalibrationMethod::MinMax }
     }
 }
 

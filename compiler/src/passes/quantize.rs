@@ -49,7 +49,7 @@ impl Pass for Quantize {
                     .into(),
             ));
         };
-        let ranges = ranges::collect(g, cal)?;
+        let ranges = ranges::collect(g, cal, cx.calibration_method)?;
         rewrite(g, &ranges, cx.target.features.iter().any(|f| f == "dsp"));
         Ok(())
     }
