@@ -9,7 +9,8 @@
 //! - either one absorbs a following ReLU (`Max(y, 0)`, the only reader of `y`) into its clamp;
 //! - a max pool whose input is already integer stays integer (same parameters in and out).
 //!
-//! Parameters come from calibration ([`crate::quant::ranges`], min/max): activations per-tensor
+//! Parameters come from calibration ([`crate::quant::ranges`]: min/max, percentile or MSE clipping,
+//! `--calibration-method`): activations per-tensor
 //! asymmetric int8 ([`params::affine`]), weights per output channel symmetric int8, biases int32
 //! at `input_scale · weight_scale[c]` with the input zero point's term `−z_x · Σ w` folded in, and
 //! one fixed-point multiplier per channel for `input_scale · weight_scale[c] / output_scale`.
