@@ -51,7 +51,7 @@ for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target
 done
 
 step "int8 vs f32 on the zoo's validation sets (the IR interpreter; release build, ~850 runs)"
-INT8_TABLE=target/int8-accuracy.md cargo test --release -p ecgc --test int8_accuracy --quiet
+INT8_TABLE="$PWD/target/int8-accuracy.md" cargo test --release -p ecgc --test int8_accuracy --quiet
 cat target/int8-accuracy.md
 
 step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
