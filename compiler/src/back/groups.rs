@@ -113,7 +113,7 @@ fn can_join(g: &Graph, plan: &Plan, root: &[usize], group: &[usize], i: usize) -
         return false;
     }
     // at most one output in the arena, overlapping no arena operand
-    let range = |v: usize| plan.offsets[v].map(|o| (plan.pool_of[v], o, o + g.values[v].len()));
+    let range = |v: usize| plan.range(g, ValueId(v as u32)).map(|(a, b)| (plan.pool_of[v], a, b));
     let arena_outs: Vec<(Option<PoolKey>, usize, usize)> =
         outputs.iter().filter(|&&v| plan.external[v].is_none()).filter_map(|&v| range(v)).collect();
     let in_arena_or_external = outputs.iter().all(|&v| plan.external[v].is_some() || range(v).is_some());

@@ -323,8 +323,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         })
     };
     let range = |v: ValueId| -> Option<TokenStream> {
-        plan.offsets[v.index()].map(|o| {
-            let (a, b) = (Literal::usize_unsuffixed(o), Literal::usize_unsuffixed(o + g.value(v).len()));
+        plan.range(g, v).map(|(a, b)| {
+            let (a, b) = (Literal::usize_unsuffixed(a), Literal::usize_unsuffixed(b));
             quote!((#a, #b))
         })
     };
@@ -530,16 +530,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         quote!(#p: &mut [f32; #len])
     });
     let arena_len = Literal::usize_unsuffixed(plan.arena_len());
-    let int_pools: Vec<PoolKey> = plan.pools.iter().map(|p| p.key).filter(|&k| k != F32_ARENA).collect();
+    let int_pool_list: Vec<&crate::plan::Pool> = plan.pools.iter().filter(|p| p.key != F32_ARENA).collect();
+    let int_pools: Vec<PoolKey> = int_pool_list.iter().map(|p| p.key).collect();
     let pool_fields: Vec<Ident> = int_pools.iter().map(|&k| pool_ident(k)).collect();
     let pool_lens: Vec<Ident> = int_pools.iter().map(|&k| pool_len_ident(k)).collect();
     let pool_tys: Vec<TokenStream> = int_pools.iter().map(|&k| consts::elem_ty(k.dtype)).collect();
-    let pool_sizes: Vec<Literal> = plan
-        .pools
-        .iter()
-        .filter(|p| p.key != F32_ARENA)
-        .map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size()))
-        .collect();
+    let pool_sizes: Vec<Literal> =
+        int_pool_list.iter().map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size())).collect();
     let pool_docs: Vec<String> = int_pools
         .iter()
         .map(|k| format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype))

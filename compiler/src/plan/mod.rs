@@ -31,9 +31,6 @@ pub struct Plan {
     /// Per value: its byte offset in its pool ([`Plan::pool_of`]); `None` for inputs, constants
     /// and values held in the caller's output buffers.
     pub byte_offsets: Vec<Option<usize>>,
-    /// Per value: the element offset in its pool (`byte_offsets` / element size), what generated
-    /// code indexes with.
-    pub offsets: Vec<Option<usize>>,
     /// Per value: its pool (for every computed value, placed or not).
     pub pool_of: Vec<Option<PoolKey>>,
     /// Every non-empty pool, sorted by key.
@@ -74,9 +71,15 @@ impl Plan {
         self.pools.iter().filter(|p| p.key.region == r).fold(0usize, |a, p| a.saturating_add(f(p)))
     }
 
+    /// The element offset of `v` in its pool (its byte offset / element size), what generated
+    /// code indexes with.
+    pub fn offset(&self, g: &Graph, v: ValueId) -> Option<usize> {
+        self.byte_offsets[v.index()].map(|o| o / g.value(v).dtype.size())
+    }
+
     /// The element range of `v` in its pool, if it has one.
     pub fn range(&self, g: &Graph, v: ValueId) -> Option<(usize, usize)> {
-        self.offsets[v.index()].map(|o| (o, o + g.value(v).len()))
+        self.offset(g, v).map(|o| (o, o + g.value(v).len()))
     }
 }
 
@@ -127,9 +130,8 @@ pub fn plan(g: &Graph) -> Plan {
             pool_of[v] = pool_of[root[v]];
         }
     }
-    let offsets = byte_offsets.iter().zip(&g.values).map(|(o, v)| o.map(|o| o / v.dtype.size())).collect();
     debug_assert!(g.values.iter().zip(&byte_offsets).all(|(v, o)| o.is_none() || v.kind == ValueKind::Computed));
-    Plan { byte_offsets, offsets, pool_of, pools, elided, external: external(g) }
+    Plan { byte_offsets, pool_of, pools, elided, external: external(g) }
 }
 
 #[cfg(test)]
@@ -154,10 +156,10 @@ mod tests {
         let p = plan(&g);
         assert_eq!(p.elided, vec![false, true, true, false]);
         assert_eq!(p.external[y.index()], Some(0));
-        assert_eq!(p.offsets[y.index()], None, "y is written into the caller's buffer");
+        assert_eq!(p.offset(&g, y), None, "y is written into the caller's buffer");
         assert_eq!(p.external[hi.index()], None);
-        let base = p.offsets[a.index()].expect("a in the arena");
-        assert_eq!((p.offsets[lo.index()], p.offsets[hi.index()]), (Some(base), Some(base + 4)));
+        let base = p.offset(&g, a).expect("a in the arena");
+        assert_eq!((p.offset(&g, lo), p.offset(&g, hi)), (Some(base), Some(base + 4)));
         assert_eq!(p.arena_len(), 8);
         assert_eq!(p.arena_bytes(), 32);
         // a strided slice is a copy, not a view
