@@ -287,24 +287,12 @@ fn integer_layer(
     let shape = g.value(w).shape.clone();
     let data = g.value(w).const_data().unwrap_or(&[]).to_vec();
     let channels = shape.get(axis).copied().unwrap_or(1);
-    // channel-major copy: row c holds every weight of output channel c
-    let (outer, inner): (usize, usize) = (shape[..axis].iter().product(), shape[axis + 1..].iter().product());
-    let mut rows = vec![0.0f32; data.len()];
-    for o in 0..outer {
-        for c in 0..channels {
-            for i in 0..inner {
-                rows[c * outer * inner + o * inner + i] = data[(o * channels + c) * inner + i];
-            }
-        }
-    }
-    let (q_rows, wq) = params::weights_per_channel(&rows, channels, axis);
-    // back to the weight's own layout
-    let mut q = vec![0i8; data.len()];
-    for o in 0..outer {
-        for c in 0..channels {
-            for i in 0..inner {
-                q[(o * channels + c) * inner + i] = q_rows[c * outer * inner + o * inner + i];
-            }
+    let (q, wq) = params::weights_per_channel(&data, &shape, axis);
+    let channel = params::channel_of(&shape, axis);
+    let mut sums = vec![0i64; channels];
+    for (i, &v) in q.iter().enumerate() {
+        if let Some(s) = sums.get_mut(channel(i)) {
+            *s += v as i64;
         }
     }
     let (sx, zx) = x.at(0);
@@ -315,10 +303,7 @@ fn integer_layer(
     };
     let real_bias = params::bias(&b, sx, &wq);
     let folded: Vec<i32> = (0..channels)
-        .map(|c| {
-            let sum: i64 = q_rows[c * outer * inner..(c + 1) * outer * inner].iter().map(|&v| v as i64).sum();
-            (real_bias[c] as i64 - zx as i64 * sum).clamp(i32::MIN as i64, i32::MAX as i64) as i32
-        })
+        .map(|c| (real_bias[c] as i64 - zx as i64 * sums[c]).clamp(i32::MIN as i64, i32::MAX as i64) as i32)
         .collect();
     let (multiplier, shift): (Vec<i32>, Vec<i32>) =
         (0..channels).map(|c| quantize_multiplier(sx as f64 * wq.at(c).0 as f64 / sy as f64)).unzip();

@@ -78,18 +78,31 @@ pub fn quantize(x: f32, scale: f32, zero_point: i32, t: DType) -> i64 {
     q.clamp(qmin, qmax)
 }
 
-/// Per-channel symmetric int8 weights: `w` has `channels` rows of `w.len() / channels` reals (the
-/// output channel is axis `axis` of the weight, outermost in the caller's layout). Each row's
-/// scale is `max |w| / 127` (1 for an all-zero row); values round into [−127, 127].
-pub fn weights_per_channel(w: &[f32], channels: usize, axis: usize) -> (Vec<i8>, Quant) {
-    let per = w.len().checked_div(channels).unwrap_or(0);
-    let mut scales = Vec::with_capacity(channels);
-    let mut q = Vec::with_capacity(w.len());
-    for row in w.chunks(per.max(1)).take(channels) {
-        let Quant { scale, .. } = symmetric(0.0, row.iter().fold(0.0f32, |a, x| a.max(x.abs())), DType::I8);
-        q.extend(row.iter().map(|&x| quantize(x, scale[0], 0, DType::I8).max(-127) as i8));
-        scales.push(scale[0]);
+/// The output channel of element `i` of a row-major weight of `shape` whose channels run along
+/// `axis`.
+pub fn channel_of(shape: &[usize], axis: usize) -> impl Fn(usize) -> usize {
+    let channels = shape.get(axis).copied().unwrap_or(1).max(1);
+    let inner: usize = shape.get(axis + 1..).map_or(1, |s| s.iter().product::<usize>()).max(1);
+    move |i| (i / inner) % channels
+}
+
+/// Per-channel symmetric int8 weights of a row-major weight of `shape`, channels along `axis`
+/// (0 for a conv's `[O, C, K]`, 1 for a Dense's `[K, N]`), in the weight's own layout. Each
+/// channel's scale is `max |w| / 127` (1 for an all-zero channel); values round into [−127, 127].
+pub fn weights_per_channel(w: &[f32], shape: &[usize], axis: usize) -> (Vec<i8>, Quant) {
+    let channel = channel_of(shape, axis);
+    let mut max = vec![0.0f32; shape.get(axis).copied().unwrap_or(1)];
+    for (i, &x) in w.iter().enumerate() {
+        if let Some(m) = max.get_mut(channel(i)) {
+            *m = m.max(x.abs());
+        }
     }
+    let scales: Vec<f32> = max.iter().map(|&m| symmetric(0.0, m, DType::I8).scale[0]).collect();
+    let q = w
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| quantize(x, scales.get(channel(i)).copied().unwrap_or(1.0), 0, DType::I8).max(-127) as i8)
+        .collect();
     (q, Quant::per_axis(scales, axis))
 }
 
@@ -142,9 +155,14 @@ mod tests {
     #[test]
     fn weights_round_per_channel_into_symmetric_range() {
         let w = [1.0, -0.5, 0.25, /* channel 1 */ 0.0, 0.0, 0.0, /* channel 2 */ -2.0, 1.0, 0.003];
-        let (q, quant) = weights_per_channel(&w, 3, 0);
+        let (q, quant) = weights_per_channel(&w, &[3, 3], 0);
         assert_eq!(quant.scale, vec![1.0 / 127.0, 1.0, 2.0 / 127.0]);
         assert_eq!(q, vec![127, -64, 32, 0, 0, 0, -127, 64, 0]);
+        // the same weights with channels along axis 1 (the transpose): same scales, same values
+        let t: Vec<f32> = (0..9).map(|i| w[(i % 3) * 3 + i / 3]).collect();
+        let (qt, quant_t) = weights_per_channel(&t, &[3, 3], 1);
+        assert_eq!(quant_t.scale, quant.scale);
+        assert_eq!(qt, (0..9).map(|i| q[(i % 3) * 3 + i / 3]).collect::<Vec<i8>>());
         let b = bias(&[0.5, 1.0, -1.0], 0.1, &quant);
         assert_eq!(b, vec![635, 10, -635]);
     }
