@@ -22,9 +22,10 @@ use crate::front;
 use crate::ir::Graph;
 use crate::measure;
 use crate::passes::{self, PassOptions};
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::quant::{Calibration, CalibrationMethod};
 use crate::report::{self, Measured, Report};
+use crate::stream::{self, Pairing};
 use crate::target::Target;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ pub struct Compiler {
     calibration: Option<PathBuf>,
     calibration_method: Option<CalibrationMethod>,
     input_shapes: Vec<(String, Vec<usize>)>,
+    pairing: Pairing,
     out_dir: Option<PathBuf>,
     module_dir: Option<PathBuf>,
     name: Option<String>,
@@ -87,6 +89,7 @@ impl Compiler {
             calibration: None,
             calibration_method: None,
             input_shapes: vec![],
+            pairing: Pairing::default(),
             out_dir: None,
             module_dir: None,
             name: None,
@@ -124,6 +127,19 @@ impl Compiler {
     /// Fixes an input's shape.
     pub fn input_shape(mut self, name: &str, dims: Vec<usize>) -> Self {
         self.input_shapes.push((name.into(), dims));
+        self
+    }
+    /// Compile a step graph as a streaming model (`--stream`): state pairs found by the naming
+    /// convention (`h` → `h_next`) and by shape where unambiguous ([`crate::stream::pairs`]),
+    /// kept inside the crate; the API becomes `step`/`reset`/`run` over a window.
+    pub fn stream(mut self, on: bool) -> Self {
+        self.pairing.by_convention = on;
+        self
+    }
+    /// Pair state input `input` with its next-value output `output` (`--state IN=OUT`;
+    /// repeatable; makes the model streaming).
+    pub fn state(mut self, input: &str, output: &str) -> Self {
+        self.pairing.explicit.push((input.into(), output.into()));
         self
     }
     /// Where to write the crate.
@@ -249,7 +265,21 @@ impl Compiler {
         let target = Target::load(&self.target)?;
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let (mut graph, notes) = front::import_noted(&self.model, &self.input_shapes)?;
+        let (mut graph, mut notes) = front::import_noted(&self.model, &self.input_shapes)?;
+        let (state, state_notes) = stream::find(&graph, &self.pairing)?;
+        graph.state = state;
+        notes.extend(state_notes);
+        if !self.pairing.streaming() {
+            let looks = stream::pairs::look_like_state(&graph);
+            if !looks.is_empty() {
+                let pairs: Vec<String> = looks.iter().map(|(i, o)| format!("{i} → {o}")).collect();
+                notes.push(format!(
+                    "this looks like a step graph with state ({}): compiled stateless (the caller passes the state in \
+                     and out); --stream keeps the state inside the crate",
+                    pairs.join(", ")
+                ));
+            }
+        }
         let calibration = match &self.calibration {
             Some(p) => Some(Calibration::load(p, &graph)?),
             None => None,
@@ -261,7 +291,7 @@ impl Compiler {
             calibration_method: self.calibration_method.unwrap_or_default(),
         };
         passes::run(&mut graph, &self.passes, &cx)?;
-        let plan = plan::plan(&graph);
+        let plan = back::groups::settled_plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));
         let mut report = report::report_at(

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod quant;
 pub mod reference;
 pub mod report;
+pub mod stream;
 pub mod target;
 pub mod validate;
 

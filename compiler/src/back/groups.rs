@@ -15,9 +15,10 @@
 //!   nest, so nothing in the group may read it);
 //! - an operand produced inside the group is read directly (never through an alias), so it is
 //!   the producer's element at the same index;
-//! - at most one member writes the arena (the others write the caller's output buffers), and
-//!   that range overlaps no arena operand of the group: inside one nest, all members' operands
-//!   are read while all outputs are written, which the plan (one node at a time) did not promise.
+//! - at most one member writes the arena (the others write the caller's output buffers, or a
+//!   recurrent state in place, each in its own pool), and that range overlaps no arena operand
+//!   of the group: inside one nest, all members' operands are read while all outputs are
+//!   written, which the plan (one node at a time) did not promise.
 
 use crate::back::ops::fused::{iteration_shape, Member, Source};
 use crate::ir::{Graph, Op, ValueId};
@@ -45,6 +46,38 @@ pub fn groups(g: &Graph, plan: &Plan) -> Vec<Vec<usize>> {
         prev_emitted = Some(i);
     }
     out
+}
+
+/// The plan the back end can honour: [`crate::plan::plan`] proposes writing a state in place
+/// when the nodes after its producer that read the old state may share the producer's loop nest;
+/// pairs whose readers did not join that nest are re-planned as copies, until none is left.
+pub fn settled_plan(g: &Graph) -> Plan {
+    let mut no_in_place: Vec<usize> = vec![];
+    loop {
+        let plan = crate::plan::plan_with(g, &no_in_place);
+        let broken = unsafe_in_place(g, &plan);
+        if broken.is_empty() {
+            return plan;
+        }
+        no_in_place.extend(broken);
+    }
+}
+
+/// State pairs written in place although a node that reads the old state runs after the node
+/// that overwrites it, outside its loop nest.
+pub fn unsafe_in_place(g: &Graph, plan: &Plan) -> Vec<usize> {
+    let groups = groups(g, plan);
+    let group_of = |i: usize| groups.iter().position(|gr| gr.contains(&i));
+    plan.writebacks
+        .iter()
+        .filter(|w| w.in_place)
+        .filter(|w| {
+            let (s, n) = (g.inputs[g.state[w.pair].input], g.outputs[g.state[w.pair].output]);
+            let Some(p) = g.nodes.iter().position(|node| node.output == n) else { return true };
+            (p + 1..g.nodes.len()).any(|r| g.nodes[r].inputs.contains(&s) && group_of(r) != group_of(p))
+        })
+        .map(|w| w.pair)
+        .collect()
 }
 
 /// Per node: whether it runs inside the loop nest of the node before it (a group member other
@@ -114,8 +147,10 @@ fn can_join(g: &Graph, plan: &Plan, root: &[usize], group: &[usize], i: usize) -
     }
     // at most one output in the arena, overlapping no arena operand
     let range = |v: usize| plan.range(g, ValueId(v as u32)).map(|(a, b)| (plan.pool_of[v], a, b));
+    // (a next state written in place over its own state is bound from its own pool, not split)
+    let in_place = |v: usize| plan.in_place(g, ValueId(v as u32)).is_some();
     let arena_outs: Vec<(Option<PoolKey>, usize, usize)> =
-        outputs.iter().filter(|&&v| plan.external[v].is_none()).filter_map(|&v| range(v)).collect();
+        outputs.iter().filter(|&&v| plan.external[v].is_none() && !in_place(v)).filter_map(|&v| range(v)).collect();
     let in_arena_or_external = outputs.iter().all(|&v| plan.external[v].is_some() || range(v).is_some());
     if arena_outs.len() > 1 || !in_arena_or_external {
         return false;

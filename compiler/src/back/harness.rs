@@ -2,6 +2,10 @@
 //! It reads every input as little-endian f32 from stdin, runs the model `reps` times (first CLI
 //! argument, default 1), prints the mean nanoseconds per run to stderr and writes every output as
 //! little-endian f32 to stdout.
+//!
+//! A streaming model's harness ([`step_main_rs`]) reads any number of steps (each step's inputs
+//! concatenated), runs `step` on each from the zero state, writes each step's outputs, then the
+//! final state (every state in order), and prints the mean nanoseconds per step.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -52,6 +56,66 @@ pub fn main_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, Str
                     out.write_all(&x.to_le_bytes()).expect("stdout");
                 }
             )*
+        }
+    };
+    let parsed: syn::File = syn::parse2(file).expect("harness tokens parse");
+    prettyplease::unparse(&parsed)
+}
+
+/// `src/main.rs` of a harness for the streaming crate `krate` with these `(parameter,
+/// SCREAMING)` inputs and outputs (state left out) and `states` state arrays.
+pub fn step_main_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, String)], states: usize) -> String {
+    let k = format_ident!("{}", krate);
+    let mut body = TokenStream::new();
+    for (p, u) in inputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote! {
+            let #p: [f32; #k::#len] = take(&mut data, #k::#len).try_into().expect("input length");
+        });
+    }
+    for (p, u) in outputs {
+        let (p, len) = (format_ident!("{}", p), format_ident!("{}_LEN", u));
+        body.extend(quote!(let mut #p = [0.0f32; #k::#len];));
+    }
+    let ins: Vec<_> = inputs.iter().map(|(p, _)| format_ident!("{}", p)).collect();
+    let outs: Vec<_> = outputs.iter().map(|(p, _)| format_ident!("{}", p)).collect();
+    let per_step: Vec<_> = inputs.iter().map(|(_, u)| format_ident!("{}_LEN", u)).collect();
+    let state_fns: Vec<_> = (0..states).map(|s| format_ident!("state_{}", s)).collect();
+    let file = quote! {
+        use std::io::{Read, Write};
+
+        fn take(data: &mut std::collections::VecDeque<f32>, n: usize) -> Vec<f32> {
+            data.drain(..n).collect()
+        }
+
+        fn main() {
+            let mut bytes = vec![];
+            std::io::stdin().read_to_end(&mut bytes).expect("stdin");
+            let mut data: std::collections::VecDeque<f32> =
+                bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let step_len = 0 #(+ #k::#per_step)*;
+            assert!(step_len > 0 && data.len() % step_len == 0, "stdin is not a whole number of steps");
+            let steps = data.len() / step_len;
+            let mut model = Box::new(#k::Model::new());
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..steps {
+                #body
+                let start = std::time::Instant::now();
+                model.step(#(&#ins,)* #(&mut #outs),*);
+                spent += start.elapsed();
+                #(
+                    for x in #outs.iter() {
+                        out.write_all(&x.to_le_bytes()).expect("stdout");
+                    }
+                )*
+            }
+            #(
+                for x in model.#state_fns().iter() {
+                    out.write_all(&x.to_le_bytes()).expect("stdout");
+                }
+            )*
+            eprintln!("{}", spent.as_nanos() / (steps.max(1) as u128));
         }
     };
     let parsed: syn::File = syn::parse2(file).expect("harness tokens parse");

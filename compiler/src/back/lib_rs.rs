@@ -36,6 +36,7 @@ const RESERVED_ITEMS: &[&str] = &[
     "ARENA_LEN",
     "ARENA_BYTES",
     "STATE_BYTES",
+    "STATE_LEN",
     "WEIGHT_BYTES",
     "MACS",
     "INPUT_SHAPE",
@@ -50,7 +51,7 @@ const RESERVED_ITEMS: &[&str] = &[
 /// (`i0, i1, …` are reserved separately, as many as the widest node needs).
 const RESERVED_LOCALS: &[&str] = &[
     "self", "arena", "out", "o", "x", "k", "model", "data", "bytes", "reps", "start", "take", "main", "inputs",
-    "outputs", "at_in", "at_out", "guard", "f32", "usize",
+    "outputs", "at_in", "at_out", "guard", "f32", "usize", "steps", "t",
 ];
 
 /// Which file the source is for.
@@ -82,6 +83,8 @@ pub struct LibRs {
     pub inputs: Vec<(String, String)>,
     /// `(parameter name, SCREAMING name)` of each output, in order.
     pub outputs: Vec<(String, String)>,
+    /// A streaming model (`step`/`reset`, state kept inside); the lists above leave the state out.
+    pub streaming: bool,
 }
 
 struct Io {
@@ -129,7 +132,7 @@ fn io_list(g: &Graph, ids: &[ValueId], items: &mut Namer, locals: &mut Namer) ->
         .collect()
 }
 
-fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
+fn io_consts(g: &Graph, list: &[&Io], kind: &str) -> TokenStream {
     let mut out = TokenStream::new();
     for (k, x) in list.iter().enumerate() {
         let val = g.value(x.value);
@@ -162,18 +165,24 @@ fn io_consts(g: &Graph, list: &[Io], kind: &str) -> TokenStream {
 /// The f32 activation pool: the `Model`'s `arena` field.
 const F32_ARENA: PoolKey = PoolKey { region: Region::Arena, dtype: DType::F32 };
 
-/// The `Model` field (and local) holding pool `key`: `arena` for f32, `arena_i8` and so on.
+/// The `Model` field (and local) holding pool `key`: `arena` for f32, `arena_i8` and so on;
+/// `state_<k>` for state pair `k`.
 fn pool_ident(key: PoolKey) -> Ident {
-    if key == F32_ARENA {
-        format_ident!("arena")
-    } else {
-        format_ident!("arena_{}", key.dtype.rust_name())
+    match key.region {
+        _ if key == F32_ARENA => format_ident!("arena"),
+        Region::Arena => format_ident!("arena_{}", key.dtype.rust_name()),
+        Region::State(k) if key.dtype == DType::F32 => format_ident!("state_{}", k),
+        Region::State(k) => format_ident!("state_{}_{}", k, key.dtype.rust_name()),
     }
 }
 
-/// The element-count constant of an integer pool: `ARENA_I8_LEN`.
+/// The element-count constant of a pool other than the f32 arena: `ARENA_I8_LEN`, `STATE_0_LEN`.
 fn pool_len_ident(key: PoolKey) -> Ident {
-    format_ident!("ARENA_{}_LEN", key.dtype.rust_name().to_uppercase())
+    match key.region {
+        Region::State(k) if key.dtype == DType::F32 => format_ident!("STATE_{}_LEN", k),
+        Region::State(k) => format_ident!("STATE_{}_{}_LEN", k, key.dtype.rust_name().to_uppercase()),
+        Region::Arena => format_ident!("ARENA_{}_LEN", key.dtype.rust_name().to_uppercase()),
+    }
 }
 
 /// A block's views of the arena pools: the written range split off its pool (when `out` is
@@ -228,15 +237,33 @@ struct Bindings {
 
 /// Generates the source in the given form.
 pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result<LibRs, String> {
-    // The `Model` has one arena array per storage type; the state region comes with streaming.
-    if let Some(p) = plan.pools.iter().find(|p| p.key.region != Region::Arena) {
-        return Err(format!("the back end has no persistent state region yet (pool {:?})", p.key));
-    }
     let (mut items, mut locals) = namers(g, plan);
+    // Every graph input and output has a name; the API (and its constants) leaves state out.
     let inputs = io_list(g, &g.inputs, &mut items, &mut locals);
     let outputs = io_list(g, &g.outputs, &mut items, &mut locals);
-    let mut consts_io = io_consts(g, &inputs, "input");
-    consts_io.extend(io_consts(g, &outputs, "output"));
+    let streaming = !g.state.is_empty();
+    let api_in: Vec<&Io> = inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)).map(|(_, x)| x).collect();
+    let api_out: Vec<&Io> =
+        outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)).map(|(_, x)| x).collect();
+    let mut consts_io = io_consts(g, &api_in, "input");
+    consts_io.extend(io_consts(g, &api_out, "output"));
+    if let Some(&k) = super::groups::unsafe_in_place(g, plan).first() {
+        return Err(format!(
+            "state '{}' is planned in place but read after it is overwritten (plan with groups::settled_plan)",
+            g.value(g.inputs[g.state[k].input]).name
+        ));
+    }
+    // A next state that is another state unchanged would need both old values at once.
+    for (k, p) in g.state.iter().enumerate() {
+        if let Some(other) = g.state_of_input(g.outputs[p.output]).filter(|&j| j != k) {
+            return Err(format!(
+                "the next value of state '{}' is state '{}' unchanged; exchanging states between steps is not \
+                 supported: compile without --stream and keep the state in the caller",
+                g.value(g.inputs[p.input]).name,
+                g.value(g.inputs[g.state[other].input]).name
+            ));
+        }
+    }
 
     // Constants: a static per constant value that some node reads or that is an output.
     let mut weights = BTreeMap::new();
@@ -356,12 +383,26 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
     let mut blocks = vec![];
     for group in super::groups::groups(g, plan) {
-        if group.len() > 1 {
+        let in_place_node = group.iter().any(|&i| plan.in_place(g, g.nodes[i].output).is_some());
+        if group.len() > 1 || in_place_node {
             // Fused nodes run as one loop nest (`back/groups.rs`): operands `i<j>`, outputs
-            // `out<m>` (the caller's buffers, and at most one arena range).
+            // `out<m>` (the caller's buffers, states updated in place, and at most one arena
+            // range). An operand that is a state updated in place is read through its output.
             let (members, operands) = super::groups::members(g, &group);
+            let in_place: Vec<(usize, usize)> = group
+                .iter()
+                .enumerate()
+                .filter_map(|(m, &i)| {
+                    let pair = plan.in_place(g, g.nodes[i].output)?;
+                    let s = g.inputs[g.state[pair].input];
+                    operands.iter().position(|&v| v == s).map(|k| (k, m))
+                })
+                .collect();
             let mut b = Bindings::default();
             for (k, &v) in operands.iter().enumerate() {
+                if in_place.iter().any(|&(o, _)| o == k) {
+                    continue;
+                }
                 if !bind_operand(&mut b, format_ident!("i{}", k), v) {
                     return Err(format!("node '{}' reads a value with no storage", g.nodes[group[0]].name));
                 }
@@ -370,22 +411,37 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             let out_names: Vec<Ident> = (0..group.len()).map(|m| format_ident!("out{}", m)).collect();
             let mut bind = TokenStream::new();
             let mut arena_out = None;
+            let mut in_place_pools: Vec<PoolKey> = vec![];
             for (m, &i) in group.iter().enumerate() {
                 let (v, name) = (g.nodes[i].output, &out_names[m]);
+                let mut pools_in_place = vec![];
                 if let Some(o) = plan.external[v.index()] {
                     let p = &outputs[o].param;
                     outs.insert(o);
                     bind.extend(quote!(let #name: &mut [f32] = &mut #p[..];));
+                } else if let (Some(_), Some(key)) = (plan.in_place(g, v), plan.pool_of[v.index()]) {
+                    // the whole pool is this state
+                    let a = pool_ident(key);
+                    bind.extend(quote!(let #name: &mut [f32] = &mut #a[..];));
+                    pools_in_place.push(key);
                 } else {
                     let r = range(v).ok_or_else(|| format!("node '{}' has no arena slot", g.nodes[i].name))?;
                     arena_out = Some((plan.pool_of[v.index()].unwrap_or(F32_ARENA), name, r));
                 }
+                in_place_pools.extend(pools_in_place);
             }
             let mut pools: BTreeSet<PoolKey> = arena.keys().copied().collect();
             pools.extend(arena_out.as_ref().map(|o| o.0));
+            pools.extend(in_place_pools.iter().copied());
+            if in_place_pools.iter().any(|k| arena.contains_key(k)) {
+                return Err(format!(
+                    "node '{}' reads a state it updates in place other than element-wise",
+                    g.nodes[group[0]].name
+                ));
+            }
             bind.extend(bind_views(arena_out, &arena));
             let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
-            let nest = ops::fused_group(&members, &shapes, &out_names);
+            let nest = ops::fused_group(&members, &shapes, &out_names, &in_place);
             blocks.push(Block {
                 tokens: quote! {
                     {
@@ -463,6 +519,48 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         });
     }
 
+    // State write-backs that copy: each after the last block that starts before its node.
+    let starts: Vec<usize> = super::groups::groups(g, plan).iter().filter_map(|gr| gr.first().copied()).collect();
+    let mut copies: Vec<(usize, Block)> = vec![];
+    for w in plan.writebacks.iter().filter(|w| !w.in_place) {
+        let p = g.state[w.pair];
+        let (s, n) = (g.inputs[p.input], g.outputs[p.output]);
+        let Some(key) = plan.pool_of[s.index()] else {
+            return Err(format!("state '{}' has no storage", g.value(s).name));
+        };
+        let mut b = Bindings::default();
+        if !bind_operand(&mut b, format_ident!("i0"), n) {
+            return Err(format!("next state '{}' has no storage", g.value(n).name));
+        }
+        let Bindings { arena, others, reads, outs } = b;
+        let (dst, views) = (pool_ident(key), bind_views(None, &arena));
+        let mut pools: BTreeSet<PoolKey> = arena.keys().copied().collect();
+        pools.insert(key);
+        let at = starts.iter().filter(|&&f| f < w.at).count();
+        copies.push((
+            at,
+            Block {
+                tokens: quote! {
+                    {
+                        let out: &mut [f32] = &mut #dst[..];
+                        #views
+                        #others
+                        for (o, x) in out.iter_mut().zip(i0.iter()) {
+                            *o = *x;
+                        }
+                    }
+                },
+                reads,
+                outs,
+                pools,
+            },
+        ));
+    }
+    copies.sort_by_key(|c| c.0);
+    for (at, block) in copies.into_iter().rev() {
+        blocks.insert(at.min(blocks.len()), block);
+    }
+
     // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks.
     let mut body = TokenStream::new();
     let mut parts = TokenStream::new();
@@ -499,15 +597,15 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     }
     // An input no node reads (the model ignores it) is still a parameter of `run`.
     let read: BTreeSet<usize> = blocks.iter().flat_map(|b| b.reads.iter().copied()).collect();
-    for (k, x) in inputs.iter().enumerate() {
+    for (k, x) in inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)) {
         let p = &x.param;
         if !read.contains(&k) && !outputs.iter().any(|o| o.value == x.value) {
             body.extend(quote!(let _ = #p;));
         }
     }
     for (k, o) in outputs.iter().enumerate() {
-        if plan.external[o.value.index()] == Some(k) {
-            continue; // written in place by its node
+        if plan.external[o.value.index()] == Some(k) || g.is_state_output(k) {
+            continue; // written in place by its node; or a next state (written back above)
         }
         let param = &o.param;
         let src = match range(o.value) {
@@ -521,14 +619,20 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         });
     }
 
-    let in_params = inputs.iter().map(|x| {
-        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
-        quote!(#p: &[f32; #len])
-    });
-    let out_params = outputs.iter().map(|x| {
-        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
-        quote!(#p: &mut [f32; #len])
-    });
+    let in_params: Vec<TokenStream> = api_in
+        .iter()
+        .map(|x| {
+            let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+            quote!(#p: &[f32; #len])
+        })
+        .collect();
+    let out_params: Vec<TokenStream> = api_out
+        .iter()
+        .map(|x| {
+            let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+            quote!(#p: &mut [f32; #len])
+        })
+        .collect();
     let arena_len = Literal::usize_unsuffixed(plan.arena_len());
     let int_pool_list: Vec<&crate::plan::Pool> = plan.pools.iter().filter(|p| p.key != F32_ARENA).collect();
     let int_pools: Vec<PoolKey> = int_pool_list.iter().map(|p| p.key).collect();
@@ -539,16 +643,43 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         int_pool_list.iter().map(|p| Literal::usize_unsuffixed(p.bytes / p.key.dtype.size())).collect();
     let pool_docs: Vec<String> = int_pools
         .iter()
-        .map(|k| format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype))
-        .collect();
-    let pool_bytes: Vec<TokenStream> = int_pools
-        .iter()
-        .zip(&pool_lens)
-        .map(|(k, l)| {
-            let size = Literal::usize_unsuffixed(k.dtype.size());
-            quote!(+ #l * #size)
+        .map(|k| match k.region {
+            Region::State(j) => {
+                let p = g.state[j];
+                format!(
+                    " {} elements of state {j}: input `{}`, updated from output `{}` at every step.",
+                    k.dtype,
+                    shown(&g.value(g.inputs[p.input]).name),
+                    shown(&g.value(g.outputs[p.output]).name)
+                )
+            }
+            Region::Arena => format!(" {} elements of the activation arena's {} pool.", k.dtype, k.dtype),
         })
         .collect();
+    let zeros: Vec<TokenStream> =
+        int_pools.iter().map(|k| if k.dtype.storage() == DType::F32 { quote!(0.0) } else { quote!(0) }).collect();
+    let bytes_of = |region: fn(&Region) -> bool| -> Vec<TokenStream> {
+        int_pools
+            .iter()
+            .zip(&pool_lens)
+            .filter(|(k, _)| region(&k.region))
+            .map(|(k, l)| {
+                let size = Literal::usize_unsuffixed(k.dtype.size());
+                quote!(+ #l * #size)
+            })
+            .collect()
+    };
+    let pool_bytes = bytes_of(|r| *r == Region::Arena);
+    let state_bytes = bytes_of(|r| matches!(r, Region::State(_)));
+    let state_fields: Vec<&Ident> =
+        int_pools.iter().zip(&pool_fields).filter(|(k, _)| k.region != Region::Arena).map(|(_, f)| f).collect();
+    let state_lens: Vec<&Ident> =
+        int_pools.iter().zip(&pool_lens).filter(|(k, _)| k.region != Region::Arena).map(|(_, l)| l).collect();
+    let state_doc = if streaming {
+        " Bytes of persistent state (inside [`Model`], kept between steps; [`Model::reset`] zeroes it)."
+    } else {
+        " Bytes of persistent state (none: this model is stateless)."
+    };
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
     let copies_from_arena =
@@ -566,6 +697,20 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             quote!(let #a = &self.#a[..]; let _ = #a;)
         });
     }
+    let run = quote! {
+        #arena_binding
+        #body
+    };
+    let api = if streaming {
+        streaming_api(&api_in, &api_out, &state_fields, &state_lens, &in_params, &out_params, run)
+    } else {
+        quote! {
+            /// Runs one whole-window inference.
+            pub fn run(&mut self, #(#in_params,)* #(#out_params),*) {
+                #run
+            }
+        }
+    };
     let model = quote! {
         use ecgc_kernels as k;
 
@@ -575,8 +720,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         #(#[doc = #pool_docs] pub const #pool_lens: usize = #pool_sizes;)*
         /// Bytes of the activation arena (inside [`Model`]).
         pub const ARENA_BYTES: usize = ARENA_LEN * 4 #(#pool_bytes)*;
-        /// Bytes of persistent state (none: this model is stateless).
-        pub const STATE_BYTES: usize = 0;
+        #[doc = #state_doc]
+        pub const STATE_BYTES: usize = 0 #(#state_bytes)*;
         /// Bytes of constant weights (in flash).
         pub const WEIGHT_BYTES: usize = #weight_bytes;
         /// Multiply-accumulates per inference.
@@ -600,14 +745,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         impl Model {
             /// A model with a zeroed arena.
             pub const fn new() -> Self {
-                Self { arena: [0.0; ARENA_LEN], #(#pool_fields: [0; #pool_lens]),* }
+                Self { arena: [0.0; ARENA_LEN], #(#pool_fields: [#zeros; #pool_lens]),* }
             }
 
-            /// Runs one whole-window inference.
-            pub fn run(&mut self, #(#in_params,)* #(#out_params),*) {
-                #arena_binding
-                #body
-            }
+            #api
         }
 
         #parts
@@ -649,6 +790,73 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         env!("CARGO_PKG_VERSION"),
         prettyplease::unparse(&parsed)
     );
-    let names = |l: &[Io]| l.iter().map(|x| (x.param.to_string(), x.upper.clone())).collect();
-    Ok(LibRs { source, weights, inputs: names(&inputs), outputs: names(&outputs) })
+    let names = |l: &[&Io]| l.iter().map(|x| (x.param.to_string(), x.upper.clone())).collect();
+    Ok(LibRs { source, weights, inputs: names(&api_in), outputs: names(&api_out), streaming })
+}
+
+/// `step` (one time step: `run`'s body), `reset` (zero the state) and `run` (a window of steps)
+/// of a streaming model.
+fn streaming_api(
+    api_in: &[&Io],
+    api_out: &[&Io],
+    state_fields: &[&Ident],
+    state_lens: &[&Ident],
+    in_params: &[TokenStream],
+    out_params: &[TokenStream],
+    step_body: TokenStream,
+) -> TokenStream {
+    let ins: Vec<&Ident> = api_in.iter().map(|x| &x.param).collect();
+    let outs: Vec<&Ident> = api_out.iter().map(|x| &x.param).collect();
+    // `run` takes each input and output as a slice of per-step arrays and zips them.
+    let win_in = api_in.iter().map(|x| {
+        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+        quote!(#p: &[[f32; #len]])
+    });
+    let win_out = api_out.iter().map(|x| {
+        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+        quote!(#p: &mut [[f32; #len]])
+    });
+    let mut iter = TokenStream::new();
+    let mut pat = TokenStream::new();
+    for (k, p) in ins.iter().chain(&outs).enumerate() {
+        let it = if k < ins.len() { quote!(#p.iter()) } else { quote!(#p.iter_mut()) };
+        if k == 0 {
+            iter = it;
+            pat = quote!(#p);
+        } else {
+            iter = quote!(#iter.zip(#it));
+            pat = quote!((#pat, #p));
+        }
+    }
+    quote! {
+        /// One time step: reads this step's inputs and the state, writes this step's outputs and
+        /// the next state (kept inside the model for the next call).
+        pub fn step(&mut self, #(#in_params,)* #(#out_params),*) {
+            #step_body
+        }
+
+        /// Zeroes the state: the next [`Model::step`] starts a new sequence.
+        pub fn reset(&mut self) {
+            #(for x in self.#state_fields.iter_mut() { *x = 0.0; })*
+        }
+
+        #(
+            #[doc = " The current value of this state (see its length constant for which input it is)."]
+            pub fn #state_fields(&self) -> &[f32; #state_lens] {
+                &self.#state_fields
+            }
+        )*
+
+        /// Runs [`Model::step`] over a window: step `t` reads element `t` of every input slice
+        /// and writes element `t` of every output slice, continuing from the current state.
+        /// Runs as many steps as the shortest slice has; returns that number.
+        pub fn run(&mut self, #(#win_in,)* #(#win_out),*) -> usize {
+            let mut steps = 0usize;
+            for #pat in #iter {
+                self.step(#(#ins,)* #(#outs),*);
+                steps += 1;
+            }
+            steps
+        }
+    }
 }

@@ -59,6 +59,9 @@ pub struct GeneratedCrate {
     pub inputs: Vec<(String, String)>,
     /// `(parameter, SCREAMING)` names of outputs.
     pub outputs: Vec<(String, String)>,
+    /// A streaming model: `step` per time step (and `run` over a window of steps); the state is
+    /// not among `inputs`/`outputs`.
+    pub streaming: bool,
 }
 
 fn render(template: &str, name: &str, ctx: &tera::Context) -> Result<String> {
@@ -198,6 +201,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
     ctx.insert("outputs", &io(&lib.outputs));
     ctx.insert("facts", &spec.facts);
     ctx.insert("arena_bytes", &plan.arena_bytes());
+    ctx.insert("state_bytes", &plan.state_bytes());
+    ctx.insert("streaming", &lib.streaming);
     files.insert(PathBuf::from("Cargo.toml"), cargo_toml(spec)?.into_bytes());
     files.insert(
         PathBuf::from("README.md"),
@@ -212,7 +217,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
             files.insert(Path::new("ecgc-kernels").join(path), bytes);
         }
     }
-    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs })
+    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs, streaming: lib.streaming })
 }
 
 /// The module form for a firmware's `build.rs`: `model.rs` and `weights/*.bin`, relative to the
@@ -224,7 +229,7 @@ pub fn generate_module(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts) -> Res
     for (name, bytes) in lib.weights {
         files.insert(PathBuf::from(name), bytes);
     }
-    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs })
+    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs, streaming: lib.streaming })
 }
 
 /// Writes module-form files into `dir` (usually `OUT_DIR`, which holds other files too): the

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::front::reference::{Plan, Reference};
 use crate::passes::PassOptions;
 use crate::target::{parse_size, Target};
-use crate::{front, passes, plan, report, validate, Compiler, Precision};
+use crate::{front, passes, report, validate, Compiler, Precision};
 
 fn parse_shape(s: &str) -> Result<(String, Vec<usize>)> {
     let bad = || Error::InvalidInput(format!("--input-shape '{s}': expected NAME=D0,D1,... with positive integers"));
@@ -36,12 +36,14 @@ fn compiler(m: &ModelArgs) -> Result<Compiler> {
 }
 
 pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()> {
-    if !a.state.is_empty() {
-        return Err(Error::InvalidInput(
-            "--state (streaming compilation of step graphs) is not implemented yet in this version of ecgc".into(),
-        ));
+    let mut c = compiler(&a.model)?.stream(a.stream);
+    for pair in &a.state {
+        let (i, o) = pair.split_once('=').filter(|(i, o)| !i.is_empty() && !o.is_empty()).ok_or_else(|| {
+            Error::InvalidInput(format!("--state '{pair}': expected IN=OUT (a state input and its next-value output)"))
+        })?;
+        c = c.state(i, o);
     }
-    let mut c = compiler(&a.model)?.target(&a.target).precision(match a.precision {
+    let mut c = c.target(&a.target).precision(match a.precision {
         PrecisionArg::F32 => Precision::F32,
         PrecisionArg::Int8 => Precision::Int8,
     });
@@ -226,7 +228,7 @@ pub(super) fn inspect(m: ModelArgs) -> Result<()> {
     }
     let host = Target::load("host")?;
     passes::run(&mut g, &pass_options(&m), &passes::Context::f32(&host))?;
-    let p = plan::plan(&g);
+    let p = crate::back::groups::settled_plan(&g);
     let r = report::report(&m.model.display().to_string(), &g, &p, &host, u64::MAX, u64::MAX);
     print!("{g}");
     println!();

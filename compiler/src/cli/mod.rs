@@ -68,9 +68,14 @@ struct CompileArgs {
     /// of the values, default 99.99) or mse (least expected squared quantization error).
     #[arg(long = "calibration-method", value_name = "METHOD", value_parser = clap::builder::ValueParser::new(parse_calibration_method))]
     calibration_method: Option<crate::quant::CalibrationMethod>,
-    /// Pair a state input with its next-state output: IN=OUT (repeatable; streaming models).
+    /// Pair a state input with its next-state output: IN=OUT (repeatable). Makes the model a
+    /// streaming one: the crate keeps the state and the API is `step`/`reset`/`run`.
     #[arg(long = "state", value_name = "IN=OUT")]
     state: Vec<String>,
+    /// Compile a step graph as a streaming model, finding the state by name (output `IN_next`
+    /// for input `IN`) and by shape where unambiguous; the crate keeps the state.
+    #[arg(long)]
+    stream: bool,
     /// Crate name (default: from the model file name).
     #[arg(long, value_parser = clap::value_parser!(std::ffi::OsString))]
     name: Option<std::ffi::OsString>,

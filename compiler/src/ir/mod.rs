@@ -148,6 +148,21 @@ pub struct Graph {
     pub inputs: Vec<ValueId>,
     /// Graph outputs, in the source model's order.
     pub outputs: Vec<ValueId>,
+    /// State pairs of a streaming step graph (empty for a stateless model): the generated crate
+    /// keeps these inputs itself and feeds each its paired output back between steps.
+    pub state: Vec<StatePair>,
+}
+
+/// One piece of recurrent state of a step graph: graph input `input` is the state a step reads
+/// and graph output `output` is its value for the next step. Both stay in the IR as an ordinary
+/// input and output (every pass sees the step's full semantics); the plan keeps the input in
+/// the persistent state region and the back end leaves both out of the generated API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatePair {
+    /// Index into [`Graph::inputs`].
+    pub input: usize,
+    /// Index into [`Graph::outputs`].
+    pub output: usize,
 }
 
 impl Graph {
@@ -198,6 +213,21 @@ impl Graph {
     /// Shapes of a node's inputs.
     pub fn input_shapes(&self, node: &Node) -> Vec<&[usize]> {
         node.inputs.iter().map(|&i| self.value(i).shape.as_slice()).collect()
+    }
+
+    /// True when graph input `k` is state the crate keeps.
+    pub fn is_state_input(&self, k: usize) -> bool {
+        self.state.iter().any(|p| p.input == k)
+    }
+
+    /// True when graph output `k` is a next state the crate keeps.
+    pub fn is_state_output(&self, k: usize) -> bool {
+        self.state.iter().any(|p| p.output == k)
+    }
+
+    /// The state pair whose input is value `v`, if any.
+    pub fn state_of_input(&self, v: ValueId) -> Option<usize> {
+        self.state.iter().position(|p| self.inputs.get(p.input) == Some(&v))
     }
 
     /// Ids of every value that is read by a node or is a graph output.

@@ -61,6 +61,26 @@ pub fn verify(g: &Graph) -> Result<(), String> {
             return Err(format!("graph output %{} is never computed", o.0));
         }
     }
+    check_state(g)
+}
+
+/// A state pair joins an input and an output of one shape and type, each in at most one pair.
+fn check_state(g: &Graph) -> Result<(), String> {
+    for (k, p) in g.state.iter().enumerate() {
+        let (Some(&i), Some(&o)) = (g.inputs.get(p.input), g.outputs.get(p.output)) else {
+            return Err(format!("state pair {k} names input {} / output {} that do not exist", p.input, p.output));
+        };
+        let (vi, vo) = (g.value(i), g.value(o));
+        if vi.shape != vo.shape || vi.dtype != vo.dtype {
+            return Err(format!(
+                "state pair {k}: input '{}' {:?} {} and output '{}' {:?} {} differ",
+                vi.name, vi.shape, vi.dtype, vo.name, vo.shape, vo.dtype
+            ));
+        }
+        if g.state[..k].iter().any(|q| q.input == p.input || q.output == p.output) {
+            return Err(format!("state pair {k} reuses an input or output of an earlier pair"));
+        }
+    }
     Ok(())
 }
 

@@ -136,8 +136,10 @@ pub const CALIBRATION_INSTRUCTIONS: u64 = 20_000;
 pub const STACK_PATTERN: u32 = 0xCAFE_F00D;
 
 /// `src/main.rs` of the firmware for the crate `krate` (Rust identifier of the generated crate)
-/// with these `(parameter, SCREAMING)` inputs and outputs.
-pub fn main_rs(arch: Arch, inputs: &[(String, String)], outputs: &[(String, String)]) -> String {
+/// with these `(parameter, SCREAMING)` inputs and outputs; a streaming model is measured for one
+/// `step` (from its zero state), any other for one `run`.
+pub fn main_rs(arch: Arch, inputs: &[(String, String)], outputs: &[(String, String)], streaming: bool) -> String {
+    let method = if streaming { "step" } else { "run" };
     let pattern = format!("{STACK_PATTERN:#010X}");
     let reset = match arch {
         Arch::ArmHardFloat => RESET_ARM.replace("{fpu}", FPU_ON),
@@ -259,7 +261,7 @@ fn put_num(buf: &mut [u8; 160], at: &mut usize, mut n: u32) {{
 #[no_mangle]
 pub extern "C" fn ecgc_model_run(model: &mut m::Model) {{
     unsafe {{
-        model.run({args});
+        model.{method}({args});
     }}
 }}
 

@@ -159,7 +159,7 @@ pub fn measure(krate: &GeneratedCrate, package: &str, target: &Target, opts: &Op
     )?;
     cargo_build::write_if_changed(
         &fw.join("src/main.rs"),
-        firmware::main_rs(arch, &krate.inputs, &krate.outputs).as_bytes(),
+        firmware::main_rs(arch, &krate.inputs, &krate.outputs, krate.streaming).as_bytes(),
     )?;
     let link_x = work.join("link.x");
     cargo_build::write_if_changed(&link_x, linker::script(target, layout, arch.is_arm())?.as_bytes())?;

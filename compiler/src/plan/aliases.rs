@@ -16,7 +16,8 @@ pub fn external(g: &Graph) -> Vec<Option<usize>> {
         }
     }
     let mut by_root: Vec<Vec<usize>> = vec![vec![]; g.values.len()];
-    for (k, o) in g.outputs.iter().enumerate() {
+    // a next state is the crate's own (state region or arena), never a caller's buffer
+    for (k, o) in g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)) {
         by_root[root[o.index()]].push(k);
     }
     (0..g.values.len())

@@ -14,14 +14,16 @@
 //! Rust keeps `f32` and `i8` data in different arrays; each pool reports its lower bound (most
 //! bytes alive at once), so `bytes − lower_bound` is how far from optimal a plan is.
 //!
-//! Today's graphs put every buffer in the f32 arena; the int8 back end adds integer pools and
-//! the streaming work the state region.
+//! A streaming step graph's state inputs live in the State region, one pool per state pair, and
+//! their next values are written back in place or copied ([`state`]).
 
 pub mod aliases;
 pub mod place;
+pub mod state;
 
 pub use aliases::{aliases, external};
 pub use place::{Buffer, Pool, PoolKey, Region};
+pub use state::{writebacks, Writeback};
 
 use crate::ir::{DType, Graph, ValueId, ValueKind};
 
@@ -39,6 +41,8 @@ pub struct Plan {
     pub elided: Vec<bool>,
     /// Per value: the graph output (index into `outputs`) whose caller buffer holds it.
     pub external: Vec<Option<usize>>,
+    /// How each changing state pair's next value reaches its state ([`state`]).
+    pub writebacks: Vec<Writeback>,
 }
 
 impl Plan {
@@ -64,11 +68,19 @@ impl Plan {
 
     /// Bytes of persistent state.
     pub fn state_bytes(&self) -> usize {
-        self.region_sum(Region::State, |p| p.bytes)
+        self.pools
+            .iter()
+            .filter(|p| matches!(p.key.region, Region::State(_)))
+            .fold(0usize, |a, p| a.saturating_add(p.bytes))
     }
 
     fn region_sum(&self, r: Region, f: impl Fn(&Pool) -> usize) -> usize {
         self.pools.iter().filter(|p| p.key.region == r).fold(0usize, |a, p| a.saturating_add(f(p)))
+    }
+
+    /// The write-back of the pair whose next value is `v`, if `v` is written in place.
+    pub fn in_place(&self, g: &Graph, v: ValueId) -> Option<usize> {
+        self.writebacks.iter().find(|w| w.in_place && g.outputs.get(g.state[w.pair].output) == Some(&v)).map(|w| w.pair)
     }
 
     /// The element offset of `v` in its pool (its byte offset / element size), what generated
@@ -89,15 +101,23 @@ pub fn alignment(t: DType) -> usize {
     t.size().max(4)
 }
 
-/// The buffers of a graph, indexed like its values (`None` for inputs, constants, aliases and
-/// outputs held by the caller).
-pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
+/// The buffers of a graph, indexed like its values (`None` for inputs, constants, aliases,
+/// outputs held by the caller and next states written in place).
+pub fn buffers(g: &Graph, writebacks: &[Writeback]) -> Vec<Option<Buffer>> {
     let (root, elided, _) = aliases(g);
     let ext = external(g);
     let end = g.nodes.len();
     let mut bufs: Vec<Option<Buffer>> = vec![None; g.values.len()];
+    for (k, p) in g.state.iter().enumerate() {
+        let Some(&s) = g.inputs.get(p.input) else { continue };
+        let v = g.value(s);
+        let pool = PoolKey { region: Region::State(k), dtype: v.dtype.storage() };
+        bufs[s.index()] = Some(Buffer { bytes: v.bytes(), align: alignment(v.dtype), first: 0, last: end, pool });
+    }
+    let in_place: Vec<usize> =
+        writebacks.iter().filter(|w| w.in_place).map(|w| g.outputs[g.state[w.pair].output].index()).collect();
     for (i, n) in g.nodes.iter().enumerate() {
-        if !elided[i] && ext[n.output.index()].is_none() {
+        if !elided[i] && ext[n.output.index()].is_none() && !in_place.contains(&n.output.index()) {
             let v = g.value(n.output);
             let pool = PoolKey { region: Region::Arena, dtype: v.dtype.storage() };
             bufs[n.output.index()] =
@@ -109,20 +129,39 @@ pub fn buffers(g: &Graph) -> Vec<Option<Buffer>> {
             }
         }
     }
-    for o in &g.outputs {
-        if let Some(b) = &mut bufs[root[o.index()]] {
+    for (k, o) in g.outputs.iter().enumerate() {
+        if let (Some(b), false) = (&mut bufs[root[o.index()]], g.is_state_output(k)) {
             b.last = end;
+        }
+    }
+    // a copied next state lives until its write-back
+    for w in writebacks.iter().filter(|w| !w.in_place) {
+        let n = g.outputs[g.state[w.pair].output];
+        if let Some(b) = &mut bufs[root[n.index()]] {
+            b.last = b.last.max(w.at);
         }
     }
     bufs
 }
 
-/// Plans a graph.
+/// Plans a graph, writing every state in place that the graph alone allows (see [`state`]).
 pub fn plan(g: &Graph) -> Plan {
-    let bufs = buffers(g);
+    plan_with(g, &[])
+}
+
+/// Plans a graph; the state pairs in `no_in_place` have their next value copied.
+pub fn plan_with(g: &Graph, no_in_place: &[usize]) -> Plan {
+    let writebacks = writebacks(g, no_in_place);
+    let bufs = buffers(g, &writebacks);
     let (mut byte_offsets, pools) = place::place(&bufs, g.nodes.len());
     let (root, elided, delta) = aliases(g);
     let mut pool_of: Vec<Option<PoolKey>> = bufs.iter().map(|b| b.map(|b| b.pool)).collect();
+    // an in-place next state is its state's buffer
+    for w in writebacks.iter().filter(|w| w.in_place) {
+        let (s, n) = (g.inputs[g.state[w.pair].input].index(), g.outputs[g.state[w.pair].output].index());
+        byte_offsets[n] = byte_offsets[s];
+        pool_of[n] = pool_of[s];
+    }
     for v in 0..byte_offsets.len() {
         if root[v] != v {
             let size = g.values[v].dtype.size();
@@ -130,8 +169,10 @@ pub fn plan(g: &Graph) -> Plan {
             pool_of[v] = pool_of[root[v]];
         }
     }
-    debug_assert!(g.values.iter().zip(&byte_offsets).all(|(v, o)| o.is_none() || v.kind == ValueKind::Computed));
-    Plan { byte_offsets, pool_of, pools, elided, external: external(g) }
+    debug_assert!(g.values.iter().enumerate().all(|(i, v)| byte_offsets[i].is_none()
+        || v.kind == ValueKind::Computed
+        || g.state_of_input(ValueId(i as u32)).is_some()));
+    Plan { byte_offsets, pool_of, pools, elided, external: external(g), writebacks }
 }
 
 #[cfg(test)]

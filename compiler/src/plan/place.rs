@@ -17,8 +17,9 @@ use crate::ir::DType;
 pub enum Region {
     /// Activations: reused once a value's last reader has run.
     Arena,
-    /// Persistent state: zero-initialised, kept between calls, never shared.
-    State,
+    /// Persistent state of one state pair (`Graph::state[k]`): zero-initialised, kept between
+    /// calls, never shared. One array per pair, so a step may update several in place at once.
+    State(usize),
 }
 
 /// A pool: one array in the generated `Model`.
@@ -48,7 +49,7 @@ pub struct Buffer {
 impl Buffer {
     /// True when both are alive at some node (state is alive at every node).
     fn meets(&self, other: &Buffer) -> bool {
-        self.pool.region == Region::State || (self.first <= other.last && other.first <= self.last)
+        matches!(self.pool.region, Region::State(_)) || (self.first <= other.last && other.first <= self.last)
     }
 }
 
@@ -111,7 +112,7 @@ pub fn lower_bound(bufs: &[Buffer], steps: usize) -> usize {
     (0..=steps)
         .map(|t| {
             bufs.iter()
-                .filter(|b| b.pool.region == Region::State || (b.first <= t && t <= b.last))
+                .filter(|b| matches!(b.pool.region, Region::State(_)) || (b.first <= t && t <= b.last))
                 .fold(0usize, |a, b| a.saturating_add(b.bytes))
         })
         .max()
@@ -124,7 +125,7 @@ mod tests {
 
     const F32: PoolKey = PoolKey { region: Region::Arena, dtype: DType::F32 };
     const I8: PoolKey = PoolKey { region: Region::Arena, dtype: DType::I8 };
-    const STATE: PoolKey = PoolKey { region: Region::State, dtype: DType::I16 };
+    const STATE: PoolKey = PoolKey { region: Region::State(0), dtype: DType::I16 };
 
     /// Checks alignment, pool bounds, and that no two buffers of a pool alive at once overlap.
     fn check(bufs: &[Option<Buffer>], offsets: &[Option<usize>], pools: &[Pool]) {

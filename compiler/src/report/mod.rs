@@ -184,10 +184,14 @@ pub fn report_at(
         arena_bytes: plan.arena_bytes(),
         arena_lower_bound_bytes: plan.arena_lower_bound(),
         state_bytes: plan.state_bytes(),
+        // the caller's buffers: a streaming model's state is the crate's own (state_bytes)
         io_bytes: g
             .inputs
             .iter()
-            .chain(&g.outputs)
+            .enumerate()
+            .filter(|(k, _)| !g.is_state_input(*k))
+            .map(|(_, v)| v)
+            .chain(g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)).map(|(_, v)| v))
             .fold(0usize, |a, v| a.saturating_add(g.value(*v).len().saturating_mul(4))),
         macs,
         opt_level: opt_level.to_string(),
@@ -232,11 +236,22 @@ impl Report {
                 v.push(format!("  - `{}` ({}): {}, {}", l.node, l.op, l.precision, l.why));
             }
         }
-        for (k, i) in g.inputs.iter().enumerate() {
+        for (k, i) in g.inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)) {
             v.push(format!("- Input {k}: `{}` {:?}", g.value(*i).name, g.value(*i).shape));
         }
-        for (k, o) in g.outputs.iter().enumerate() {
+        for (k, o) in g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)) {
             v.push(format!("- Output {k}: `{}` {:?}", g.value(*o).name, g.value(*o).shape));
+        }
+        if !g.state.is_empty() {
+            let pairs: Vec<String> = g
+                .state
+                .iter()
+                .map(|p| {
+                    let (i, o) = (g.value(g.inputs[p.input]), g.value(g.outputs[p.output]));
+                    format!("`{}` {:?} ← `{}`", i.name, i.shape, o.name)
+                })
+                .collect();
+            v.push(format!("- Streaming: `step` per time step; state kept inside the model: {}", pairs.join(", ")));
         }
         v.push(format!(
             "- Weights: {} bytes; arena: {} bytes; state: {} bytes",

@@ -25,7 +25,7 @@ fn colour(k: usize) -> &'static str {
 
 /// The picture for a graph and its plan; `title` goes in the heading.
 pub fn plan_svg(g: &Graph, p: &Plan, title: &str) -> String {
-    let bufs = plan::buffers(g);
+    let bufs = plan::buffers(g, &p.writebacks);
     let steps = g.nodes.len() + 1;
     let arena_bytes = p.arena_bytes();
     let arena = arena_bytes.max(1);

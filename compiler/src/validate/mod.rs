@@ -94,6 +94,25 @@ pub fn build_harness(
     outputs: &[(String, String)],
     work: &Path,
 ) -> Result<PathBuf> {
+    let krate = name.replace('-', "_");
+    write_and_build_harness(crate_dir, name, &harness::main_rs(&krate, inputs, outputs), work)
+}
+
+/// [`build_harness`] for a streaming crate with `states` state arrays: the executable runs
+/// `step` over every step on stdin ([`harness::step_main_rs`]).
+pub fn build_step_harness(
+    crate_dir: &Path,
+    name: &str,
+    inputs: &[(String, String)],
+    outputs: &[(String, String)],
+    states: usize,
+    work: &Path,
+) -> Result<PathBuf> {
+    let krate = name.replace('-', "_");
+    write_and_build_harness(crate_dir, name, &harness::step_main_rs(&krate, inputs, outputs, states), work)
+}
+
+fn write_and_build_harness(crate_dir: &Path, name: &str, main_rs: &str, work: &Path) -> Result<PathBuf> {
     let hdir = work.join(format!("harness_{name}"));
     std::fs::create_dir_all(hdir.join("src")).map_err(Error::io("creating the harness directory"))?;
     let krate = name.replace('-', "_");
@@ -102,8 +121,7 @@ pub fn build_harness(
         crate_dir.canonicalize().map_err(Error::io("locating the generated crate"))?.display().to_string()
     );
     std::fs::write(hdir.join("Cargo.toml"), toml).map_err(Error::io("writing the harness Cargo.toml"))?;
-    std::fs::write(hdir.join("src/main.rs"), harness::main_rs(&krate, inputs, outputs))
-        .map_err(Error::io("writing the harness"))?;
+    std::fs::write(hdir.join("src/main.rs"), main_rs).map_err(Error::io("writing the harness"))?;
     let target_dir = work.join("target");
     cargo(&["build", "--release", "--quiet"], &hdir, &target_dir)?;
     Ok(target_dir.join("release").join(format!("harness_{krate}")))

@@ -50,7 +50,7 @@ pub struct Member<'a> {
 /// (with a sum epilogue, over the operands' broadcast shape, summed into `out_shape`).
 pub fn emit(f: &Fused, inputs: &[Vec<usize>], out_shape: &[usize]) -> TokenStream {
     let member = Member { f, args: (0..inputs.len()).map(Source::Operand).collect(), out_shape: out_shape.to_vec() };
-    emit_group(&[member], inputs, &[format_ident!("out")])
+    emit_group(&[member], inputs, &[format_ident!("out")], &[])
 }
 
 /// The shape a member's loop runs over: its output shape, or with a sum epilogue the broadcast
@@ -69,7 +69,18 @@ pub fn iteration_shape(m: &Member, shape_of: &dyn Fn(Source) -> Vec<usize>) -> V
 /// One loop nest computing every member of a group (all over the same iteration shape; only
 /// the last may have a sum epilogue), from the group's operands `i0, …` (shapes `operands`), into
 /// `outs` (one per member).
-pub fn emit_group(members: &[Member], operands: &[Vec<usize>], outs: &[Ident]) -> TokenStream {
+///
+/// `in_place` lists `(operand k, member m)` pairs where member `m`'s output is written over
+/// operand `k` (a recurrent state updated in place, `plan/state.rs`): operand `k` is then not
+/// bound at all; each iteration reads its element from output `m`'s element before any member
+/// writes (`let v<k> = *o<m>;` first in the innermost body), so every member sees the old value.
+/// Both must have the same shape (the plan's rule).
+pub fn emit_group(
+    members: &[Member],
+    operands: &[Vec<usize>],
+    outs: &[Ident],
+    in_place: &[(usize, usize)],
+) -> TokenStream {
     let shape_of = |a: Source| match a {
         Source::Operand(j) => operands.get(j).cloned().unwrap_or_default(),
         Source::Member(m) => members.get(m).map(|x| x.out_shape.clone()).unwrap_or_default(),
@@ -96,7 +107,8 @@ pub fn emit_group(members: &[Member], operands: &[Vec<usize>], outs: &[Ident]) -
     // The level at which each output yields single elements: its last moving level (`None`: it
     // is one element, summed over everything).
     let last: Vec<Option<usize>> = out_sets.iter().map(|s| s.iter().rposition(|&x| x != 0)).collect();
-    let nest = Nest { members, dims: &dims, sets: &sets, out_sets: &out_sets, last: &last };
+    debug_assert!(in_place.iter().all(|&(k, m)| sets.get(k) == out_sets.get(m)), "in-place operand and output differ");
+    let nest = Nest { members, dims: &dims, sets: &sets, out_sets: &out_sets, last: &last, in_place };
     let cur: Vec<Ident> = (0..operands.len()).map(|k| format_ident!("i{}", k)).collect();
     let mut code = nest.level(0, outs, &cur);
     // outputs summed over every level: bound (and their sums kept) around the whole nest
@@ -129,6 +141,7 @@ struct Nest<'a> {
     sets: &'a [Vec<isize>],
     out_sets: &'a [Vec<isize>],
     last: &'a [Option<usize>],
+    in_place: &'a [(usize, usize)],
 }
 
 impl Nest<'_> {
@@ -158,7 +171,10 @@ impl Nest<'_> {
         let mut scalars = vec![];
         for (k, x) in cur.iter().enumerate() {
             let moving = self.sets[k][j] != 0;
-            if inner {
+            if self.in_place.iter().any(|&(o, _)| o == k) {
+                // read through its output (below), never bound itself
+                next.push(if inner { format_ident!("v{}", k) } else { x.clone() });
+            } else if inner {
                 let v = format_ident!("v{}", k);
                 if moving {
                     parts.push((quote!(#x.iter()), quote!(&#v)));
@@ -176,6 +192,13 @@ impl Nest<'_> {
             }
         }
         let mut body = if inner { self.expressions(&next) } else { self.level(j + 1, &next_outs, &next) };
+        if inner {
+            let reads = self.in_place.iter().map(|&(k, m)| {
+                let (v, o) = (format_ident!("v{}", k), format_ident!("o{}", m));
+                quote!(let #v: f32 = *#o;)
+            });
+            body = quote!(#(#reads)* #body);
+        }
         // sums whose output element this level yields: accumulated around the inner levels
         for m in (0..outs.len()).rev() {
             if self.last[m] == Some(j) && !inner {

@@ -1,0 +1,152 @@
+//! Streaming step graphs (`--stream`): the generated crate keeps the state and runs `step` over
+//! a long sequence from the zero state; tract runs the same ONNX step graph (decluttered, the
+//! golden truth) step by step, fed its own next state back. Inputs are a fixed pseudo-random
+//! sequence in [-1, 1).
+//!
+//! Tolerance: every output of every step and the final state within
+//! max |ours − tract| ≤ 1e-4 · max(1, |tract|). One step is the golden suite's case (1e-5: both
+//! compute in f32, in different summation orders); a recurrence keeps each step's rounding
+//! difference in its state for as long as the model remembers, so at step t the difference is
+//! a sum over the past steps, bounded by ε / (1 − L) for a contractive step of gain L. Measured
+//! worst cases: 2.8e-5 (cfc-seq, a transient in the first hundred steps) and 1.2e-5 (an S4D-ECG
+//! mode's state after 4,096 steps); 1e-4 leaves the factor of ~4 the golden suite leaves too.
+//!
+//! No growth: the worst error over the last quarter of the sequence must not exceed twice the
+//! worst over the first quarter (plus 1e-6 of absolute slack for errors at the f32 noise floor):
+//! an unstable or drifting implementation fails this long before it fails the tolerance.
+
+mod common;
+
+use ecgc::front::reference::{Plan, Reference};
+use ecgc::Compiler;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+const TOLERANCE: f32 = 1e-4;
+
+fn work() -> PathBuf {
+    let w = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("streaming");
+    std::fs::create_dir_all(&w).expect("work dir");
+    w
+}
+
+/// A deterministic sample in [-1, 1).
+fn noise(seed: &mut u64) -> f32 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
+fn scaled(ours: f32, want: f32) -> f32 {
+    (ours - want).abs() / want.abs().max(1.0)
+}
+
+/// Streams `steps` steps of `model` through the crate and through tract; returns the worst
+/// scaled error in the first and last quarter.
+fn stream(model: &str, steps: usize) -> (f32, f32) {
+    let path = common::repo().join(model);
+    let name = format!("stream_{}", model.replace(['/', '.', '-'], "_")).to_lowercase();
+    let dir = work().join(&name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let compiled =
+        Compiler::new(&path).stream(true).measure(false).out_dir(&dir).name(&name).compile().expect("compiles");
+    let g = &compiled.graph;
+    assert!(!g.state.is_empty(), "{model}: no state found");
+    assert_eq!(compiled.report.state_bytes, g.state.iter().map(|p| g.value(g.inputs[p.input]).bytes()).sum::<usize>());
+    let exe = ecgc::validate::build_step_harness(
+        &dir,
+        &name,
+        &compiled.krate.inputs,
+        &compiled.krate.outputs,
+        g.state.len(),
+        &work(),
+    )
+    .expect("harness builds");
+
+    let reference = Reference::load(&path, &vec![], Plan::Decluttered).expect("tract loads");
+    let lens: Vec<usize> = g.inputs.iter().map(|&v| g.value(v).len()).collect();
+    let mut state: Vec<Vec<f32>> = g.state.iter().map(|p| vec![0.0; lens[p.input]]).collect();
+    let mut seed = 0x5eed_u64;
+    let mut stdin = vec![];
+    let mut want: Vec<Vec<f32>> = vec![]; // per step, the non-state outputs concatenated
+    for _ in 0..steps {
+        let mut inputs = vec![];
+        for (k, &len) in lens.iter().enumerate() {
+            match g.state.iter().position(|p| p.input == k) {
+                Some(s) => inputs.push(state[s].clone()),
+                None => {
+                    let x: Vec<f32> = (0..len).map(|_| noise(&mut seed)).collect();
+                    x.iter().for_each(|v| stdin.extend(v.to_le_bytes()));
+                    inputs.push(x);
+                }
+            }
+        }
+        let outs = reference.run(&inputs).expect("tract runs");
+        let mut step = vec![];
+        for (k, o) in outs.into_iter().enumerate() {
+            match g.state.iter().position(|p| p.output == k) {
+                Some(s) => state[s] = o,
+                None => step.extend(o),
+            }
+        }
+        want.push(step);
+    }
+    let mut child =
+        Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    child.stdin.take().expect("stdin").write_all(&stdin).expect("feeds");
+    let out = child.wait_with_output().expect("finishes");
+    assert!(out.status.success(), "{model}: harness failed: {}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<f32> = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let per_step = want[0].len();
+    let state_len: usize = state.iter().map(Vec::len).sum();
+    assert_eq!(got.len(), steps * per_step + state_len, "{model}: output length");
+    let (mut first, mut last) = (0.0f32, 0.0f32);
+    for (t, w) in want.iter().enumerate() {
+        for (j, (&o, &e)) in got[t * per_step..(t + 1) * per_step].iter().zip(w).enumerate() {
+            let err = scaled(o, e);
+            assert!(
+                err <= TOLERANCE,
+                "{model}: step {t} output element {j}: ours {o}, tract {e} (scaled error {err:.2e})"
+            );
+            if t < steps / 4 {
+                first = first.max(err);
+            }
+            if t >= steps - steps / 4 {
+                last = last.max(err);
+            }
+        }
+    }
+    let final_state: Vec<f32> = state.concat();
+    for (j, (&o, &e)) in got[steps * per_step..].iter().zip(&final_state).enumerate() {
+        let err = scaled(o, e);
+        assert!(err <= TOLERANCE, "{model}: final state element {j}: ours {o}, tract {e} (scaled error {err:.2e})");
+    }
+    println!(
+        "{model}: {steps} steps, {} state bytes, arena {} bytes; worst scaled error, first quarter {first:.2e}, last quarter {last:.2e}",
+        compiled.report.state_bytes, compiled.report.arena_bytes
+    );
+    assert!(last <= 2.0 * first + 1e-6, "{model}: the error grows over time ({first:.2e} → {last:.2e})");
+    (first, last)
+}
+
+#[test]
+fn s4d_ecg_four_layers_streams_4096_steps_like_tract() {
+    stream("examples/models/s4d-ecg/model.onnx", 4096);
+}
+
+#[test]
+fn s4d_layer_step_streams_like_tract() {
+    stream("examples/models/bench/s4d_layer_step.onnx", 512);
+}
+
+#[test]
+fn s4d_cfc_step_graphs_stream_like_tract() {
+    stream("examples/models/s4d-cfc/model_s4d_step.onnx", 500);
+    stream("examples/models/s4d-cfc-tiny/model_s4d_step.onnx", 4096);
+}
+
+#[test]
+fn cfc_cells_stream_like_tract() {
+    stream("examples/models/cfc-seq/model.onnx", 4096);
+    stream("examples/models/bench/cfc_ncp_step.onnx", 1024);
+}
