@@ -277,11 +277,7 @@ impl Compiler {
         // f32) goes into the model card and the README too.
         let mut card = report.card(&source, &sha256, &command, &graph);
         card.extend(notes.iter().map(|n| format!("- Note: {n}")));
-        let facts = back::lib_rs::CardFacts {
-            card,
-            weight_bytes: report.weight_bytes,
-            macs: report.macs,
-        };
+        let facts = back::lib_rs::CardFacts { card, weight_bytes: report.weight_bytes, macs: report.macs };
         let spec = CrateSpec {
             name: name.clone(),
             kernels: self.kernels.clone(),

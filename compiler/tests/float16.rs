@@ -268,3 +268,72 @@ fn ecg_cnn_int8_agrees_with_f32() {
         assert!(agree * 100 >= n * 99, "ecg_cnn.{exporter} int8: top-1 agreement {agree}/{n} < 99%");
     }
 }
+
+/// One step-graph run per `every` samples of `window` ([steps, d_in], row-major) from zero state,
+/// stepped by tract on the widened model: the inputs (u_t, state...) of each kept step.
+fn step_inputs(reference: &Reference, window: &[f32], d_in: usize, every: usize) -> Vec<Vec<Vec<f32>>> {
+    let mut state: Vec<Vec<f32>> =
+        reference.input_shapes[1..].iter().map(|s| vec![0.0; s.iter().product::<usize>()]).collect();
+    let mut kept = vec![];
+    for (t, u) in window.chunks_exact(d_in).enumerate() {
+        let xs: Vec<Vec<f32>> = std::iter::once(u.to_vec()).chain(state.iter().cloned()).collect();
+        let out = reference.run(&xs).expect("tract steps the model");
+        if t % every == 0 {
+            kept.push(xs);
+        }
+        state = out[2..].to_vec(); // outputs: y_t, p_t, then the next state in input order
+    }
+    kept
+}
+
+/// The S4D-ECG step's float16 export at int8 (every Gemm integer): calibrated on states the model
+/// itself reaches over two calibration windows, it gives the same multi-label decisions
+/// (p_t > 0.5) as its f32 build on 20 held-out states (every 25th step of a validation window).
+#[test]
+fn s4d_ecg_step_int8_agrees_with_f32() {
+    let zoo = repo().join("examples/models/s4d-ecg");
+    let model = fp16_model("s4d_ecg_step.legacy");
+    let reference = Reference::load(&model, &[], Plan::Decluttered).expect("tract loads the widened model");
+    let d_in = reference.input_shapes[0].iter().product::<usize>();
+    let window = |file: &str, k: usize| {
+        let (shape, x) = read_npz(&zoo.join(file)).remove("x").expect("x");
+        let len = shape[1] * shape[2];
+        assert_eq!(shape[2], d_in);
+        x[k * len..(k + 1) * len].to_vec()
+    };
+    let mut cal = step_inputs(&reference, &window("calibration.npz", 0), d_in, 25);
+    cal.extend(step_inputs(&reference, &window("calibration.npz", 1), d_in, 25));
+    let held_out = step_inputs(&reference, &window("validation.npz", 0), d_in, 25);
+
+    // the calibration set as the CLI takes it: one [samples, ...shape] array per input
+    std::fs::create_dir_all(work()).expect("work dir");
+    let cal_path = work().join("s4d_ecg_step_calibration.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&cal_path).expect("npz"));
+    for (k, (name, shape)) in reference.input_names.iter().zip(&reference.input_shapes).enumerate() {
+        let data: Vec<f32> = cal.iter().flat_map(|xs| xs[k].iter().copied()).collect();
+        let dims: Vec<usize> = std::iter::once(cal.len()).chain(shape.iter().copied()).collect();
+        let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&dims), data).expect("array");
+        npz.add_array(name.as_str(), &a).expect("npz array");
+    }
+    npz.finish().expect("npz written");
+
+    let (f32_exe, lens) = build(&model, "fp16_s4d_ecg_step_f32", Precision::F32, None);
+    let (i8_exe, _) = build(&model, "fp16_s4d_ecg_step_int8", Precision::Int8, Some(&cal_path));
+    let (mut agree, mut total, mut max_err) = (0, 0, 0.0f32);
+    for xs in &held_out {
+        let a = run_harness(&f32_exe, xs, &lens, 1).expect("f32 run").0;
+        let b = run_harness(&i8_exe, xs, &lens, 1).expect("int8 run").0;
+        for (p, q) in a[1].iter().zip(&b[1]) {
+            agree += usize::from((*p > 0.5) == (*q > 0.5));
+            total += 1;
+            max_err = max_err.max((p - q).abs());
+        }
+    }
+    println!(
+        "s4d_ecg_step.legacy int8 ({} calibration states): p_t > 0.5 decisions equal to f32 on {agree}/{total} \
+         (20 states × 6 labels), max |p_int8 − p_f32| {max_err:.3e}",
+        cal.len()
+    );
+    assert!(max_err > 0.0, "the int8 crate computes exactly like the f32 one: not int8");
+    assert_eq!(agree, total, "int8 changes multi-label decisions on held-out states");
+}
