@@ -44,6 +44,8 @@ use tract_onnx::prelude::*;
 const F32_TOL: f32 = 1e-5;
 /// float16 unit roundoff.
 const U16: f32 = 1.0 / 2048.0;
+/// bfloat16 unit roundoff.
+const UBF16: f32 = 1.0 / 256.0;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
@@ -53,8 +55,9 @@ fn work() -> PathBuf {
     repo().join("target/float16-work")
 }
 
-fn fp16_model(name: &str) -> PathBuf {
-    repo().join("examples/models/fp16").join(format!("{name}.fp16.onnx"))
+/// `examples/models/fp16/<stem>.onnx`, e.g. `ecg_cnn.legacy.fp16`.
+fn half_model(stem: &str) -> PathBuf {
+    repo().join("examples/models/fp16").join(format!("{stem}.onnx"))
 }
 
 /// Every float32 array of an `.npz`, by name (arrays of other types are left out).
@@ -169,7 +172,7 @@ fn build(model: &Path, crate_name: &str, precision: Precision, calibration: Opti
     }
     let compiled = c.compile().unwrap_or_else(|e| panic!("{crate_name}: compile: {e}"));
     assert!(
-        compiled.notes.iter().any(|n| n.starts_with("float16 model: the generated crate computes in f32")),
+        compiled.notes.iter().any(|n| n.contains("float16 model: the generated crate computes in f32")),
         "{crate_name}: no float16 notice in {:?}",
         compiled.notes
     );
@@ -180,7 +183,8 @@ fn build(model: &Path, crate_name: &str, precision: Precision, calibration: Opti
 }
 
 fn check(name: &str) {
-    let model = fp16_model(name);
+    let model = half_model(name);
+    let bf16 = name.ends_with(".bf16");
     let arrays = read_npz(&model.with_extension("check.npz"));
     let reference = Reference::load(&model, &[], Plan::Decluttered).expect("tract loads the widened model");
     let xs: Vec<Vec<f32>> = reference
@@ -188,14 +192,14 @@ fn check(name: &str) {
         .iter()
         .map(|n| arrays.get(n).unwrap_or_else(|| panic!("{name}: no input '{n}' in the check.npz")).1.clone())
         .collect();
-    let (exe, lens) = build(&model, &format!("fp16_{}", name.replace('.', "_")), Precision::F32, None);
+    let (exe, lens) = build(&model, &name.replace('.', "_"), Precision::F32, None);
     let (ours, _) = run_harness(&exe, &xs, &lens, 1).expect("run");
 
     // 1. the widened model: same arithmetic, golden tolerance
     let f32_ref = reference.run(&xs).expect("tract runs the widened model");
     let c = compare(&ours, &f32_ref);
-    // 2. the float16 model, in tract and in PyTorch
-    let f16_ref = tract_float16(&model, &xs);
+    assert!(c.max_scaled <= F32_TOL, "{name}: ecgc differs from tract on the widened model by {:.3e}", c.max_scaled);
+    // 2. the half-precision model, in PyTorch and (float16 only: tract has no bfloat16) in tract
     let onnx = tract_onnx::onnx().proto_model_for_path(&model).expect("proto");
     let torch: Vec<Vec<f32>> = onnx
         .graph
@@ -207,39 +211,52 @@ fn check(name: &str) {
         })
         .collect();
     let d = depth(&model);
-    let tol16 = d as f32 * U16;
-    let (e_tract, e_torch, e_refs) = (normwise(&ours, &f16_ref), normwise(&ours, &torch), normwise(&f32_ref, &f16_ref));
+    let (u, u_text) = if bf16 { (UBF16, "2^-8") } else { (U16, "2^-11") };
+    let tol = d as f32 * u;
+    let e_torch = normwise(&ours, &torch);
+    let tract_half = (!bf16).then(|| tract_float16(&model, &xs));
+    let e_tract = tract_half.as_ref().map(|r| (normwise(&ours, r), normwise(&f32_ref, r)));
     println!(
-        "{name}: vs tract on the widened model max|err| {:.2e} scaled {:.2e} (tol {F32_TOL:.0e}); vs float16 \
-         (norm-wise): tract {e_tract:.2e}, PyTorch {e_torch:.2e} (tol d·u = {d}·2^-11 = {tol16:.2e}); tract float16 \
-         vs tract widened {e_refs:.2e}",
-        c.max_abs, c.max_scaled
+        "{name}: vs tract on the widened model max|err| {:.2e} scaled {:.2e} (tol {F32_TOL:.0e}); vs the half model \
+         (norm-wise, tol d·u = {d}·{u_text} = {tol:.2e}): PyTorch {e_torch:.2e}{}",
+        c.max_abs,
+        c.max_scaled,
+        e_tract.map(|(e, r)| format!(", tract {e:.2e} (tract float16 vs tract widened {r:.2e})")).unwrap_or_default()
     );
-    assert!(c.max_scaled <= F32_TOL, "{name}: ecgc differs from tract on the widened model by {:.3e}", c.max_scaled);
-    assert!(e_tract <= tol16, "{name}: ecgc differs from tract's float16 run by {e_tract:.3e} > {tol16:.3e}");
-    assert!(e_torch <= tol16, "{name}: ecgc differs from PyTorch's float16 run by {e_torch:.3e} > {tol16:.3e}");
-    // the float16 reference really computed in float16
-    assert!(e_refs > 0.0, "{name}: tract's float16 run equals the f32 run: it did not compute in float16");
+    assert!(e_torch <= tol, "{name}: ecgc differs from PyTorch's half-precision run by {e_torch:.3e} > {tol:.3e}");
+    assert!(e_torch > 0.0, "{name}: PyTorch's half-precision outputs equal ours exactly: they are not half precision");
+    if let Some((e, r)) = e_tract {
+        assert!(e <= tol, "{name}: ecgc differs from tract's float16 run by {e:.3e} > {tol:.3e}");
+        // the float16 reference really computed in float16
+        assert!(r > 0.0, "{name}: tract's float16 run equals the f32 run: it did not compute in float16");
+    }
 }
 
 #[test]
 fn ecg_cnn_legacy() {
-    check("ecg_cnn.legacy");
+    check("ecg_cnn.legacy.fp16");
 }
 
 #[test]
 fn ecg_cnn_dynamo() {
-    check("ecg_cnn.dynamo");
+    check("ecg_cnn.dynamo.fp16");
 }
 
 #[test]
 fn s4d_ecg_step_legacy() {
-    check("s4d_ecg_step.legacy");
+    check("s4d_ecg_step.legacy.fp16");
 }
 
 #[test]
 fn s4d_ecg_step_dynamo() {
-    check("s4d_ecg_step.dynamo");
+    check("s4d_ecg_step.dynamo.fp16");
+}
+
+/// bfloat16 goes through the same widening (PyTorch's bfloat16 run is the half reference: tract
+/// 0.23.9 has no bfloat16 type, onnxruntime no bfloat16 Conv).
+#[test]
+fn ecg_cnn_legacy_bfloat16() {
+    check("ecg_cnn.legacy.bf16");
 }
 
 /// The ECG CNN's float16 exports at int8 (calibrated on the zoo's calibration set) classify every
@@ -251,7 +268,7 @@ fn ecg_cnn_int8_agrees_with_f32() {
     let (shape, x) = &val["x"];
     let (n, len) = (shape[0], shape[1..].iter().product::<usize>());
     for exporter in ["legacy", "dynamo"] {
-        let model = fp16_model(&format!("ecg_cnn.{exporter}"));
+        let model = half_model(&format!("ecg_cnn.{exporter}.fp16"));
         let (f32_exe, lens) = build(&model, &format!("fp16_ecg_cnn_{exporter}_f32"), Precision::F32, None);
         let cal = zoo.join("calibration.npz");
         let (i8_exe, _) = build(&model, &format!("fp16_ecg_cnn_{exporter}_int8"), Precision::Int8, Some(&cal));
@@ -293,7 +310,7 @@ fn step_inputs(reference: &Reference, window: &[f32], d_in: usize, every: usize)
 #[test]
 fn s4d_ecg_step_int8_agrees_with_f32() {
     let zoo = repo().join("examples/models/s4d-ecg");
-    let model = fp16_model("s4d_ecg_step.legacy");
+    let model = half_model("s4d_ecg_step.legacy.fp16");
     let reference = Reference::load(&model, &[], Plan::Decluttered).expect("tract loads the widened model");
     let d_in = reference.input_shapes[0].iter().product::<usize>();
     let window = |file: &str, k: usize| {

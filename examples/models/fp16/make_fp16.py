@@ -11,6 +11,9 @@ Each is exported twice, static shapes, batch 1:
 * ``<arch>.legacy.fp16.onnx``: ``torch.onnx.export(model.half(), ..., dynamo=False)``, opset 17;
 * ``<arch>.dynamo.fp16.onnx``: ``torch.onnx.export(model.half(), ..., dynamo=True)``, opset 18.
 
+and the ECG CNN once more in bfloat16, ``ecg_cnn.legacy.bf16.onnx`` (``model.to(torch.bfloat16)``,
+legacy exporter, opset 17; onnxruntime has no bfloat16 Conv, so ONNX's reference evaluator checks it).
+
 ``<arch>.<exporter>.fp16.check.npz`` holds one run: the inputs, named like the graph inputs, as
 float32 arrays whose values are exactly float16 (so a float32 consumer and a float16 one see the same
 numbers), and PyTorch's float16 outputs widened to float32. onnxruntime must reproduce PyTorch's
@@ -53,6 +56,8 @@ STEPS = 250
 # max(1, max|torch|) ≤ 2^-8 (4 float16 ulps at the top of the range; the S4D states reach |x| ≈ 540,
 # where one float16 ulp is 0.5, and their small elements come from sums of large terms).
 TOLERANCE = 2.0 ** -8
+# bfloat16 has 8 significant bits (float16 11): the same 4 ulps at the top of the range.
+TOLERANCE_BF16 = 2.0 ** -5
 
 
 def load_make(name: str):
@@ -113,14 +118,15 @@ def export(module, args, path, in_names, out_names, exporter):
         prog.save(path, external_data=False)
 
 
-def check(path, in_names, out_names, module, args):
-    """float16 graph I/O, onnxruntime vs PyTorch (both float16); writes the .check.npz."""
+def check(path, in_names, out_names, module, args, bf16=False):
+    """float16 (bfloat16) graph I/O, onnxruntime (ONNX's reference evaluator) vs PyTorch, both in
+    the half type; writes the .check.npz."""
     import onnxruntime as ort
 
     model = onnx.load(path)
     onnx.checker.check_model(model)
     ec.assert_static(model)
-    f16 = onnx.TensorProto.FLOAT16
+    f16 = onnx.TensorProto.BFLOAT16 if bf16 else onnx.TensorProto.FLOAT16
     inits = {i.name for i in model.graph.initializer}
     ins = [i for i in model.graph.input if i.name not in inits]
     assert [i.name for i in ins] == in_names, (path, [i.name for i in ins])
@@ -131,14 +137,21 @@ def check(path, in_names, out_names, module, args):
     with torch.no_grad():
         want = module(*args)
     want = want if isinstance(want, tuple) else (want,)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    feeds = {n: a.numpy() for n, a in zip(in_names, args)}
-    got = sess.run(out_names, feeds)
+    if bf16:
+        import ml_dtypes
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {n: a.float().numpy().astype(ml_dtypes.bfloat16) for n, a in zip(in_names, args)}
+        got = ReferenceEvaluator(model).run(out_names, feeds)
+    else:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+        feeds = {n: a.numpy() for n, a in zip(in_names, args)}
+        got = sess.run(out_names, feeds)
     err = max(float(np.abs(g.astype(np.float32) - w.float().numpy()).max()) / max(1.0, float(w.float().abs().max()))
               for g, w in zip(got, want))
-    if not err <= TOLERANCE:
+    if not err <= (TOLERANCE_BF16 if bf16 else TOLERANCE):
         raise SystemExit(f"FAIL {path}: onnxruntime vs PyTorch (float16) scaled max |err| = {err:.3g}")
     arrays = {n: a.astype(np.float32) for n, a in feeds.items()}
     arrays.update({n: w.float().numpy() for n, w in zip(out_names, want)})
@@ -146,22 +159,28 @@ def check(path, in_names, out_names, module, args):
     return err
 
 
+# (arch, exporter, half type)
+VARIANTS = [(a, e, "fp16") for a in ARCHS for e in ("legacy", "dynamo")] + [("ecg_cnn", "legacy", "bf16")]
+
+
 def main(names):
     ec.setup_determinism(SEED)
     warnings.filterwarnings("ignore")
-    for name in names or list(ARCHS):
-        for exporter in ("legacy", "dynamo"):
-            torch.manual_seed(SEED)
-            module, ins, outs, args = ARCHS[name]()
-            module = module.eval().half()
-            args = tuple(a.half() for a in args)
-            path = os.path.join(HERE, f"{name}.{exporter}.fp16.onnx")
-            with torch.no_grad():
-                export(module, args, path, ins, outs, exporter)
-            err = check(path, ins, outs, module, args)
-            d = ec.describe(path)
-            print(f"{name:14s} {exporter:6s} opset {d['opset']:2d} nodes {d['nodes']:4d} {d['bytes']:8d} B  "
-                  f"ort vs torch (float16) {err:.1e}", flush=True)
+    for name, exporter, kind in VARIANTS:
+        if names and name not in names:
+            continue
+        torch.manual_seed(SEED)
+        module, ins, outs, args = ARCHS[name]()
+        dtype = torch.bfloat16 if kind == "bf16" else torch.float16
+        module = module.eval().to(dtype)  # model.half() for float16
+        args = tuple(a.to(dtype) for a in args)
+        path = os.path.join(HERE, f"{name}.{exporter}.{kind}.onnx")
+        with torch.no_grad():
+            export(module, args, path, ins, outs, exporter)
+        err = check(path, ins, outs, module, args, bf16=kind == "bf16")
+        d = ec.describe(path)
+        print(f"{name:14s} {exporter:6s} {kind} opset {d['opset']:2d} nodes {d['nodes']:4d} {d['bytes']:8d} B  "
+              f"{'onnx reference' if kind == 'bf16' else 'ort'} vs torch {err:.1e}", flush=True)
 
 
 if __name__ == "__main__":
