@@ -303,11 +303,11 @@ impl Compiler {
             self.max_flash.unwrap_or(target.flash_bytes),
             self.max_ram.unwrap_or(target.ram_bytes),
         );
-        let facts = back::lib_rs::CardFacts {
-            card: report.card(&source, &sha256, &command, &graph),
-            weight_bytes: report.weight_bytes,
-            macs: report.macs,
-        };
+        // What the front end decided for the user (a defaulted batch, a float16 model widened to
+        // f32) goes into the model card and the README too.
+        let mut card = report.card(&source, &sha256, &command, &graph);
+        card.extend(notes.iter().map(|n| format!("- Note: {n}")));
+        let facts = back::lib_rs::CardFacts { card, weight_bytes: report.weight_bytes, macs: report.macs };
         let spec = CrateSpec {
             name: name.clone(),
             kernels: self.kernels.clone(),
@@ -319,7 +319,10 @@ impl Compiler {
                 ("weights (flash)".into(), format!("{} bytes", report.weight_bytes)),
                 ("arena (RAM)".into(), format!("{} bytes", report.arena_bytes)),
                 ("MACs per inference".into(), report.macs.to_string()),
-            ],
+            ]
+            .into_iter()
+            .chain(notes.iter().map(|n| ("note".to_string(), n.clone())))
+            .collect(),
         };
         let krate = match self.module_dir {
             Some(_) => back::generate_module(&graph, &plan, &facts)?,

@@ -5,6 +5,8 @@
 # Creates or reuses .venv-zoo at the repository root (Debian's /usr/bin/python3 with system site
 # packages for torch/onnx/numpy; pinned extras from requirements.txt), then runs <name>/make.py
 # single-threaded with fixed seeds.
+# exports/ and fp16/ (PyTorch 2 exports: both exporters, model.half()) have their own scripts that need
+# PyPI torch; see their README.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

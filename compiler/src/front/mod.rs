@@ -2,7 +2,8 @@
 //!
 //! Steps: decode the protobuf, name unsupported constructs (`prescan`), rewrite the proto so that
 //! symbolic exports load like static ones (`prepare`: `--input-shape`, a leading batch symbol
-//! defaulting to 1, symbols substituted everywhere, spec defaults tract misses), type the model
+//! defaulting to 1, symbols substituted everywhere, spec defaults tract misses, half-precision
+//! models widened to float32 by `widen`), type the model
 //! (`into_typed`), require every input dimension to be concrete, declutter, then lower each
 //! decluttered node through the op table in [`lower`]. Every unsupported node is collected and
 //! reported together. What the front end decided for the user (a defaulted batch) comes back as
@@ -16,6 +17,7 @@ mod ops;
 mod prepare;
 mod prescan;
 pub mod reference;
+mod widen;
 
 use crate::error::{Error, Result};
 use crate::ir::Graph;

@@ -7,6 +7,7 @@
 //! - Symbols are then substituted through the whole graph: inputs, outputs and `value_info`. A
 //!   symbolic dim left in an output or a `value_info` (torch dynamo writes expressions such as
 //!   `2*s0`) becomes an unknown dim that tract infers, instead of a second, conflicting symbol.
+//! - float16 / bfloat16 models are widened to float32 ([`super::widen`]).
 //! - `ConstantOfShape` without a `value` attribute gets the float32 zero the ONNX spec defines
 //!   (tract 0.23.9 would load it as f64 and fail to unify it with the f32 graph).
 
@@ -20,8 +21,9 @@ pub(super) fn prepare(proto: &mut pb::ModelProto, shapes: &InputShapes) -> Resul
     let Some(graph) = proto.graph.as_mut() else {
         return Err(Error::InvalidInput("the ONNX file holds no graph".into()));
     };
-    let notes = bind_input_shapes(graph, shapes)?;
+    let mut notes = bind_input_shapes(graph, shapes)?;
     fix_constant_of_shape(graph);
+    notes.extend(super::widen::widen(graph));
     pass_inputs_through(graph);
     Ok(notes)
 }

@@ -236,6 +236,11 @@ def main():
     infw = np.ones((1, 8), np.float32)
     infw[0, 0] = np.inf
     add("init_inf_weight", "initializer", 2, m=add_init(numpy_helper.from_array(infw, "b")))
+    # a model.half() export: float16 input, weight and output; the NaN survives the widening to f32
+    h = TensorProto.FLOAT16
+    add("init_float16_nan_weight", "initializer", 2,
+        m=model([helper.make_node("Add", ["x", "b"], ["y"], name="add")], [vi("x", [1, 8], h)], [vi("y", [1, 8], h)],
+                [numpy_helper.from_array(nanw.astype(np.float16), "b")]))
     add("init_input_with_initializer_default", "initializer", 0,
         m=model([helper.make_node("Add", ["x", "b"], ["y"], name="add")], [vi("x", [1, 8]), vi("b", [1, 8])],
                 [vi("y", [1, 8])], [numpy_helper.from_array(np.ones((1, 8), np.float32), "b")]),
