@@ -246,8 +246,14 @@ fn matches(what: &str, qemu: &[f32], host: &[f32]) -> Result<(f32, usize, usize)
 /// Input and output lengths of a compiled model.
 fn io_lens(c: &Compiled) -> (Vec<usize>, Vec<usize>) {
     let g = &c.graph;
-    (g.inputs.iter().map(|&v| g.value(v).len()).collect(), g.outputs.iter().map(|&v| g.value(v).len()).collect())
+    // a streaming model's state is not the caller's
+    let ins = g.inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k));
+    let outs = g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k));
+    (ins.map(|(_, &v)| g.value(v).len()).collect(), outs.map(|(_, &v)| g.value(v).len()).collect())
 }
+
+/// Steps a streaming model's firmware runs (the last one measured), and its host harness too.
+const STREAM_STEPS: usize = 8;
 
 /// Flash (text + rodata + data + dtcm image) and RAM (data + bss + dtcm) of an ELF, from
 /// `arm-none-eabi-size -A`, if the tool is there.
@@ -374,7 +380,8 @@ fn io_placement(model_bytes: usize, io_bytes: usize) -> Option<&'static str> {
 }
 
 /// `src/main.rs` of a one-model firmware for the generated crate `krate`: reads every input from
-/// `in<k>`, runs once, prints every output.
+/// `in<k>`, runs once (a streaming model: [`STREAM_STEPS`] steps of that input), prints every
+/// output.
 fn one_model_main(krate: &str, c: &Compiled, io_section: &str) -> String {
     let mut s = format!(
         "//! One generated model on the emulated M7 (written by compiler/tests/firmware_qemu.rs).\n\n#![no_std]\n#![no_main]\n\nuse qemu_m7_board::{{self as board, count_instructions, print_f32, read_f32, report}};\nuse static_cell::ConstStaticCell;\n\nstatic MODEL: ConstStaticCell<{krate}::Model> = ConstStaticCell::new({krate}::Model::new());\n"
@@ -396,9 +403,14 @@ fn one_model_main(krate: &str, c: &Compiled, io_section: &str) -> String {
         .map(|k| format!("in{k}"))
         .chain((0..c.krate.outputs.len()).map(|k| format!("out{k}")))
         .collect();
+    if c.krate.streaming {
+        // the same sample every step, from the zero state; the last step is measured
+        let _ = writeln!(s, "    for _ in 1..{STREAM_STEPS} {{\n        model.step({});\n    }}", args.join(", "));
+    }
+    let method = if c.krate.streaming { "step" } else { "run" };
     let _ = writeln!(
         s,
-        "    let ((), n) = count_instructions(|| model.run({}));\n    report(\"{krate}\", {krate}::MACS, n);",
+        "    let ((), n) = count_instructions(|| model.{method}({}));\n    report(\"{krate}\", {krate}::MACS, n);",
         args.join(", ")
     );
     for k in 0..c.krate.outputs.len() {
@@ -715,4 +727,73 @@ fn int8_zoo_models_match_the_host_on_the_m7() {
     println!("{table}");
     std::fs::write(work().join("zoo-int8.txt"), &table).expect("writing the table");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7() {
+    if !tools_ready("streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7") {
+        return;
+    }
+    let onnx = repo().join("examples/models/s4d-ecg/model.onnx");
+    let krate = "zoo_s4d_ecg_stream";
+    let dir = work().join("zoo").join(krate);
+    let _ = std::fs::remove_dir_all(&dir);
+    // compile() enforces the F746's budget: state + arena + I/O must fit its 320 KiB
+    let c = Compiler::new(&onnx)
+        .name(krate)
+        .target("stm32f746")
+        .kernels(KernelsDep::Path(repo().join("runtime-kernels")))
+        .out_dir(dir.join("model"))
+        .stream(true)
+        .compile()
+        .expect("the streaming S4D-ECG fits the F746");
+    assert!(c.krate.streaming && c.graph.state.len() == 10, "ten states: xr/xi of four layers, the sum, the count");
+    let (in_lens, out_lens) = io_lens(&c);
+    let io_bytes = 4 * (in_lens.iter().sum::<usize>() + out_lens.iter().sum::<usize>());
+    let section = io_placement(c.report.arena_bytes + c.report.state_bytes, io_bytes).expect("fits the F746's RAM");
+    write_one_model_firmware(&dir, krate, &c, section).expect("firmware written");
+    let xs = seeded_inputs(&in_lens.iter().map(|&n| vec![n]).collect::<Vec<_>>(), 7);
+    for (k, x) in xs.iter().enumerate() {
+        write_f32(&dir.join(format!("in{k}")), x).expect("input file");
+    }
+    let (run, elf) = build_and_run(&dir, krate, TRIPLE).expect("runs on the M7");
+    let exe = ecgc::validate::build_step_harness(
+        &dir.join("model"),
+        krate,
+        &c.krate.inputs,
+        &c.krate.outputs,
+        c.graph.state.len(),
+        &work().join("host"),
+    )
+    .expect("host harness");
+    let step: Vec<f32> = xs.concat();
+    let stdin: Vec<u8> = (0..STREAM_STEPS).flat_map(|_| step.iter().flat_map(|v| v.to_le_bytes())).collect();
+    let mut child = Command::new(&exe)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("host harness runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &stdin).expect("feeds");
+    let out = child.wait_with_output().expect("host harness ends");
+    assert!(out.status.success());
+    let host: Vec<f32> = out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let per_step: usize = out_lens.iter().sum();
+    let mut at = (STREAM_STEPS - 1) * per_step;
+    let (mut same, mut total) = (0, 0);
+    for (k, &len) in out_lens.iter().enumerate() {
+        let q = run.outputs.get(&(krate.to_string(), k)).expect("output printed");
+        let (_, b, n) = matches(&format!("{krate} output {k}"), q, &host[at..at + len]).expect("matches the host");
+        same += b;
+        total += n;
+        at += len;
+    }
+    let (macs, n, stack) = instructions(&run, krate).expect("instructions");
+    println!(
+        "s4d-ecg streaming on the M7: step {STREAM_STEPS} of the same sample, {n} instructions per step ({macs} MACs), \
+         {same}/{total} outputs bit-identical to the host, state {} B, arena {} B, stack {stack} B, ELF (flash, RAM) {:?}",
+        c.report.state_bytes,
+        c.report.arena_bytes,
+        elf_sizes(&elf)
+    );
+    assert_eq!(same, total, "the M7 and the host differ");
 }

@@ -509,8 +509,14 @@ def main():
         cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--max-flash", "lots"])
     add("cli_precision_unknown", "cli", 2, m=good,
         cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--precision", "f64"])
-    add("cli_state_unimplemented", "cli", 2, m=good,
+    add("cli_state_every_input", "cli", 2, m=good,
         cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--state", "x=y"])
+    add("cli_state_unknown_input", "cli", 2, m=good,
+        cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--state", "h=y"])
+    add("cli_state_no_equals", "cli", 2, m=good,
+        cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--state", "x"])
+    add("cli_stream_no_state", "cli", 2, m=good,
+        cmd=["compile", "{model}", "--target", "stm32f746", "-o", "{out}", "--stream"])
     add("cli_validate_bad_input_file", "cli", 2, m=good, cmd=["validate", "{model}", "--input", "x={tmp}/none.npy"])
     add("cli_no_subcommand", "cli", 2, cmd=[])
     add("cli_print_after_unknown_pass", "cli", 2, m=good, cmd=["inspect", "{model}", "--print-after", "nosuchpass"])
