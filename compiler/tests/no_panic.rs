@@ -81,12 +81,23 @@ fn main_rs(krate: &str, c: &Compiled) -> String {
     let args: Vec<String> =
         ins.iter().map(|i| format!("&{i}")).chain(outs.iter().map(|o| format!("&mut {o}"))).collect();
     let hide: String = ins.iter().chain(&outs).map(|v| format!("        black_box(&mut {v});\n")).collect();
+    // a streaming model: every entry point (one step, a window of one step, reset)
+    let call = if c.krate.streaming {
+        let window: Vec<String> = ins
+            .iter()
+            .map(|i| format!("core::slice::from_ref(&{i})"))
+            .chain(outs.iter().map(|o| format!("core::slice::from_mut(&mut {o})")))
+            .collect();
+        format!("model.step({});\n        model.run({});\n        model.reset();", args.join(", "), window.join(", "))
+    } else {
+        format!("model.run({});", args.join(", "))
+    };
     include_str!("no_panic/main.rs.in")
         .replace("{krate}", krate)
         .replace("{symbol}", PANIC_SYMBOL)
         .replace("    {decls}\n", &decls)
         .replace("        {hide}\n", &hide)
-        .replace("{args}", &args.join(", "))
+        .replace("model.run({args});", &call)
 }
 
 /// Compiles every zoo model and writes the workspace; returns (model path, crate name) pairs and
@@ -97,10 +108,21 @@ fn write_workspace(models: &[PathBuf]) -> Result<Crates, String> {
     let _ = std::fs::remove_dir_all(dir.join("fw"));
     let _ = std::fs::remove_dir_all(dir.join("models"));
     let (mut crates, mut unsupported) = (vec![], vec![]);
-    for onnx in models {
+    // every zoo model, and each step graph again as a streaming model
+    let streaming = |onnx: &Path| {
+        ecgc::front::import(onnx, &[]).is_ok_and(|g| !ecgc::stream::pairs::look_like_state(&g).is_empty())
+    };
+    let runs: Vec<(&PathBuf, bool)> =
+        models.iter().map(|m| (m, false)).chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true))).collect();
+    for (onnx, stream) in runs {
         let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
-        let krate = format!("np_{}", model.trim_end_matches(".onnx").replace(['/', '-', '.'], "_"));
+        let mut krate = format!("np_{}", model.trim_end_matches(".onnx").replace(['/', '-', '.'], "_"));
+        let model = if stream { format!("{model} --stream") } else { model };
+        if stream {
+            krate.push_str("_stream");
+        }
         let c = Compiler::new(onnx)
+            .stream(stream)
             .name(&krate)
             .target("stm32f746")
             .max_flash(u64::MAX / 4)
