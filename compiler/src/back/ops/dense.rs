@@ -1,9 +1,10 @@
 //! Emission of `Op::Dense`: the weight tiles (packed here, at compile time, in the order the
 //! kernel streams them) and one `ecgc_kernels::dense::dense<T>::<K, N>` call per tile width.
 //!
-//! A layer of `N` columns is split into tiles of 8 columns, then at most one tile of 4, then
-//! single columns ([`tiles`]); each width is its own static (`[[[f32; T]; K]; count]`) so the
-//! kernel's loops are all fixed-size.
+//! A layer of `N` columns is split into tiles of 16 columns, then at most one tile of 8, at most
+//! one of 4, then single columns ([`tiles`]); each width is its own static
+//! (`[[[f32; T]; K]; count]`) so the kernel's loops are all fixed-size. (Why 16: the kernel
+//! module's docs, `ecgc_kernels::dense`.)
 
 use crate::back::packed::Packed;
 use crate::ir::{Dense, ValueId};
@@ -15,9 +16,10 @@ pub type Tiles = (usize, usize, usize);
 
 /// The tile runs covering `n` columns (runs with no tile are left out).
 pub fn tiles(n: usize) -> Vec<Tiles> {
-    let (n8, n4) = (n / 8, (n % 8) / 4);
-    let (c4, c1) = (8 * n8, 8 * n8 + 4 * n4);
-    [(8, 0, n8), (4, c4, n4), (1, c1, n - c1)].into_iter().filter(|t| t.2 > 0).collect()
+    let (n16, n8, n4) = (n / 16, (n % 16) / 8, (n % 8) / 4);
+    let (c8, c4) = (16 * n16, 16 * n16 + 8 * n8);
+    let c1 = c4 + 4 * n4;
+    [(16, 0, n16), (8, c8, n8), (4, c4, n4), (1, c1, n - c1)].into_iter().filter(|t| t.2 > 0).collect()
 }
 
 /// Columns `col .. col + t·count` of the row-major `w [k, n]`, as `count` tiles of `k` rows of
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn tiles_cover_every_column_once() {
-        for n in 1..40 {
+        for n in 1..70 {
             let t = tiles(n);
             let covered: usize = t.iter().map(|&(w, _, c)| w * c).sum();
             assert_eq!(covered, n);
@@ -61,8 +63,10 @@ mod tests {
                 col += w * c;
             }
         }
-        assert_eq!(tiles(20), vec![(8, 0, 2), (4, 16, 1)]);
+        assert_eq!(tiles(20), vec![(16, 0, 1), (4, 16, 1)]);
         assert_eq!(tiles(11), vec![(8, 0, 1), (1, 8, 3)]);
+        assert_eq!(tiles(256), vec![(16, 0, 16)]);
+        assert_eq!(tiles(31), vec![(16, 0, 1), (8, 16, 1), (4, 24, 1), (1, 28, 3)]);
     }
 
     #[test]
