@@ -14,14 +14,17 @@
 //!
 //! Why 16 columns: in a matrix-vector product every weight is used once, so each
 //! multiply-accumulate costs one `vmla` and one weight load; what a tile amortises is the load
-//! of `x[k]` (one per `T` MACs) and the loop (one per 4 rows of `T`). On the Cortex-M7 that is
-//! 2 + 1/T + 5/(4·T) instructions per MAC in the inner loop: 2.28 at `T = 8`, 2.14 at 16. 16
-//! sums, 4 inputs and the weights in flight fit the 32 single-precision registers; 24 sums
-//! spill. Loading weights two or more at a time (`vldm`) would go below 2, but LLVM forms
-//! `vldm` only from loads into consecutive registers, and its allocation order for single
-//! registers (even registers first, `s0, s2, …`) never gives a run of them consecutive
-//! registers; a `f64` load split with `to_bits` is narrowed back to two `f32` loads. So the
-//! floor of safe Rust here is one load per weight.
+//! of `x[k]` (one per `T` MACs) and the loop (five instructions per 4 rows of `T`). On the
+//! Cortex-M7 the inner loop is 2 + 1/T + 5/(4·T) instructions per MAC: 2.28 at `T = 8`, 2.14 at
+//! 16. 16 sums, 4 inputs and the weights in flight fit the 32 single-precision registers (24
+//! sums spill).
+//!
+//! Below 2 per MAC would need weights loaded several at a time (`vldm`), which LLVM's ARM
+//! load/store optimiser forms only from loads into consecutive registers. Its allocation order
+//! for single-precision registers is even registers first (`s0, s2, …, s30, s1, s3, …`), so the
+//! loads of a row of weights land in every other register (seen at opt-level 3 and "s" for
+//! `T` = 8, 12, 16 and 20) and are never merged; a `f64` load split with `to_bits` is narrowed
+//! back to two `f32` loads. So one load per weight is the floor of this kernel in safe Rust.
 
 /// One kernel per tile width, written with one scalar accumulator per column so that the sums
 /// stay in registers at every opt-level (at "s", LLVM keeps a `[f32; T]` accumulator array in
