@@ -205,7 +205,7 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool) -> Terms {
         Op::Quantize(_) | Op::Dequantize => add(&mut t, "quantize_elem", len),
         Op::Dense(d) => {
             let rows = len / d.n.max(1);
-            for (w, _, count) in tiles(d.n) {
+            for (w, _, count) in tiles(d.k, d.n) {
                 add(&mut t, &format!("dense_mac_{w}"), rows * count * w * d.k);
                 add(&mut t, "dense_tile", rows * count);
             }
