@@ -9,8 +9,9 @@
 //!
 //! A layer of `N` columns is several calls: tiles of 16 columns ([`dense16`]), then at most one
 //! of 8 ([`dense8`]), at most one of 4 ([`dense4`]), then single columns ([`dense1`]), each
-//! starting at its first column `col`. Every output is summed over `k` in order, starting from
-//! `0.0`.
+//! starting at its first column `col` (the compiler keeps 8 as the widest for layers summing
+//! fewer than 16 rows, where the wider kernel costs more code than it saves). Every output is
+//! summed over `k` in order, starting from `0.0`.
 //!
 //! Why 16 columns: in a matrix-vector product every weight is used once, so each
 //! multiply-accumulate costs one `vmla` and one weight load; what a tile amortises is the load
