@@ -67,7 +67,7 @@ pub fn forms(g: &Graph, node: &Node, k: usize) -> Vec<Form> {
     }
     let Some(data) = g.value(v).const_data() else { return vec![] };
     match &node.op {
-        Op::Dense(d) => dense::tiles(d.n)
+        Op::Dense(d) => dense::tiles(d.k, d.n)
             .into_iter()
             .map(|run| Form { key: run.0, dims: [run.0, d.k, run.2], data: dense::pack(data, d.k, d.n, run).into() })
             .collect(),

@@ -10,7 +10,7 @@
 //! Dense layers that read the same input (a CfC cell's four gates over `[x, h]`, tract's halves
 //! of a split Gemm) are then merged into one wider layer whose columns are the layers' columns
 //! side by side, each original result becoming a slice of it: the input is read once per tile
-//! of 8 columns instead of once per layer, and narrow layers stop leaving single columns (which
+//! of 16 columns instead of once per layer, and narrow layers stop leaving single columns (which
 //! cost a load of the input per multiply-accumulate).
 //!
 //! Only the plain form is taken: `x`'s last axis is the single summed axis, `W`'s columns are the

@@ -1,7 +1,7 @@
 //! The per-kernel cost model behind the report's cycle estimate.
 //!
 //! Each node's work is counted as a few named *terms* that follow how the back end emits it
-//! (`back/ops/*`, `runtime-kernels`): Dense MACs per tile width (`dense8/4/1`, see
+//! (`back/ops/*`, `runtime-kernels`): Dense MACs per tile width (`dense16/8/4/1`, see
 //! [`tiles`]), convolution MACs on the const-generic 4×4-tile `conv1d` path (as
 //! [`conv1d_geometry`] decides) or on the generic `conv2d` path, per-element steps of fused
 //! element-wise loops by kind (arithmetic is a few instructions, `tanh`/`sigmoid`/`erf` tens),
@@ -37,6 +37,7 @@ pub const ELEM_MATH: &str = "elem_math";
 /// Every cost term and its unit. The target file's tables give instructions per unit.
 pub const TERMS: &[(&str, &str)] = &[
     ("node", "emitted node (call, loop set-up; elided aliases cost nothing)"),
+    ("dense_mac_16", "Dense multiply-accumulate in 16-column tiles (dense16)"),
     ("dense_mac_8", "Dense multiply-accumulate in 8-column tiles (dense8)"),
     ("dense_mac_4", "Dense multiply-accumulate in 4-column tiles (dense4)"),
     ("dense_mac_1", "Dense multiply-accumulate in single columns (dense1)"),
@@ -204,7 +205,7 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool) -> Terms {
         Op::Quantize(_) | Op::Dequantize => add(&mut t, "quantize_elem", len),
         Op::Dense(d) => {
             let rows = len / d.n.max(1);
-            for (w, _, count) in tiles(d.n) {
+            for (w, _, count) in tiles(d.k, d.n) {
                 add(&mut t, &format!("dense_mac_{w}"), rows * count * w * d.k);
                 add(&mut t, "dense_tile", rows * count);
             }
@@ -404,8 +405,8 @@ mod tests {
         let missing = check_table(&table(&all[1..])).unwrap_err();
         assert!(missing.contains("no coefficient for cost term 'node'"), "{missing}");
         let mut extra = all.clone();
-        extra.push(("dense_mac_16", 1.0));
-        assert!(check_table(&table(&extra)).unwrap_err().contains("unknown cost term 'dense_mac_16'"));
+        extra.push(("dense_mac_32", 1.0));
+        assert!(check_table(&table(&extra)).unwrap_err().contains("unknown cost term 'dense_mac_32'"));
         let mut negative = all.clone();
         negative[0].1 = -1.0;
         assert!(check_table(&table(&negative)).is_err());
@@ -430,10 +431,10 @@ mod tests {
 
     #[test]
     fn dense_work_is_split_by_tile_width() {
-        // 20 columns × 75 rows: two 8-column tiles and one 4-column tile, one row.
+        // 20 columns × 75 rows: one 16-column tile and one 4-column tile, one row.
         let t = terms_of("matvec_20x75.onnx");
-        assert_eq!((t["dense_mac_8"], t["dense_mac_4"], t["dense_tile"]), (16 * 75, 4 * 75, 3));
-        assert!(!t.contains_key("dense_mac_1"));
+        assert_eq!((t["dense_mac_16"], t["dense_mac_4"], t["dense_tile"]), (16 * 75, 4 * 75, 2));
+        assert!(!t.contains_key("dense_mac_8") && !t.contains_key("dense_mac_1"));
     }
 
     #[test]
