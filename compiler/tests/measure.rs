@@ -231,7 +231,7 @@ fn plan_svg_boxes_are_the_plan() {
         rect[at..].split('"').next().unwrap().parse().unwrap()
     };
     let rects: Vec<&str> = svg.split("<rect").skip(2).collect(); // the first is the background
-    let bufs = ecgc::plan::buffers(&built.graph);
+    let bufs = ecgc::plan::buffers(&built.graph, &built.plan.writebacks);
     let planned: Vec<(usize, usize, usize, usize, usize)> = bufs
         .iter()
         .enumerate()

@@ -15,15 +15,18 @@
 //! worst over the first quarter (plus 1e-6 of absolute slack for errors at the f32 noise floor):
 //! an unstable or drifting implementation fails this long before it fails the tolerance.
 
-mod common;
-
 use ecgc::front::reference::{Plan, Reference};
 use ecgc::Compiler;
 use std::io::Write;
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const TOLERANCE: f32 = 1e-4;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
 
 fn work() -> PathBuf {
     let w = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("streaming");
@@ -44,7 +47,7 @@ fn scaled(ours: f32, want: f32) -> f32 {
 /// Streams `steps` steps of `model` through the crate and through tract; returns the worst
 /// scaled error in the first and last quarter.
 fn stream(model: &str, steps: usize) -> (f32, f32) {
-    let path = common::repo().join(model);
+    let path = repo().join(model);
     let name = format!("stream_{}", model.replace(['/', '.', '-'], "_")).to_lowercase();
     let dir = work().join(&name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -63,7 +66,7 @@ fn stream(model: &str, steps: usize) -> (f32, f32) {
     )
     .expect("harness builds");
 
-    let reference = Reference::load(&path, &vec![], Plan::Decluttered).expect("tract loads");
+    let reference = Reference::load(&path, &[], Plan::Decluttered).expect("tract loads");
     let lens: Vec<usize> = g.inputs.iter().map(|&v| g.value(v).len()).collect();
     let mut state: Vec<Vec<f32>> = g.state.iter().map(|p| vec![0.0; lens[p.input]]).collect();
     let mut seed = 0x5eed_u64;
@@ -158,7 +161,7 @@ fn cfc_cells_stream_like_tract() {
 /// the state neither blows up nor dies out (the input keeps it moving).
 #[test]
 fn four_hundred_thousand_steps_in_constant_memory() {
-    let path = common::repo().join("examples/models/cfc-seq/model.onnx");
+    let path = repo().join("examples/models/cfc-seq/model.onnx");
     let name = "stream_long_cfc_seq";
     let dir = work().join(name);
     let _ = std::fs::remove_dir_all(&dir);

@@ -583,8 +583,12 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                 arena_arg.extend(quote!(#a,));
             }
             let code = chunk.iter().map(|b| &b.tokens);
-            let doc =
-                format!(" Nodes {} to {} of [`Model::run`].", n * NODES_PER_PART, n * NODES_PER_PART + chunk.len() - 1);
+            let doc = format!(
+                " Nodes {} to {} of [`Model::{}`].",
+                n * NODES_PER_PART,
+                n * NODES_PER_PART + chunk.len() - 1,
+                if streaming { "step" } else { "run" }
+            );
             parts.extend(quote! {
                 #[doc = #doc]
                 #[inline(never)]
