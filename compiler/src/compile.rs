@@ -266,10 +266,24 @@ impl Compiler {
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let (mut graph, mut notes) = front::import_noted(&self.model, &self.input_shapes)?;
-        let (state, state_notes) = stream::find(&graph, &self.pairing)?;
-        graph.state = state;
-        notes.extend(state_notes);
-        if !self.pairing.streaming() {
+        if graph.window.is_some() {
+            // a Scan model: its state pairs come from the Scan itself
+            if self.pairing.streaming() {
+                return Err(Error::InvalidInput(
+                    "--stream/--state apply to step graphs; this model is a Scan, whose state ecgc finds itself".into(),
+                ));
+            }
+            notes.push(format!(
+                "Scan: the loop body compiles as a step graph with {} state(s) kept in the crate; `run` loops `step` \
+                 over the window, `step`/`reset` drive it sample by sample",
+                graph.state.len()
+            ));
+        } else {
+            let (state, state_notes) = stream::find(&graph, &self.pairing)?;
+            graph.state = state;
+            notes.extend(state_notes);
+        }
+        if !self.pairing.streaming() && graph.window.is_none() {
             let looks = stream::pairs::look_like_state(&graph);
             if !looks.is_empty() {
                 let pairs: Vec<String> = looks.iter().map(|(i, o)| format!("{i} → {o}")).collect();

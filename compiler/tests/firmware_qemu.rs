@@ -245,11 +245,10 @@ fn matches(what: &str, qemu: &[f32], host: &[f32]) -> Result<(f32, usize, usize)
 
 /// Input and output lengths of a compiled model.
 fn io_lens(c: &Compiled) -> (Vec<usize>, Vec<usize>) {
-    let g = &c.graph;
-    // a streaming model's state is not the caller's
-    let ins = g.inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k));
-    let outs = g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k));
-    (ins.map(|(_, &v)| g.value(v).len()).collect(), outs.map(|(_, &v)| g.value(v).len()).collect())
+    // the model's own inputs and outputs: a streaming model's state is not the caller's, a Scan
+    // model's are its window's
+    let ins = c.graph.model_inputs().iter().map(|(_, s)| s.iter().product()).collect();
+    (ins, c.graph.model_output_lens())
 }
 
 /// Steps a streaming model's firmware runs (the last one measured), and its host harness too.

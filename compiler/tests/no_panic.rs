@@ -110,7 +110,8 @@ fn write_workspace(models: &[PathBuf]) -> Result<Crates, String> {
     let (mut crates, mut unsupported) = (vec![], vec![]);
     // every zoo model, and each step graph again as a streaming model
     let streaming = |onnx: &Path| {
-        ecgc::front::import(onnx, &[]).is_ok_and(|g| !ecgc::stream::pairs::look_like_state(&g).is_empty())
+        ecgc::front::import(onnx, &[])
+            .is_ok_and(|g| g.window.is_none() && !ecgc::stream::pairs::look_like_state(&g).is_empty())
     };
     let runs: Vec<(&PathBuf, bool)> =
         models.iter().map(|m| (m, false)).chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true))).collect();

@@ -198,3 +198,33 @@ fn four_hundred_thousand_steps_in_constant_memory() {
     let ns: u128 = String::from_utf8_lossy(&out.stderr).trim().parse().unwrap_or(0);
     println!("cfc-seq: {steps} steps, {ns} ns per step (host), final state norm {norm:.3}");
 }
+
+/// An ONNX `Scan` model (cfc-seq's 60-step window, the CfC cell as its body) compiles to a loop
+/// over `step`, never unrolled: its `run` takes the model's own inputs (the window, the initial
+/// state) and matches tract running the Scan (the decluttered plan) within the tolerance above;
+/// the crate also has `step`/`reset` for driving the body sample by sample.
+#[test]
+fn a_scan_model_is_a_loop_over_its_body() {
+    let path = repo().join("examples/models/cfc-seq/model_scan.onnx");
+    let name = "stream_scan_cfc_seq";
+    let dir = work().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let compiled = Compiler::new(&path).measure(false).out_dir(&dir).name(name).compile().expect("compiles");
+    let g = &compiled.graph;
+    let window = g.window.as_ref().expect("a window");
+    assert_eq!((window.steps, g.state.len()), (60, 1), "60 steps, one state (h)");
+    let lib = String::from_utf8(compiled.krate.files[&PathBuf::from("src/lib.rs")].clone()).expect("utf-8");
+    assert!(lib.contains("pub fn step(") && lib.contains("pub fn reset("), "step and reset");
+    assert_eq!(lib.matches("self.step(").count(), 1, "one call of step, in a loop: {lib}");
+    assert!(lib.contains("(0..60)"), "the loop runs 60 steps");
+    let exe = ecgc::validate::build_harness(&dir, name, &compiled.krate.inputs, &compiled.krate.outputs, &work())
+        .expect("harness builds");
+    let shapes: Vec<Vec<usize>> = g.model_inputs().into_iter().map(|(_, s)| s).collect();
+    let inputs = ecgc::validate::seeded_inputs(&shapes, 11);
+    let (ours, _) = ecgc::validate::run_harness(&exe, &inputs, &g.model_output_lens(), 1).expect("runs");
+    let reference = Reference::load(&path, &[], Plan::Decluttered).expect("tract loads");
+    let theirs = reference.run(&inputs).expect("tract runs the Scan");
+    let c = ecgc::validate::compare(&ours, &theirs);
+    println!("cfc-seq Scan (60 steps): max scaled error vs tract {:.2e}", c.max_scaled);
+    assert!(c.max_scaled <= TOLERANCE, "ecgc differs from tract by {:.2e} (scaled) at {:?}", c.max_scaled, c.worst);
+}

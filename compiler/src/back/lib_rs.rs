@@ -51,7 +51,7 @@ const RESERVED_ITEMS: &[&str] = &[
 /// (`i0, i1, …` are reserved separately, as many as the widest node needs).
 const RESERVED_LOCALS: &[&str] = &[
     "self", "arena", "out", "o", "x", "k", "model", "data", "bytes", "reps", "start", "take", "main", "inputs",
-    "outputs", "at_in", "at_out", "guard", "f32", "usize", "steps", "t",
+    "outputs", "at_in", "at_out", "guard", "f32", "usize", "steps", "t", "s", "v",
 ];
 
 /// Which file the source is for.
@@ -117,6 +117,12 @@ fn namers(g: &Graph, plan: &Plan) -> (Namer, Namer) {
     let widest = g.nodes.iter().map(|n| n.inputs.len()).max().unwrap_or(0);
     for k in 0..widest.max(3) {
         locals.reserve(&format!("i{k}"));
+    }
+    // a Scan model's `run` (`window_run`)
+    for k in 0..g.inputs.len().max(g.outputs.len()) {
+        for p in ["in_t", "out_t", "in_zero", "out_unused"] {
+            locals.reserve(&format!("{p}{k}"));
+        }
     }
     (items, locals)
 }
@@ -245,8 +251,23 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let api_in: Vec<&Io> = inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)).map(|(_, x)| x).collect();
     let api_out: Vec<&Io> =
         outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)).map(|(_, x)| x).collect();
-    let mut consts_io = io_consts(g, &api_in, "input");
-    consts_io.extend(io_consts(g, &api_out, "output"));
+    let mut consts_io = TokenStream::new();
+    // A Scan model's own inputs and outputs (its `run`), beside its step's.
+    let window_io = g.window.as_ref().map(|w| {
+        let ins: Vec<Outer> = w.inputs.iter().map(|x| Outer::new(&x.name, &x.shape, &mut items, &mut locals)).collect();
+        let outs: Vec<Outer> =
+            w.outputs.iter().map(|x| Outer::new(&x.name, &x.shape, &mut items, &mut locals)).collect();
+        (ins, outs)
+    });
+    if let Some((ins, outs)) = &window_io {
+        consts_io.extend(outer_consts(ins, "input"));
+        consts_io.extend(outer_consts(outs, "output"));
+        consts_io.extend(io_consts(g, &api_in, "step_input"));
+        consts_io.extend(io_consts(g, &api_out, "step_output"));
+    } else {
+        consts_io.extend(io_consts(g, &api_in, "input"));
+        consts_io.extend(io_consts(g, &api_out, "output"));
+    }
     if let Some(&k) = super::groups::unsafe_in_place(g, plan).first() {
         return Err(format!(
             "state '{}' is planned in place but read after it is overwritten (plan with groups::settled_plan)",
@@ -705,7 +726,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         #arena_binding
         #body
     };
-    let api = if streaming {
+    let api = if let (Some(w), Some((ins, outs))) = (&g.window, &window_io) {
+        let mut api = streaming_api(&api_in, &api_out, &state_fields, &state_lens, &in_params, &out_params, run);
+        // the window `run` replaces the per-window `run` of a plain streaming model
+        api = strip_window_run(api);
+        api.extend(window_run(g, w, ins, outs, &api_in, &api_out, &state_fields));
+        api
+    } else if streaming {
         streaming_api(&api_in, &api_out, &state_fields, &state_lens, &in_params, &out_params, run)
     } else {
         quote! {
@@ -795,7 +822,191 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         prettyplease::unparse(&parsed)
     );
     let names = |l: &[&Io]| l.iter().map(|x| (x.param.to_string(), x.upper.clone())).collect();
+    if let Some((ins, outs)) = window_io {
+        // harnesses and firmware call the model's own `run`
+        let outer = |l: &[Outer]| l.iter().map(|x| (x.param.to_string(), x.upper.clone())).collect();
+        return Ok(LibRs { source, weights, inputs: outer(&ins), outputs: outer(&outs), streaming: false });
+    }
     Ok(LibRs { source, weights, inputs: names(&api_in), outputs: names(&api_out), streaming })
+}
+
+/// A Scan model's own input or output: its parameter name and constants.
+struct Outer {
+    param: Ident,
+    upper: String,
+    shape: Vec<usize>,
+}
+
+impl Outer {
+    fn new(name: &str, shape: &[usize], items: &mut Namer, locals: &mut Namer) -> Outer {
+        let param = format_ident!("{}", locals.snake(name));
+        let upper = items.upper_with(name, &["", "_SHAPE", "_LEN"]);
+        Outer { param, upper, shape: shape.to_vec() }
+    }
+}
+
+fn outer_consts(list: &[Outer], kind: &str) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (k, x) in list.iter().enumerate() {
+        let (shape_id, len_id) = (format_ident!("{}_SHAPE", x.upper), format_ident!("{}_LEN", x.upper));
+        let rank = Literal::usize_unsuffixed(x.shape.len());
+        let dims = x.shape.iter().map(|&d| Literal::usize_unsuffixed(d));
+        let len = Literal::usize_unsuffixed(x.shape.iter().product());
+        let doc_shape = format!(" Shape of the model's {kind} {k} (the whole window, row-major).");
+        let doc_len = format!(" Element count of the model's {kind} {k}.");
+        out.extend(quote! {
+            #[doc = #doc_shape]
+            pub const #shape_id: [usize; #rank] = [#(#dims),*];
+            #[doc = #doc_len]
+            pub const #len_id: usize = #len;
+        });
+    }
+    out
+}
+
+/// `streaming_api` without its window `run` (a Scan model's `run` is the model's own).
+fn strip_window_run(api: TokenStream) -> TokenStream {
+    let file: syn::File = match syn::parse2(quote!(impl X { #api })) {
+        Ok(f) => f,
+        Err(_) => return api,
+    };
+    let mut out = TokenStream::new();
+    for item in file.items {
+        if let syn::Item::Impl(i) = item {
+            for it in i.items {
+                if !matches!(&it, syn::ImplItem::Fn(f) if f.sig.ident == "run") {
+                    out.extend(quote!(#it));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The model's own `run` for a Scan model: initial states in, `step` over the window (scanned
+/// inputs sliced one step at a time, whole inputs every step, per-step outputs stacked), final
+/// states out.
+fn window_run(
+    g: &Graph,
+    w: &crate::ir::Window,
+    ins: &[Outer],
+    outs: &[Outer],
+    api_in: &[&Io],
+    api_out: &[&Io],
+    state_fields: &[&Ident],
+) -> TokenStream {
+    use crate::ir::{InRole, OutRole};
+    let mut before = TokenStream::new();
+    let mut after = TokenStream::new();
+    let mut zips: Vec<(TokenStream, Ident)> = vec![];
+    let mut step_args: Vec<TokenStream> = vec![];
+    let mut scratch = TokenStream::new();
+    // state pools are sorted by pair (`Region::State(k)`), one per pair
+    let state_field = |pair: usize| -> Option<&Ident> { state_fields.get(pair).copied() };
+    for (x, io) in w.inputs.iter().zip(ins) {
+        let p = &io.param;
+        if let InRole::Initial(pair) = x.role {
+            if let Some(f) = state_field(pair) {
+                before.extend(quote!(for (s, v) in self.#f.iter_mut().zip(#p.iter()) { *s = *v; }));
+            }
+        }
+    }
+    for (k, io) in api_in.iter().enumerate() {
+        let j = g.inputs.iter().position(|&v| v == io.value).unwrap_or(usize::MAX);
+        let len = format_ident!("{}_LEN", io.upper);
+        let role = w.inputs.iter().zip(ins).find(|(x, _)| match x.role {
+            InRole::Scanned { input, .. } | InRole::Full(input) => input == j,
+            InRole::Initial(_) => false,
+        });
+        match role {
+            Some((x, o)) => {
+                let p = &o.param;
+                match x.role {
+                    InRole::Scanned { reverse, .. } => {
+                        let v = format_ident!("in_t{}", k);
+                        let it = if reverse {
+                            quote!(#p.as_chunks::<#len>().0.iter().rev())
+                        } else {
+                            quote!(#p.as_chunks::<#len>().0.iter())
+                        };
+                        zips.push((it, v.clone()));
+                        step_args.push(quote!(#v));
+                    }
+                    _ => step_args.push(quote!(#p)),
+                }
+            }
+            None => {
+                // a step input the model does not feed: zeros
+                let v = format_ident!("in_zero{}", k);
+                scratch.extend(quote!(let #v = [0.0f32; #len];));
+                step_args.push(quote!(&#v));
+            }
+        }
+    }
+    for (k, io) in api_out.iter().enumerate() {
+        let o_idx = g.outputs.iter().position(|&v| v == io.value).unwrap_or(usize::MAX);
+        let len = format_ident!("{}_LEN", io.upper);
+        let role = w
+            .outputs
+            .iter()
+            .zip(outs)
+            .find(|(x, _)| matches!(x.role, OutRole::Scanned { output, .. } if output == o_idx));
+        match role {
+            Some((x, o)) => {
+                let p = &o.param;
+                let v = format_ident!("out_t{}", k);
+                let it = match x.role {
+                    OutRole::Scanned { reverse: true, .. } => quote!(#p.as_chunks_mut::<#len>().0.iter_mut().rev()),
+                    _ => quote!(#p.as_chunks_mut::<#len>().0.iter_mut()),
+                };
+                zips.push((it, v.clone()));
+                step_args.push(quote!(#v));
+            }
+            None => {
+                let v = format_ident!("out_unused{}", k);
+                scratch.extend(quote!(let mut #v = [0.0f32; #len];));
+                step_args.push(quote!(&mut #v));
+            }
+        }
+    }
+    for (x, io) in w.outputs.iter().zip(outs) {
+        let p = &io.param;
+        if let OutRole::Final(pair) = x.role {
+            if let Some(f) = state_field(pair) {
+                after.extend(quote!(for (o, s) in #p.iter_mut().zip(self.#f.iter()) { *o = *s; }));
+            }
+        }
+    }
+    let steps = Literal::usize_unsuffixed(w.steps);
+    let (mut iter, mut pat) = (quote!((0..#steps)), quote!(_));
+    for (z, v) in zips {
+        iter = quote!(#iter.zip(#z));
+        pat = quote!((#pat, #v));
+    }
+    let in_params = ins.iter().map(|x| {
+        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+        quote!(#p: &[f32; #len])
+    });
+    let out_params = outs.iter().map(|x| {
+        let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
+        quote!(#p: &mut [f32; #len])
+    });
+    let doc = format!(
+        " Runs the model's whole window: the initial states in, [`Model::step`] {} times (a loop, not unrolled), the \
+         final states out. Starts from the initial states given, whatever the model held before.",
+        w.steps
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn run(&mut self, #(#in_params,)* #(#out_params),*) {
+            #before
+            #scratch
+            for #pat in #iter {
+                self.step(#(#step_args),*);
+            }
+            #after
+        }
+    }
 }
 
 /// `step` (one time step: `run`'s body), `reset` (zero the state) and `run` (a window of steps)

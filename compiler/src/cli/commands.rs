@@ -277,13 +277,7 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
     let tract = Reference::load(&a.model.model, &shapes, Plan::Decluttered);
     let (input_names, input_shapes): (Vec<String>, Vec<Vec<usize>>) = match &tract {
         Ok(r) => (r.input_names.clone(), r.input_shapes.clone()),
-        Err(_) => compiled
-            .graph
-            .inputs
-            .iter()
-            .map(|&i| compiled.graph.value(i))
-            .map(|v| (v.name.clone(), v.shape.clone()))
-            .unzip(),
+        Err(_) => compiled.graph.model_inputs().into_iter().unzip(),
     };
     let mut inputs = validate::seeded_inputs(&input_shapes, a.seed);
     for spec in &a.input {
@@ -307,7 +301,7 @@ pub(super) fn validate(a: ValidateArgs) -> Result<()> {
     crate::back::write_crate(&compiled.krate, &crate_dir, Some(&a.model.model), false)?;
     let exe =
         validate::build_harness(&crate_dir, &compiled.name, &compiled.krate.inputs, &compiled.krate.outputs, &work)?;
-    let lens: Vec<usize> = compiled.graph.outputs.iter().map(|o| compiled.graph.value(*o).len()).collect();
+    let lens = compiled.graph.model_output_lens();
     let (ours, _) = validate::run_harness(&exe, &inputs, &lens, 1)?;
     let (theirs, who, reference) = match tract.map_err(|e| e.to_string()).and_then(|r| run_tract(&r, &inputs)) {
         Ok(t) => (t, "tract", "tract's decluttered plan"),

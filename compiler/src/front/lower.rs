@@ -145,6 +145,9 @@ fn dtype_of(dt: DatumType) -> DType {
 
 /// Lowers the whole decluttered model, collecting every unsupported node.
 pub fn lower(model: &TypedModel) -> Result<Graph> {
+    if let Some(g) = super::scan::whole_model(model, false) {
+        return g;
+    }
     let mut l = Lowerer { model, g: Graph::default(), map: HashMap::new() };
     let mut unsupported = vec![];
     let mut invalid = vec![];

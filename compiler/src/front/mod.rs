@@ -17,6 +17,7 @@ mod ops;
 mod prepare;
 mod prescan;
 pub mod reference;
+mod scan;
 mod widen;
 
 use crate::error::{Error, Result};
@@ -94,7 +95,14 @@ pub fn import(path: &Path, shapes: &InputShapes) -> Result<Graph> {
 
 /// [`import`], with the notices for the user (e.g. a symbolic batch set to 1).
 pub fn import_noted(path: &Path, shapes: &InputShapes) -> Result<(Graph, Vec<String>)> {
-    let (model, notes) = load_decluttered_noted(path, shapes)?;
+    // A model that is one Scan is lowered from the typed model, its body decluttered on its own:
+    // decluttering the whole model pulls the body's per-step work out of the loop over the whole
+    // window (and crashes on some bodies), which is not the step graph a streaming crate runs.
+    let (typed, notes) = load_typed_noted(path, shapes)?;
+    if let Some(g) = guard(path, || Ok(scan::whole_model(&typed, true)))? {
+        return Ok((g?, notes));
+    }
+    let model = guard(path, || typed.into_decluttered().map_err(|e| analysis(path, e)))?;
     Ok((guard(path, || lower::lower(&model))?, notes))
 }
 

@@ -27,11 +27,13 @@ pub mod op;
 pub mod quant;
 pub mod shape;
 pub mod verify;
+pub mod window;
 
 pub use data::TensorData;
 pub use dtype::DType;
 pub use op::*;
 pub use quant::Quant;
+pub use window::{InRole, OutRole, Window, WindowInput, WindowOutput};
 
 use std::fmt;
 
@@ -151,6 +153,8 @@ pub struct Graph {
     /// State pairs of a streaming step graph (empty for a stateless model): the generated crate
     /// keeps these inputs itself and feeds each its paired output back between steps.
     pub state: Vec<StatePair>,
+    /// The model's whole-window interface when it is a `Scan` over this step graph.
+    pub window: Option<Window>,
 }
 
 /// One piece of recurrent state of a step graph: graph input `input` is the state a step reads
@@ -228,6 +232,29 @@ impl Graph {
     /// The state pair whose input is value `v`, if any.
     pub fn state_of_input(&self, v: ValueId) -> Option<usize> {
         self.state.iter().position(|p| self.inputs.get(p.input) == Some(&v))
+    }
+
+    /// The model's own inputs as the generated crate's `run` takes them, `(name, shape)`: a Scan
+    /// model's window inputs, else every graph input but the state a streaming crate keeps.
+    pub fn model_inputs(&self) -> Vec<(String, Vec<usize>)> {
+        match &self.window {
+            Some(w) => w.inputs.iter().map(|x| (x.name.clone(), x.shape.clone())).collect(),
+            None => (0..self.inputs.len())
+                .filter(|&k| !self.is_state_input(k))
+                .map(|k| (self.value(self.inputs[k]).name.clone(), self.value(self.inputs[k]).shape.clone()))
+                .collect(),
+        }
+    }
+
+    /// The element counts of the model's own outputs, as [`Graph::model_inputs`].
+    pub fn model_output_lens(&self) -> Vec<usize> {
+        match &self.window {
+            Some(w) => w.outputs.iter().map(|x| x.shape.iter().product()).collect(),
+            None => (0..self.outputs.len())
+                .filter(|&k| !self.is_state_output(k))
+                .map(|k| self.value(self.outputs[k]).len())
+                .collect(),
+        }
     }
 
     /// Ids of every value that is read by a node or is a graph output.

@@ -157,11 +157,13 @@ pub fn report_at(
         .sum();
     // Sizes saturate: the front end bounds every tensor, so a saturated sum only reads as over budget.
     let weight_bytes = nodes.iter().fold(const_outputs, |a, n| a.saturating_add(n.weight_bytes));
-    let macs: u64 = nodes.iter().map(|n| n.macs).sum();
+    // A Scan model runs its step graph once per step of its window.
+    let steps = g.window.as_ref().map_or(1, |w| w.steps as u64);
+    let macs: u64 = nodes.iter().map(|n| n.macs).sum::<u64>().saturating_mul(steps);
     let mut cost_terms = cost::Terms::new();
     for n in &nodes {
         for (t, k) in &n.cost_terms {
-            *cost_terms.entry(t.clone()).or_insert(0) += k;
+            *cost_terms.entry(t.clone()).or_insert(0) += k.saturating_mul(steps);
         }
     }
     let cycles = cost_model.cycles(&cost_terms, macs).round() as u64;
@@ -186,13 +188,11 @@ pub fn report_at(
         state_bytes: plan.state_bytes(),
         // the caller's buffers: a streaming model's state is the crate's own (state_bytes)
         io_bytes: g
-            .inputs
+            .model_inputs()
             .iter()
-            .enumerate()
-            .filter(|(k, _)| !g.is_state_input(*k))
-            .map(|(_, v)| v)
-            .chain(g.outputs.iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)).map(|(_, v)| v))
-            .fold(0usize, |a, v| a.saturating_add(g.value(*v).len().saturating_mul(4))),
+            .map(|(_, s)| s.iter().product::<usize>())
+            .chain(g.model_output_lens())
+            .fold(0usize, |a, n| a.saturating_add(n.saturating_mul(4))),
         macs,
         opt_level: opt_level.to_string(),
         estimated_instructions,
