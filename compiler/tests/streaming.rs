@@ -34,6 +34,27 @@ fn work() -> PathBuf {
     w
 }
 
+/// Runs a step harness on `stdin` (fed from a thread, so a long input never blocks on a full
+/// output pipe); returns what it wrote as f32 values, and its stderr (ns per step).
+fn run_steps(exe: &Path, stdin: Vec<u8>, what: &str) -> (Vec<f32>, String) {
+    let mut child =
+        Command::new(exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || input.write_all(&stdin).expect("feeds"));
+    let out = child.wait_with_output().expect("finishes");
+    feeder.join().expect("fed");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{what}: harness failed: {stderr}");
+    (out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(), stderr)
+}
+
+/// An empty crate directory `name` under the work directory.
+fn fresh(name: &str) -> PathBuf {
+    let dir = work().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 /// A deterministic sample in [-1, 1).
 fn noise(seed: &mut u64) -> f32 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -49,8 +70,7 @@ fn scaled(ours: f32, want: f32) -> f32 {
 fn stream(model: &str, steps: usize) -> (f32, f32) {
     let path = repo().join(model);
     let name = format!("stream_{}", model.replace(['/', '.', '-'], "_")).to_lowercase();
-    let dir = work().join(&name);
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh(&name);
     let compiled =
         Compiler::new(&path).stream(true).measure(false).out_dir(&dir).name(&name).compile().expect("compiles");
     let g = &compiled.graph;
@@ -94,12 +114,7 @@ fn stream(model: &str, steps: usize) -> (f32, f32) {
         }
         want.push(step);
     }
-    let mut child =
-        Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
-    child.stdin.take().expect("stdin").write_all(&stdin).expect("feeds");
-    let out = child.wait_with_output().expect("finishes");
-    assert!(out.status.success(), "{model}: harness failed: {}", String::from_utf8_lossy(&out.stderr));
-    let got: Vec<f32> = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let (got, _) = run_steps(&exe, stdin, model);
     let per_step = want[0].len();
     let state_len: usize = state.iter().map(Vec::len).sum();
     assert_eq!(got.len(), steps * per_step + state_len, "{model}: output length");
@@ -163,8 +178,7 @@ fn cfc_cells_stream_like_tract() {
 fn four_hundred_thousand_steps_in_constant_memory() {
     let path = repo().join("examples/models/cfc-seq/model.onnx");
     let name = "stream_long_cfc_seq";
-    let dir = work().join(name);
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh(name);
     let compiled =
         Compiler::new(&path).stream(true).measure(false).out_dir(&dir).name(name).compile().expect("compiles");
     let lib = String::from_utf8(compiled.krate.files[&PathBuf::from("src/lib.rs")].clone()).expect("utf-8");
@@ -181,21 +195,14 @@ fn four_hundred_thousand_steps_in_constant_memory() {
     let steps = 400_000;
     let mut seed = 0x1234_u64;
     let stdin: Vec<u8> = (0..steps).flat_map(|_| noise(&mut seed).to_le_bytes()).collect();
-    let mut child =
-        Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let feeder = std::thread::spawn(move || input.write_all(&stdin).expect("feeds"));
-    let out = child.wait_with_output().expect("finishes");
-    feeder.join().expect("fed");
-    assert!(out.status.success(), "harness failed: {}", String::from_utf8_lossy(&out.stderr));
-    let got: Vec<f32> = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let (got, stderr) = run_steps(&exe, stdin, "cfc-seq");
     let per_step = compiled.graph.value(compiled.graph.outputs[0]).len();
     assert_eq!(got.len(), steps * per_step + 20, "every step's output, then the 20-float state");
     assert!(got.iter().all(|x| x.is_finite()), "a non-finite value in 400,000 steps");
     let state = &got[steps * per_step..];
     let norm = state.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!(norm > 1e-3 && norm < 1e3, "state norm {norm} after 400,000 steps");
-    let ns: u128 = String::from_utf8_lossy(&out.stderr).trim().parse().unwrap_or(0);
+    let ns: u128 = stderr.trim().parse().unwrap_or(0);
     println!("cfc-seq: {steps} steps, {ns} ns per step (host), final state norm {norm:.3}");
 }
 
@@ -207,8 +214,7 @@ fn four_hundred_thousand_steps_in_constant_memory() {
 fn a_scan_model_is_a_loop_over_its_body() {
     let path = repo().join("examples/models/cfc-seq/model_scan.onnx");
     let name = "stream_scan_cfc_seq";
-    let dir = work().join(name);
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh(name);
     let compiled = Compiler::new(&path).measure(false).out_dir(&dir).name(name).compile().expect("compiles");
     let g = &compiled.graph;
     let window = g.window.as_ref().expect("a window");

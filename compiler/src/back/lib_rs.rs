@@ -403,7 +403,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let mut shared_params: BTreeMap<String, Ident> = BTreeMap::new();
     let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
     let mut blocks = vec![];
-    for group in super::groups::groups(g, plan) {
+    let groups = super::groups::groups(g, plan);
+    for group in groups.iter().cloned() {
         let in_place_node = group.iter().any(|&i| plan.in_place(g, g.nodes[i].output).is_some());
         if group.len() > 1 || in_place_node {
             // Fused nodes run as one loop nest (`back/groups.rs`): operands `i<j>`, outputs
@@ -435,7 +436,6 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             let mut in_place_pools: Vec<PoolKey> = vec![];
             for (m, &i) in group.iter().enumerate() {
                 let (v, name) = (g.nodes[i].output, &out_names[m]);
-                let mut pools_in_place = vec![];
                 if let Some(o) = plan.external[v.index()] {
                     let p = &outputs[o].param;
                     outs.insert(o);
@@ -444,12 +444,11 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
                     // the whole pool is this state
                     let a = pool_ident(key);
                     bind.extend(quote!(let #name: &mut [f32] = &mut #a[..];));
-                    pools_in_place.push(key);
+                    in_place_pools.push(key);
                 } else {
                     let r = range(v).ok_or_else(|| format!("node '{}' has no arena slot", g.nodes[i].name))?;
                     arena_out = Some((plan.pool_of[v.index()].unwrap_or(F32_ARENA), name, r));
                 }
-                in_place_pools.extend(pools_in_place);
             }
             let mut pools: BTreeSet<PoolKey> = arena.keys().copied().collect();
             pools.extend(arena_out.as_ref().map(|o| o.0));
@@ -541,7 +540,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     }
 
     // State write-backs that copy: each after the last block that starts before its node.
-    let starts: Vec<usize> = super::groups::groups(g, plan).iter().filter_map(|gr| gr.first().copied()).collect();
+    let starts: Vec<usize> = groups.iter().filter_map(|gr| gr.first().copied()).collect();
     let mut copies: Vec<(usize, Block)> = vec![];
     for w in plan.writebacks.iter().filter(|w| !w.in_place) {
         let p = g.state[w.pair];
@@ -727,13 +726,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         #body
     };
     let api = if let (Some(w), Some((ins, outs))) = (&g.window, &window_io) {
-        let mut api = streaming_api(&api_in, &api_out, &state_fields, &state_lens, &in_params, &out_params, run);
-        // the window `run` replaces the per-window `run` of a plain streaming model
-        api = strip_window_run(api);
+        let mut api = streaming_api(&state_fields, &state_lens, &in_params, &out_params, run);
         api.extend(window_run(g, w, ins, outs, &api_in, &api_out, &state_fields));
         api
     } else if streaming {
-        streaming_api(&api_in, &api_out, &state_fields, &state_lens, &in_params, &out_params, run)
+        let mut api = streaming_api(&state_fields, &state_lens, &in_params, &out_params, run);
+        api.extend(slices_run(&api_in, &api_out));
+        api
     } else {
         quote! {
             /// Runs one whole-window inference.
@@ -864,25 +863,6 @@ fn outer_consts(list: &[Outer], kind: &str) -> TokenStream {
     out
 }
 
-/// `streaming_api` without its window `run` (a Scan model's `run` is the model's own).
-fn strip_window_run(api: TokenStream) -> TokenStream {
-    let file: syn::File = match syn::parse2(quote!(impl X { #api })) {
-        Ok(f) => f,
-        Err(_) => return api,
-    };
-    let mut out = TokenStream::new();
-    for item in file.items {
-        if let syn::Item::Impl(i) = item {
-            for it in i.items {
-                if !matches!(&it, syn::ImplItem::Fn(f) if f.sig.ident == "run") {
-                    out.extend(quote!(#it));
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The model's own `run` for a Scan model: initial states in, `step` over the window (scanned
 /// inputs sliced one step at a time, whole inputs every step, per-step outputs stacked), final
 /// states out.
@@ -1009,17 +989,38 @@ fn window_run(
     }
 }
 
-/// `step` (one time step: `run`'s body), `reset` (zero the state) and `run` (a window of steps)
-/// of a streaming model.
+/// `step` (one time step: `run`'s body), `reset` (zero the state) and the state accessors of a
+/// streaming model (its `run` is [`slices_run`], or a Scan model's [`window_run`]).
 fn streaming_api(
-    api_in: &[&Io],
-    api_out: &[&Io],
     state_fields: &[&Ident],
     state_lens: &[&Ident],
     in_params: &[TokenStream],
     out_params: &[TokenStream],
     step_body: TokenStream,
 ) -> TokenStream {
+    quote! {
+        /// One time step: reads this step's inputs and the state, writes this step's outputs and
+        /// the next state (kept inside the model for the next call).
+        pub fn step(&mut self, #(#in_params,)* #(#out_params),*) {
+            #step_body
+        }
+
+        /// Zeroes the state: the next [`Model::step`] starts a new sequence.
+        pub fn reset(&mut self) {
+            #(for x in self.#state_fields.iter_mut() { *x = 0.0; })*
+        }
+
+        #(
+            #[doc = " The current value of this state (see its length constant for which input it is)."]
+            pub fn #state_fields(&self) -> &[f32; #state_lens] {
+                &self.#state_fields
+            }
+        )*
+    }
+}
+
+/// A streaming model's `run`: [`Model::step`] over slices of per-step arrays.
+fn slices_run(api_in: &[&Io], api_out: &[&Io]) -> TokenStream {
     let ins: Vec<&Ident> = api_in.iter().map(|x| &x.param).collect();
     let outs: Vec<&Ident> = api_out.iter().map(|x| &x.param).collect();
     // `run` takes each input and output as a slice of per-step arrays and zips them.
@@ -1044,24 +1045,6 @@ fn streaming_api(
         }
     }
     quote! {
-        /// One time step: reads this step's inputs and the state, writes this step's outputs and
-        /// the next state (kept inside the model for the next call).
-        pub fn step(&mut self, #(#in_params,)* #(#out_params),*) {
-            #step_body
-        }
-
-        /// Zeroes the state: the next [`Model::step`] starts a new sequence.
-        pub fn reset(&mut self) {
-            #(for x in self.#state_fields.iter_mut() { *x = 0.0; })*
-        }
-
-        #(
-            #[doc = " The current value of this state (see its length constant for which input it is)."]
-            pub fn #state_fields(&self) -> &[f32; #state_lens] {
-                &self.#state_fields
-            }
-        )*
-
         /// Runs [`Model::step`] over a window: step `t` reads element `t` of every input slice
         /// and writes element `t` of every output slice, continuing from the current state.
         /// Runs as many steps as the shortest slice has; returns that number.

@@ -68,7 +68,7 @@ fn lower_scan(model: &TypedModel, node: &TypedNode, declutter_body: bool) -> Res
     // state pairs: the k-th state input with the k-th state output
     let state_in: Vec<usize> = (0..scan.input_mapping.len()).filter(|&i| scan.input_mapping[i].is_state()).collect();
     let state_out: Vec<usize> = (0..scan.output_mapping.len()).filter(|&o| scan.output_mapping[o].state).collect();
-    if state_in.len() != state_out.len() || state_in.len() != state_out.len() {
+    if state_in.len() != state_out.len() {
         return Err(refuse(node, "its state inputs and outputs do not pair up"));
     }
     g.state = state_in.iter().zip(&state_out).map(|(&input, &output)| StatePair { input, output }).collect();
@@ -120,12 +120,9 @@ fn lower_scan(model: &TypedModel, node: &TypedNode, declutter_body: bool) -> Res
         }
         let slot = outlet.slot;
         let shape = outer(*outlet)?;
-        let found = scan.output_mapping.iter().enumerate().find_map(|(o, m)| {
-            if let Some((s, info)) = m.scan.filter(|(s, _)| *s == slot) {
-                let _ = s;
-                return Some((o, Some(info)));
-            }
-            (m.last_value_slot == Some(slot)).then_some((o, None))
+        let found = scan.output_mapping.iter().enumerate().find_map(|(o, m)| match m.scan {
+            Some((s, info)) if s == slot => Some((o, Some(info))),
+            _ => (m.last_value_slot == Some(slot)).then_some((o, None)),
         });
         let role = match found {
             Some((o, Some(info))) => {
