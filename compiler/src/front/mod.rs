@@ -17,6 +17,7 @@ mod ops;
 mod prepare;
 mod prescan;
 pub mod reference;
+mod rnn;
 mod scan;
 mod widen;
 
@@ -49,13 +50,22 @@ pub fn load_typed(path: &Path, shapes: &InputShapes) -> Result<TypedModel> {
 
 /// [`load_typed`], with the notices for the user.
 pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel, Vec<String>)> {
+    load_typed_as(path, shapes, false)
+}
+
+/// Loads `path` into tract's typed model. `rewrite_rnn`: LSTM/GRU nodes are first rewritten into
+/// their cells' plain ops ([`rnn`]) — on the compile path only; the reference runs tract's own.
+fn load_typed_as(path: &Path, shapes: &InputShapes, rewrite_rnn: bool) -> Result<(TypedModel, Vec<String>)> {
     guard(path, || {
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
         let onnx = tract_onnx::onnx();
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
         check::check(&mut proto, path, shapes)?;
         prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
-        let notes = prepare::prepare(&mut proto, shapes)?;
+        let mut notes = prepare::prepare(&mut proto, shapes)?;
+        if rewrite_rnn {
+            notes.extend(rnn::rewrite(&mut proto, &onnx)?);
+        }
         check::check_input_sizes(&proto)?;
         let typed = match onnx.model_for_proto_model(&proto).and_then(|m| m.into_typed()) {
             Ok(t) => t,
@@ -98,7 +108,7 @@ pub fn import_noted(path: &Path, shapes: &InputShapes) -> Result<(Graph, Vec<Str
     // A model that is one Scan is lowered from the typed model, its body decluttered on its own:
     // decluttering the whole model pulls the body's per-step work out of the loop over the whole
     // window (and crashes on some bodies), which is not the step graph a streaming crate runs.
-    let (typed, notes) = load_typed_noted(path, shapes)?;
+    let (typed, notes) = load_typed_as(path, shapes, true)?;
     if let Some(g) = guard(path, || Ok(scan::whole_model(&typed, true)))? {
         return Ok((g?, notes));
     }
