@@ -169,6 +169,16 @@ fn cfc_cells_stream_like_tract() {
     stream("examples/models/bench/cfc_ncp_step.onnx", 1024);
 }
 
+/// `nn.LSTM` and `nn.GRU` one-step exports (ONNX LSTM/GRU with T = 1, state `[B, H]` in and
+/// out; both torch exporters): ecgc's rewritten cell keeps `h` (and `c`) in the crate and
+/// matches tract's own LSTM/GRU fed its next state back.
+#[test]
+fn lstm_and_gru_steps_stream_like_tract() {
+    for f in ["lstm_step.legacy", "lstm_step.dynamo", "gru_step.legacy", "gru_step.dynamo"] {
+        stream(&format!("examples/models/exports/{f}.onnx"), 4096);
+    }
+}
+
 /// 400,000 steps of one streaming crate on the host (cfc-seq's CfC cell, one sample per step).
 /// Memory is constant by construction — the crate is `#![no_std]` without `alloc`, so it cannot
 /// allocate, and its `Model` is `ARENA_BYTES + STATE_BYTES` fixed at compile time — which the

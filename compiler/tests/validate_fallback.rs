@@ -65,7 +65,7 @@ fn validate_falls_back_to_the_interpreter_and_says_so() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: ecgc validate failed:\n{stdout}\n{stderr}");
         assert!(
-            stdout.contains("reference: ecgc IR interpreter (tract could not run this model: "),
+            stdout.contains("reference: ecgc IR interpreter (tract is not usable on this model: "),
             "{name}: no fallback notice (does tract run this model now? then this case no longer tests the fallback):\n{stdout}"
         );
         assert!(stdout.contains("ok: the generated crate matches ecgc's IR interpreter"), "{name}:\n{stdout}");

@@ -27,6 +27,10 @@ ARCHS = {
     "s4d_cfc_tiny": "S4D-CfC tiny whole window, H=32 N=32 (zoo s4d-cfc-tiny)",
     "ccfc": "CCfC: ConvLSTM2D one step + Dense + CfC AutoNCP(20,6) (zoo ccfc)",
     "cltc": "CLTC: ConvLSTM2D one step + Dense + LTC AutoNCP(20,6) (zoo cltc)",
+    "lstm_step": "nn.LSTM(12, 32) one step with explicit state h, c + sigmoid head (ONNX LSTM, T = 1)",
+    "gru_step": "nn.GRU(12, 32) one step with explicit state h + sigmoid head (ONNX GRU, T = 1)",
+    "lstm_window": "nn.LSTM(12, 32) over a 64-step window from the zero state, mean over time, sigmoid head (ONNX LSTM, T = 64)",
+    "gru_window": "nn.GRU(12, 32) over a 64-step window from the zero state, mean over time, sigmoid head (ONNX GRU, T = 64)",
 }
 EXPORTERS = {
     "legacy": "torch.onnx.export(dynamo=False, dynamic_axes) opset 17",

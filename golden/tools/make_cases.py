@@ -143,6 +143,20 @@ class Case:
         (folder / "model.onnx").write_bytes(model.SerializeToString(deterministic=True))
         for k, value in enumerate(self.feeds):
             np.save(folder / f"input_{k}.npy", value, allow_pickle=False)
+        for stale in folder.glob("expected_*.npy"):
+            stale.unlink()
+        if self.extra.get("reference") == "onnxruntime":
+            # tract is wrong on this case (reference_reason): the truth is onnxruntime's outputs, kept
+            # as expected_<k>.npy; golden.rs re-runs onnxruntime and checks that tract still differs.
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            opts.intra_op_num_threads = 1
+            sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+            feeds = {i.name: v for i, v in zip(self.inputs, self.feeds)}
+            for k, out in enumerate(sess.run(self.outputs, feeds)):
+                np.save(folder / f"expected_{k}.npy", np.ascontiguousarray(out, dtype=np.float32), allow_pickle=False)
         write_toml(folder / "case.toml", self.description, self.ops(), self.tolerance, self.tolerance_reason, self.extra)
 
 
@@ -658,6 +672,63 @@ def cfc_cell_step() -> Case:
     return c
 
 
+def lstm_bidirectional_peepholes() -> Case:
+    c = Case("lstm_bidirectional_peepholes",
+             "ONNX LSTM over 6 steps, batch 2: bidirectional, peepholes, bias, initial h and c; outputs Y "
+             "[6,2,2,10], Y_h, Y_c; a second LSTM without bias or initial state (zeros) on its Y_h")
+    x = c.input("x", c.signal(6, 2, 5))
+    h0 = c.input("h0", c.signal(2, 2, 10, scale=0.5))
+    c0 = c.input("c0", c.signal(2, 2, 10, scale=0.5))
+    w = c.const(c.weight(2, 40, 5))
+    r = c.const(c.weight(2, 40, 10))
+    b = c.const(c.signal(2, 80, scale=0.1))
+    p = c.const(c.signal(2, 30, scale=0.3))
+    y, yh, yc = c.op("LSTM", [x, w, r, b, "", h0, c0, p], n_out=3, out=["y", "y_h", "y_c"], hidden_size=10,
+                     direction="bidirectional")
+    seq = c.op("Reshape", [yh, c.ints([1, 2, 20])])  # Y_h as a 1-step sequence, both directions as features
+    _, yh2 = c.op("LSTM", [seq, c.const(c.weight(1, 16, 20)), c.const(c.weight(1, 16, 4))], n_out=2,
+                  out=["y2", "y2_h"], hidden_size=4)
+    c.output(y, yh, yc, yh2)
+    return c
+
+
+def gru_linear_before_reset() -> Case:
+    c = Case("gru_linear_before_reset",
+             "ONNX GRU over 7 steps: linear_before_reset 0 with bias and initial h; linear_before_reset 1 without "
+             "bias, bidirectional; outputs Y and Y_h of both")
+    x = c.input("x", c.signal(7, 1, 6))
+    h0 = c.input("h0", c.signal(1, 1, 8, scale=0.5))
+    y, yh = c.op("GRU", [x, c.const(c.weight(1, 24, 6)), c.const(c.weight(1, 24, 8)), c.const(c.signal(1, 48, scale=0.1)),
+                        "", h0], n_out=2, out=["y", "y_h"], hidden_size=8, linear_before_reset=0)
+    y2, yh2 = c.op("GRU", [x, c.const(c.weight(2, 24, 6)), c.const(c.weight(2, 24, 8))], n_out=2,
+                   out=["y2", "y2_h"], hidden_size=8, linear_before_reset=1, direction="bidirectional")
+    c.output(y, yh, y2, yh2)
+    return c
+
+
+def rnn_reverse_activations() -> Case:
+    c = Case("rnn_reverse_activations",
+             "ONNX LSTM and GRU with direction reverse (alone), an LSTM with activations Sigmoid/Tanh/Relu and a GRU "
+             "with Sigmoid/Relu; checked against onnxruntime: tract 0.23.9 runs them wrong")
+    x = c.input("x", c.signal(5, 1, 6))
+    lw, lr, lb = c.const(c.weight(1, 32, 6)), c.const(c.weight(1, 32, 8)), c.const(c.signal(1, 64, scale=0.1))
+    gw, gr, gb = c.const(c.weight(1, 24, 6)), c.const(c.weight(1, 24, 8)), c.const(c.signal(1, 48, scale=0.1))
+    y1, _ = c.op("LSTM", [x, lw, lr, lb], n_out=2, out=["lstm_reverse_y", "lstm_reverse_h"], hidden_size=8,
+                 direction="reverse")
+    y2, _ = c.op("GRU", [x, gw, gr, gb], n_out=2, out=["gru_reverse_y", "gru_reverse_h"], hidden_size=8,
+                 direction="reverse", linear_before_reset=1)
+    y3, _ = c.op("LSTM", [x, lw, lr, lb], n_out=2, out=["lstm_relu_y", "lstm_relu_h"], hidden_size=8,
+                 activations=["Sigmoid", "Tanh", "Relu"])
+    y4, _ = c.op("GRU", [x, gw, gr, gb], n_out=2, out=["gru_relu_y", "gru_relu_h"], hidden_size=8,
+                 activations=["Sigmoid", "Relu"], linear_before_reset=1)
+    c.output(y1, y2, y3, y4)
+    c.extra["reference"] = "onnxruntime"
+    c.extra["reference_reason"] = (
+        "tract 0.23.9 runs a direction-reverse LSTM/GRU forward (its scan direction comes from the direction's "
+        "index, 0) and ignores the activations attribute (always Sigmoid/Tanh); onnxruntime follows the ONNX spec")
+    return c
+
+
 def tract_dwconv_unsqueeze(root: Path) -> None:
     """Known tract 0.23.9 optimized-plan bug, built here so the repository stands alone.
 
@@ -730,6 +801,9 @@ CASES = [
     two_inputs_two_outputs,
     ecg_cnn_batchnorm,
     cfc_cell_step,
+    lstm_bidirectional_peepholes,
+    gru_linear_before_reset,
+    rnn_reverse_activations,
 ]
 
 # Cases whose tolerance differs from the default, with the reason (kept here, next to the list).

@@ -98,6 +98,14 @@ fn load_typed_as(path: &Path, shapes: &InputShapes, rewrite_rnn: bool) -> Result
     })
 }
 
+/// Why tract is known to compute this model wrongly (an LSTM/GRU form tract 0.23.9 gets wrong),
+/// if it is; `None` also when the file does not decode (loading reports that).
+pub fn tract_runs_wrong(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).ok()?;
+    rnn::tract_runs_wrong(proto.graph.as_ref()?)
+}
+
 /// Loads and lowers a model into the IR.
 pub fn import(path: &Path, shapes: &InputShapes) -> Result<Graph> {
     import_noted(path, shapes).map(|(g, _)| g)

@@ -61,7 +61,8 @@ pub(super) fn rewrite(proto: &mut pb::ModelProto, onnx: &tract_onnx::Onnx) -> Re
             continue;
         }
         let d = &dims[&node.name];
-        match Cell::read(&node, d) {
+        let lens = input(&node, 4).and_then(|name| int_constant(graph, name));
+        match Cell::read(&node, d, lens) {
             Ok(cell) => {
                 if d.steps > 1 {
                     notes.push(format!(
@@ -81,6 +82,44 @@ pub(super) fn rewrite(proto: &mut pb::ModelProto, onnx: &tract_onnx::Onnx) -> Re
     graph.node = out.nodes;
     graph.initializer.extend(out.inits);
     Ok(notes)
+}
+
+/// Why tract 0.23.9 computes a recurrent node of `graph` wrongly, if it does: it runs a
+/// direction-`reverse` LSTM/GRU forward (its scan direction comes from the direction's index,
+/// which is 0 when reverse is the only one) and ignores the `activations` attribute. ecgc follows
+/// the ONNX spec (the golden case `rnn_reverse_activations` checks it against onnxruntime).
+pub(super) fn tract_runs_wrong(graph: &pb::GraphProto) -> Option<String> {
+    graph.node.iter().filter(|n| is_rnn(n)).find_map(|n| {
+        let reverse = attr(n, "direction").is_some_and(|a| a.s == b"reverse");
+        let defaults: &[&[u8]] =
+            if n.op_type == "LSTM" { &[b"Sigmoid", b"Tanh", b"Tanh"] } else { &[b"Sigmoid", b"Tanh"] };
+        let custom = attr(n, "activations").is_some_and(|a| {
+            a.strings.chunks(defaults.len()).any(|c| c.iter().zip(defaults).any(|(x, y)| !x.eq_ignore_ascii_case(y)))
+        });
+        let what = match (reverse, custom) {
+            (true, true) => "direction reverse and its activations attribute",
+            (true, false) => "direction reverse",
+            (false, true) => "its activations attribute",
+            (false, false) => return None,
+        };
+        Some(format!("tract 0.23.9 runs {} '{}' wrongly ({what})", n.op_type, n.name))
+    })
+}
+
+/// The values of an int32/int64 initializer.
+fn int_constant(graph: &pb::GraphProto, name: &str) -> Option<Vec<i64>> {
+    let t = graph.initializer.iter().find(|t| t.name == name)?;
+    match DataType::try_from(t.data_type).ok()? {
+        DataType::Int32 if !t.raw_data.is_empty() => {
+            Some(t.raw_data.chunks_exact(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect())
+        }
+        DataType::Int32 => Some(t.int32_data.iter().map(|&v| i64::from(v)).collect()),
+        DataType::Int64 if !t.raw_data.is_empty() => {
+            Some(t.raw_data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect())
+        }
+        DataType::Int64 => Some(t.int64_data.clone()),
+        _ => None,
+    }
 }
 
 fn is_rnn(node: &pb::NodeProto) -> bool {
@@ -148,12 +187,13 @@ enum Act {
 
 impl Act {
     fn parse(name: &[u8]) -> std::result::Result<Act, String> {
-        match std::str::from_utf8(name).unwrap_or_default().to_ascii_lowercase().as_str() {
+        let name = String::from_utf8_lossy(name);
+        match name.to_ascii_lowercase().as_str() {
             "sigmoid" => Ok(Act::Sigmoid),
             "tanh" => Ok(Act::Tanh),
             "relu" => Ok(Act::Relu),
-            other => Err(format!(
-                "activation '{other}' is not supported: ecgc compiles LSTM/GRU cells with Sigmoid, Tanh and Relu \
+            _ => Err(format!(
+                "activation '{name}' is not supported: ecgc compiles LSTM/GRU cells with Sigmoid, Tanh and Relu \
                  activations (PyTorch's nn.LSTM/nn.GRU use Sigmoid and Tanh)"
             )),
         }
@@ -189,7 +229,8 @@ fn output(node: &pb::NodeProto, k: usize) -> Option<&str> {
 }
 
 impl Cell {
-    fn read(node: &pb::NodeProto, d: &Dims) -> std::result::Result<Cell, String> {
+    /// `lens`: the constant `sequence_lens`, when the node has one.
+    fn read(node: &pb::NodeProto, d: &Dims, lens: Option<Vec<i64>>) -> std::result::Result<Cell, String> {
         let kind = if node.op_type == "LSTM" {
             Kind::Lstm
         } else {
@@ -202,9 +243,9 @@ impl Cell {
             b"bidirectional" => vec![false, true],
             other => return Err(format!("direction '{}' is not an ONNX direction", String::from_utf8_lossy(other))),
         };
-        if input(node, 4).is_some() {
-            return Err("sequence_lens (sequences of different lengths, pack_padded_sequence) is not supported: \
-                        export with every sequence the full length"
+        if input(node, 4).is_some() && !lens.is_some_and(|l| l.iter().all(|&n| n == d.steps as i64)) {
+            return Err("sequence_lens with lengths other than the whole window (sequences of different lengths, \
+                        pack_padded_sequence) is not supported: export with every sequence the full length"
                 .into());
         }
         if attr(node, "clip").is_some() {

@@ -438,6 +438,31 @@ def main():
         m=model([helper.make_node("Softmax", ["x"], ["y"], name="softmax", axis=5)], [vi("x", [1, 8])],
                 [vi("y", [1, 8])]), cmd=VALIDATE)
 
+    # ---- LSTM / GRU (rewritten into their cells by the front end) ----------------------------
+    def rnn(kind, exit_code, op="LSTM", steps=3, x_inputs=None, extra_inits=(), note="", **attrs):
+        g = 4 if op == "LSTM" else 3
+        rng = np.random.default_rng(7)
+        w = numpy_helper.from_array(rng.standard_normal((1, g * 3, 2)).astype(np.float32) * 0.5, "W")
+        r = numpy_helper.from_array(rng.standard_normal((1, g * 3, 3)).astype(np.float32) * 0.5, "R")
+        ins = x_inputs or ["x", "W", "R"]
+        node = helper.make_node(op, ins, ["y", "y_h"], name="rnn", hidden_size=3, **attrs)
+        add(kind, "rnn", exit_code, m=model([node], [vi("x", [steps, 1, 2])], [vi("y", None), vi("y_h", None)],
+                                           [w, r, *extra_inits]), note=note)
+
+    rnn("rnn_lstm_activation_elu", 2, activations=["Sigmoid", "Elu", "Tanh"])
+    rnn("rnn_lstm_clip", 2, clip=3.0)
+    rnn("rnn_lstm_input_forget", 2, input_forget=1)
+    rnn("rnn_gru_sequence_lens", 2, op="GRU", x_inputs=["x", "W", "R", "", "lens"],
+        extra_inits=[numpy_helper.from_array(np.array([2], np.int32), "lens")])
+    rnn("rnn_lstm_sequence_lens_full", 0, x_inputs=["x", "W", "R", "", "lens"],
+        extra_inits=[numpy_helper.from_array(np.array([3], np.int32), "lens")],
+        note="sequence_lens equal to the window length is the plain LSTM")
+    rnn("rnn_lstm_window_too_long", 2, steps=2000, note="more steps than ecgc unrolls: the message names --stream")
+    rnn("rnn_validate_reverse_lstm", 0, direction="reverse",
+        note="tract runs a reverse-only LSTM forward: validate says so and uses the IR interpreter")
+    KINDS[-1]["args"] = ["validate", "{model}"]
+    rnn("rnn_gru_window_unrolled", 0, op="GRU", steps=5, note="a short window compiles, unrolled, with a notice")
+
     # ---- outputs that no node computes -----------------------------------------------------
     add("passthrough_input_is_output", "passthrough", 0,
         m=model([helper.make_node("Relu", ["x"], ["y"], name="relu")], [vi("x", [1, 8])],

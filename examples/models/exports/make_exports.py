@@ -131,6 +131,68 @@ def cltc(g):
     return _convlstm_net("ltc", g)
 
 
+class LstmStep(nn.Module):
+    """One time step of ``nn.LSTM`` (batch first) with its state ``h``, ``c`` in and out, ``[B, H]``
+    each, and a sigmoid head: the export a streaming deployment uses."""
+
+    def __init__(self, inputs=12, hidden=32, labels=6):
+        super().__init__()
+        self.rnn = nn.LSTM(inputs, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, labels)
+
+    def forward(self, x_t, h, c):
+        y, (h2, c2) = self.rnn(x_t.unsqueeze(1), (h.unsqueeze(0), c.unsqueeze(0)))
+        return torch.sigmoid(self.head(y[:, 0])), h2[0], c2[0]
+
+
+class GruStep(nn.Module):
+    """One time step of ``nn.GRU`` (batch first) with its state ``h`` in and out, and a sigmoid head."""
+
+    def __init__(self, inputs=12, hidden=32, labels=6):
+        super().__init__()
+        self.rnn = nn.GRU(inputs, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, labels)
+
+    def forward(self, x_t, h):
+        y, h2 = self.rnn(x_t.unsqueeze(1), h.unsqueeze(0))
+        return torch.sigmoid(self.head(y[:, 0])), h2[0]
+
+
+class RnnWindow(nn.Module):
+    """``nn.LSTM``/``nn.GRU`` over a whole window from the zero state, mean over time, sigmoid head."""
+
+    def __init__(self, cell, inputs=12, hidden=32, labels=6):
+        super().__init__()
+        self.rnn = cell(inputs, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, labels)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return torch.sigmoid(self.head(y.mean(1)))
+
+
+RNN_STEPS = 64
+
+
+def lstm_step(g):
+    x = (torch.randn(EXAMPLE_BATCH, 12, generator=g), 0.5 * torch.randn(EXAMPLE_BATCH, 32, generator=g),
+         0.5 * torch.randn(EXAMPLE_BATCH, 32, generator=g))
+    return LstmStep(), ["x_t", "h", "c"], ["p_t", "h_next", "c_next"], x
+
+
+def gru_step(g):
+    x = (torch.randn(EXAMPLE_BATCH, 12, generator=g), 0.5 * torch.randn(EXAMPLE_BATCH, 32, generator=g))
+    return GruStep(), ["x_t", "h"], ["p_t", "h_next"], x
+
+
+def lstm_window(g):
+    return RnnWindow(nn.LSTM), ["x"], ["p"], (torch.randn(EXAMPLE_BATCH, RNN_STEPS, 12, generator=g),)
+
+
+def gru_window(g):
+    return RnnWindow(nn.GRU), ["x"], ["p"], (torch.randn(EXAMPLE_BATCH, RNN_STEPS, 12, generator=g),)
+
+
 ARCHS = {
     "ecg_cnn": ecg_cnn,
     "cfc_seq_step": cfc_seq_step,
@@ -141,6 +203,10 @@ ARCHS = {
     "s4d_cfc_tiny": s4d_cfc_tiny,
     "ccfc": ccfc,
     "cltc": cltc,
+    "lstm_step": lstm_step,
+    "gru_step": gru_step,
+    "lstm_window": lstm_window,
+    "gru_window": gru_window,
 }
 
 
