@@ -11,6 +11,10 @@
 //!   executes v6-M code: its instruction count is what soft-float costs; its outputs must match
 //!   the host too (the bit-identical column counts both builds).
 //!
+//! - `streaming_*`: streaming crates (`--stream`: S4D-ECG's step graph, `nn.LSTM`/`nn.GRU` one-step
+//!   exports) stepped on the M7 and on the host from the zero state, the last step's outputs
+//!   bit-identical.
+//!
 //! Each zoo model's report estimate (the per-kernel cost model calibrated by
 //! `scripts/calibrate-cost.py`, opt-level 3 as this firmware is built) must be within ±25% of
 //! the instructions measured here; the test fails with the table of estimates otherwise.
@@ -733,11 +737,27 @@ fn streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7() {
     if !tools_ready("streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7") {
         return;
     }
-    let onnx = repo().join("examples/models/s4d-ecg/model.onnx");
-    let krate = "zoo_s4d_ecg_stream";
+    // ten states: xr/xi of four layers, the sum, the count
+    stream_on_the_m7("examples/models/s4d-ecg/model.onnx", "zoo_s4d_ecg_stream", 10);
+}
+
+/// `nn.LSTM` and `nn.GRU` one-step exports (ONNX LSTM/GRU, T = 1), streaming `h` (and `c`).
+#[test]
+fn streaming_lstm_and_gru_steps_match_the_host_on_the_m7() {
+    if !tools_ready("streaming_lstm_and_gru_steps_match_the_host_on_the_m7") {
+        return;
+    }
+    stream_on_the_m7("examples/models/exports/lstm_step.legacy.onnx", "lstm_step_stream", 2);
+    stream_on_the_m7("examples/models/exports/gru_step.legacy.onnx", "gru_step_stream", 1);
+}
+
+/// Compiles `model` with `--stream` for the F746 (its budget enforced: state + arena + I/O),
+/// steps it `STREAM_STEPS` times on the emulated M7 and on the host from the zero state, and
+/// requires every output of the last step bit-identical.
+fn stream_on_the_m7(model: &str, krate: &str, states: usize) {
+    let onnx = repo().join(model);
     let dir = work().join("zoo").join(krate);
     let _ = std::fs::remove_dir_all(&dir);
-    // compile() enforces the F746's budget: state + arena + I/O must fit its 320 KiB
     let c = Compiler::new(&onnx)
         .name(krate)
         .target("stm32f746")
@@ -745,8 +765,8 @@ fn streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7() {
         .out_dir(dir.join("model"))
         .stream(true)
         .compile()
-        .expect("the streaming S4D-ECG fits the F746");
-    assert!(c.krate.streaming && c.graph.state.len() == 10, "ten states: xr/xi of four layers, the sum, the count");
+        .unwrap_or_else(|e| panic!("{model}: the streaming crate fits the F746: {e}"));
+    assert!(c.krate.streaming && c.graph.state.len() == states, "{model}: {states} state(s)");
     let (in_lens, out_lens) = io_lens(&c);
     let io_bytes = 4 * (in_lens.iter().sum::<usize>() + out_lens.iter().sum::<usize>());
     let section = io_placement(c.report.arena_bytes + c.report.state_bytes, io_bytes).expect("fits the F746's RAM");
@@ -788,11 +808,11 @@ fn streaming_s4d_ecg_fits_the_f746_and_matches_the_host_on_the_m7() {
     }
     let (macs, n, stack) = instructions(&run, krate).expect("instructions");
     println!(
-        "s4d-ecg streaming on the M7: step {STREAM_STEPS} of the same sample, {n} instructions per step ({macs} MACs), \
+        "{model} streaming on the M7: step {STREAM_STEPS} of the same sample, {n} instructions per step ({macs} MACs), \
          {same}/{total} outputs bit-identical to the host, state {} B, arena {} B, stack {stack} B, ELF (flash, RAM) {:?}",
         c.report.state_bytes,
         c.report.arena_bytes,
         elf_sizes(&elf)
     );
-    assert_eq!(same, total, "the M7 and the host differ");
+    assert_eq!(same, total, "{model}: the M7 and the host differ");
 }
