@@ -47,6 +47,8 @@ pub struct Compiler {
     precision: Precision,
     calibration: Option<PathBuf>,
     calibration_method: Option<CalibrationMethod>,
+    keep_f32: Vec<String>,
+    int8_max_error: Option<f64>,
     input_shapes: Vec<(String, Vec<usize>)>,
     pairing: Pairing,
     out_dir: Option<PathBuf>,
@@ -88,6 +90,8 @@ impl Compiler {
             precision: Precision::F32,
             calibration: None,
             calibration_method: None,
+            keep_f32: vec![],
+            int8_max_error: None,
             input_shapes: vec![],
             pairing: Pairing::default(),
             out_dir: None,
@@ -122,6 +126,18 @@ impl Compiler {
     /// [`CalibrationMethod::MinMax`]; `docs/INT8.md`, "Calibration methods").
     pub fn calibration_method(mut self, m: CalibrationMethod) -> Self {
         self.calibration_method = Some(m);
+        self
+    }
+    /// int8: keep the layers whose node names match this glob pattern (`*`, `?`, `[...]`) in f32
+    /// (`--keep-f32`, repeatable; a pattern matching no int8 candidate is an error).
+    pub fn keep_f32(mut self, pattern: &str) -> Self {
+        self.keep_f32.push(pattern.into());
+        self
+    }
+    /// int8: keep a layer in f32 when making it alone integer changes the model's outputs on the
+    /// calibration set by more than `e` (relative RMS; `--int8-max-error`, `quant::sensitivity`).
+    pub fn int8_max_error(mut self, e: f64) -> Self {
+        self.int8_max_error = Some(e);
         self
     }
     /// Fixes an input's shape.
@@ -253,6 +269,17 @@ impl Compiler {
         if self.precision == Precision::F32 && self.calibration_method.is_some() {
             return Err(Error::InvalidInput("--calibration-method only applies to --precision int8".into()));
         }
+        if self.precision == Precision::F32 && !self.keep_f32.is_empty() {
+            return Err(Error::InvalidInput("--keep-f32 only applies to --precision int8".into()));
+        }
+        if self.precision == Precision::F32 && self.int8_max_error.is_some() {
+            return Err(Error::InvalidInput("--int8-max-error only applies to --precision int8".into()));
+        }
+        if let Some(e) = self.int8_max_error.filter(|e| !(e.is_finite() && *e >= 0.0)) {
+            return Err(Error::InvalidInput(format!(
+                "--int8-max-error {e}: give a relative error ≥ 0, e.g. 0.01 for 1%"
+            )));
+        }
         if self.precision == Precision::Int8 && self.calibration.is_none() {
             return Err(Error::InvalidInput(
                 "--precision int8 needs --calibration FILE (.npz with one array per model input, or .npy): \
@@ -298,13 +325,21 @@ impl Compiler {
             Some(p) => Some(Calibration::load(p, &graph)?),
             None => None,
         };
+        let decisions = std::cell::RefCell::new(crate::quant::sensitivity::Choices::default());
         let cx = passes::Context {
             target: &target,
             precision: self.precision,
             calibration: calibration.as_ref(),
             calibration_method: self.calibration_method.unwrap_or_default(),
+            choice: passes::LayerChoice {
+                keep_f32: &self.keep_f32,
+                max_error: self.int8_max_error,
+                decisions: Some(&decisions),
+            },
         };
         passes::run(&mut graph, &self.passes, &cx)?;
+        let choices = decisions.into_inner();
+        notes.extend(choice_notes(&choices));
         let plan = back::groups::settled_plan(&graph);
         let source = self.model.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let command = self.command.clone().unwrap_or_else(|| format!("ecgc compile {source} --target {}", target.name));
@@ -317,6 +352,11 @@ impl Compiler {
             self.max_flash.unwrap_or(target.flash_bytes),
             self.max_ram.unwrap_or(target.ram_bytes),
         );
+        for l in &mut report.layers {
+            if let Some(d) = choices.layers.iter().find(|d| d.node == l.node && !d.why.is_empty()) {
+                l.why = d.why.clone();
+            }
+        }
         // What the front end decided for the user (a defaulted batch, a float16 model widened to
         // f32) goes into the model card and the README too.
         let mut card = report.card(&source, &sha256, &command, &graph);
@@ -447,4 +487,20 @@ pub fn check_crate_name(name: &str) -> Result<()> {
         return Err(Error::InvalidInput(format!("crate name '{name}' is reserved: '{ident}' is {why}{what}")));
     }
     Ok(())
+}
+
+/// The compile output's lines for the user's int8 layer choices (`--keep-f32`, `--int8-max-error`).
+fn choice_notes(c: &crate::quant::sensitivity::Choices) -> Vec<String> {
+    let mut notes: Vec<String> =
+        c.layers.iter().filter(|d| !d.int8).map(|d| format!("int8: layer '{}' {}", d.node, d.why)).collect();
+    if let Some(e) = c.combined_error {
+        let k = c.layers.iter().filter(|d| d.int8).count();
+        notes.push(format!(
+            "int8: {k} of {} candidate layers integer; together they change the outputs by {e:.2e} (relative RMS, {} \
+             calibration samples)",
+            c.layers.len(),
+            c.samples
+        ));
+    }
+    notes
 }

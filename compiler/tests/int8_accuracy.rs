@@ -26,7 +26,13 @@ fn repo() -> PathBuf {
 fn compile(model: &Path, precision: Precision, cal: Option<&Calibration>, method: CalibrationMethod) -> Graph {
     let mut g = front::import(model, &[]).expect("imports");
     let target = Target::load("stm32f746").expect("target");
-    let cx = Context { target: &target, precision, calibration: cal, calibration_method: method };
+    let cx = Context {
+        target: &target,
+        precision,
+        calibration: cal,
+        calibration_method: method,
+        choice: Default::default(),
+    };
     passes::run(&mut g, &PassOptions::default(), &cx).expect("passes");
     g
 }

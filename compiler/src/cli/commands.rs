@@ -62,6 +62,12 @@ pub(super) fn compile(a: CompileArgs, argv: &[std::ffi::OsString]) -> Result<()>
     if let Some(p) = &a.calibration {
         c = c.calibration(p);
     }
+    for p in &a.keep_f32 {
+        c = c.keep_f32(p);
+    }
+    if let Some(e) = a.int8_max_error {
+        c = c.int8_max_error(e);
+    }
     if let Some(m) = a.calibration_method {
         c = c.calibration_method(m);
     }

@@ -68,6 +68,14 @@ struct CompileArgs {
     /// of the values, default 99.99) or mse (least expected squared quantization error).
     #[arg(long = "calibration-method", value_name = "METHOD", value_parser = clap::builder::ValueParser::new(parse_calibration_method))]
     calibration_method: Option<crate::quant::CalibrationMethod>,
+    /// int8: keep the layers whose node names match this glob pattern (`*`, `?`, `[...]`) in f32
+    /// (repeatable); the report lists the layers and their names.
+    #[arg(long = "keep-f32", value_name = "PATTERN")]
+    keep_f32: Vec<String>,
+    /// int8: keep a layer in f32 when making it alone integer changes the model's outputs on the
+    /// calibration set by more than this relative RMS error (e.g. 0.01).
+    #[arg(long = "int8-max-error", value_name = "E", allow_negative_numbers = true)]
+    int8_max_error: Option<f64>,
     /// Pair a state input with its next-state output: IN=OUT (repeatable). Makes the model a
     /// streaming one: the crate keeps the state and the API is `step`/`reset`/`run`.
     #[arg(long = "state", value_name = "IN=OUT")]

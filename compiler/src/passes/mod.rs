@@ -33,12 +33,34 @@ pub struct Context<'a> {
     pub calibration: Option<&'a Calibration>,
     /// How activation ranges are chosen from the calibration inputs (int8 only).
     pub calibration_method: CalibrationMethod,
+    /// Which layers an int8 build keeps in f32, and the record of why (int8 only).
+    pub choice: LayerChoice<'a>,
+}
+
+/// The user's say in which layers an int8 build makes integer (`--keep-f32`,
+/// `--int8-max-error`), and where the `quantize` pass records each decision with its reason.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LayerChoice<'a> {
+    /// Glob patterns (`*`, `?`, `[...]`) over node names: matching layers stay f32.
+    pub keep_f32: &'a [String],
+    /// Keep a layer f32 when making it alone integer changes the model's outputs on the
+    /// calibration set by more than this (relative RMS, `quant::sensitivity`).
+    pub max_error: Option<f64>,
+    /// Filled by the `quantize` pass: per candidate layer, its node name, whether it became
+    /// integer, and why (for the report and the compile output).
+    pub decisions: Option<&'a std::cell::RefCell<crate::quant::sensitivity::Choices>>,
 }
 
 impl<'a> Context<'a> {
     /// An f32 compilation for `target`.
     pub fn f32(target: &'a Target) -> Context<'a> {
-        Context { target, precision: Precision::F32, calibration: None, calibration_method: CalibrationMethod::MinMax }
+        Context {
+            target,
+            precision: Precision::F32,
+            calibration: None,
+            calibration_method: CalibrationMethod::MinMax,
+            choice: LayerChoice::default(),
+        }
     }
 }
 

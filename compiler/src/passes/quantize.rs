@@ -29,6 +29,7 @@ use crate::ir::{
 };
 use crate::quant::params::{self, quantize_multiplier};
 use crate::quant::ranges::{self, Range};
+use crate::quant::sensitivity;
 use crate::Precision;
 
 /// See the module docs.
@@ -51,9 +52,91 @@ impl Pass for Quantize {
             ));
         };
         let ranges = ranges::collect(g, cal, cx.calibration_method)?;
-        rewrite(g, &ranges, cx.target.features.iter().any(|f| f == "dsp"));
+        let dsp = cx.target.features.iter().any(|f| f == "dsp");
+        let choices = choose(g, &ranges, cal, &cx.choice, dsp)?;
+        let allowed: Vec<bool> = {
+            let mut a = vec![true; g.nodes.len()];
+            for d in choices.layers.iter().filter(|d| !d.int8) {
+                if let Some(i) = g.nodes.iter().position(|n| n.name == d.node) {
+                    a[i] = false;
+                }
+            }
+            a
+        };
+        let reference = match cx.choice.max_error {
+            Some(_) => Some(sensitivity::outputs(g, cal)?),
+            None => None,
+        };
+        let chosen = layers(g, &ranges, &|i| allowed[i]);
+        rewrite(g, &chosen, dsp);
+        if let Some(d) = cx.choice.decisions {
+            let mut choices = choices;
+            if let Some(reference) = reference {
+                choices.combined_error = Some(sensitivity::relative_rms(&sensitivity::outputs(g, cal)?, &reference));
+            }
+            *d.borrow_mut() = choices;
+        }
         Ok(())
     }
+}
+
+/// Which candidate layers stay f32: those `--keep-f32` names, then (with `--int8-max-error`)
+/// those whose int8 version alone moves the outputs too far (`quant::sensitivity`).
+fn choose(
+    g: &Graph,
+    ranges: &[Option<Range>],
+    cal: &crate::quant::Calibration,
+    choice: &super::LayerChoice,
+    dsp: bool,
+) -> Result<sensitivity::Choices> {
+    let candidates: Vec<usize> = layers(g, ranges, &|_| true)
+        .iter()
+        .filter(|l| !matches!(g.nodes[l.node].op, Op::Pool(_)))
+        .map(|l| l.node)
+        .collect();
+    let patterns = sensitivity::patterns(choice.keep_f32)?;
+    for (raw, p) in &patterns {
+        if !candidates.iter().any(|&i| p.matches(&g.nodes[i].name)) {
+            let names: Vec<String> = candidates.iter().map(|&i| format!("'{}'", g.nodes[i].name)).collect();
+            return Err(Error::InvalidInput(format!(
+                "--keep-f32 '{raw}' matches no layer that int8 would make integer; those layers are: {}",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            )));
+        }
+    }
+    let mut out = sensitivity::Choices { samples: cal.samples.len().min(sensitivity::SAMPLES), ..Default::default() };
+    let reference = match choice.max_error {
+        Some(_) => Some(sensitivity::outputs(g, cal)?),
+        None => None,
+    };
+    for &i in &candidates {
+        let node = g.nodes[i].name.clone();
+        if let Some((raw, _)) = patterns.iter().find(|(_, p)| p.matches(&node)) {
+            out.layers.push(sensitivity::Decision {
+                node,
+                int8: false,
+                why: format!("kept f32 by --keep-f32 '{raw}'"),
+                error: None,
+            });
+            continue;
+        }
+        let (Some(max), Some(reference)) = (choice.max_error, reference.as_ref()) else {
+            out.layers.push(sensitivity::Decision { node, int8: true, why: String::new(), error: None });
+            continue;
+        };
+        let mut trial = g.clone();
+        let alone = layers(&trial, ranges, &|j| j == i);
+        rewrite(&mut trial, &alone, dsp);
+        let err = sensitivity::relative_rms(&sensitivity::outputs(&trial, cal)?, reference);
+        let n = out.samples;
+        let (int8, why) = if err <= max {
+            (true, format!("int8 alone changes the outputs by {err:.2e} (relative RMS, {n} calibration samples) ≤ --int8-max-error {max}"))
+        } else {
+            (false, format!("kept f32: int8 alone changes the outputs by {err:.2e} (relative RMS, {n} calibration samples) > --int8-max-error {max}"))
+        };
+        out.layers.push(sensitivity::Decision { node, int8, why, error: Some(err) });
+    }
+    Ok(out)
 }
 
 /// What one integer layer replaces.
@@ -67,6 +150,9 @@ struct Layer {
     relu: Option<usize>,
     /// The f32 value whose integer version the layer computes (the last absorbed node's output).
     result: ValueId,
+    /// Calibrated ranges of the input and of `result`.
+    input_range: Option<Range>,
+    result_range: Option<Range>,
 }
 
 /// Readers of every value (node indices).
@@ -114,8 +200,9 @@ fn bias_of(g: &Graph, n: &Node, v: ValueId, cols: usize) -> Option<ValueId> {
     (n.inputs.contains(&v) && g.value(b).const_data().is_some() && last_only).then_some(b)
 }
 
-/// Which nodes become integer layers, in node order.
-fn layers(g: &Graph, ranges: &[Option<Range>]) -> Vec<Layer> {
+/// Which nodes become integer layers, in node order; `allow(node index)` may veto a weight layer
+/// (a max pool follows its input's precision).
+fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) -> Vec<Layer> {
     let rd = readers(g);
     let mut int_avail = vec![false; g.values.len()];
     let mut absorbed = vec![false; g.nodes.len()];
@@ -140,10 +227,11 @@ fn layers(g: &Graph, ranges: &[Option<Range>]) -> Vec<Layer> {
             Op::Pool(p) => p.kind == PoolKind::Max && p.kernel.len() == 1 && int_avail[n.inputs[0].index()],
             _ => false,
         };
-        if !kind_ok || ranges[n.inputs[0].index()].is_none() {
+        if !kind_ok || ranges[n.inputs[0].index()].is_none() || (!matches!(n.op, Op::Pool(_)) && !allow(i)) {
             continue;
         }
-        let mut layer = Layer { node: i, bias_add: None, relu: None, result: n.output };
+        let mut layer =
+            Layer { node: i, bias_add: None, relu: None, result: n.output, input_range: None, result_range: None };
         if let Op::Dense(d) = &n.op {
             if let Some(r) = only_reader(g, &rd, layer.result) {
                 if let Some(b) = bias_of(g, &g.nodes[r], layer.result, d.n) {
@@ -163,6 +251,8 @@ fn layers(g: &Graph, ranges: &[Option<Range>]) -> Vec<Layer> {
         if ranges[layer.result.index()].is_none() {
             continue;
         }
+        layer.input_range = ranges[n.inputs[0].index()];
+        layer.result_range = ranges[layer.result.index()];
         for a in [layer.bias_add.map(|b| b.0), layer.relu].into_iter().flatten() {
             absorbed[a] = true;
         }
@@ -178,9 +268,8 @@ fn act_quant(r: Option<Range>) -> Quant {
     params::affine(r.min, r.max, DType::I8)
 }
 
-/// Rewrites the graph (module docs).
-fn rewrite(g: &mut Graph, ranges: &[Option<Range>], dsp: bool) {
-    let layers = layers(g, ranges);
+/// Rewrites the graph (module docs): `layers` become integer.
+fn rewrite(g: &mut Graph, layers: &[Layer], dsp: bool) {
     if layers.is_empty() {
         return;
     }
@@ -215,7 +304,7 @@ fn rewrite(g: &mut Graph, ranges: &[Option<Range>], dsp: bool) {
         let qx = match int_of[x.index()] {
             Some(q) => q,
             None => {
-                let q = add_value(g, &format!("{}.q", g.value(x).name), x, act_quant(ranges[x.index()]));
+                let q = add_value(g, &format!("{}.q", g.value(x).name), x, act_quant(l.input_range));
                 g.nodes.push(Node {
                     name: format!("{}.quantize", g.value(x).name),
                     op: Op::Quantize(DType::I8),
@@ -229,7 +318,7 @@ fn rewrite(g: &mut Graph, ranges: &[Option<Range>], dsp: bool) {
         let x_quant = g.value(qx).quant.clone().unwrap_or_else(|| Quant::per_tensor(1.0, 0));
         let out_quant = match node.op {
             Op::Pool(_) => x_quant.clone(),
-            _ => act_quant(ranges[l.result.index()]),
+            _ => act_quant(l.result_range),
         };
         let result_name = g.value(l.result).name.clone();
         let q_out = add_value(g, &format!("{result_name}.q"), l.result, out_quant.clone());
