@@ -361,7 +361,12 @@ impl Compiler {
         // f32) goes into the model card and the README too.
         let mut card = report.card(&source, &sha256, &command, &graph);
         card.extend(notes.iter().map(|n| format!("- Note: {n}")));
-        let facts = back::lib_rs::CardFacts { card, weight_bytes: report.weight_bytes, macs: report.macs };
+        let facts = back::lib_rs::CardFacts {
+            card,
+            weight_bytes: report.weight_bytes,
+            macs: report.macs,
+            tuning: back::tuning::Tuning::for_opt_level(&self.measure_options.opt_level),
+        };
         let spec = CrateSpec {
             name: name.clone(),
             kernels: self.kernels.clone(),

@@ -161,7 +161,7 @@ fn hostile_names_compile_without_warnings() {
     verify::verify(&g).expect("valid graph");
     let plan = ecgc::plan::plan(&g);
     let card = vec!["hostile".into(), "a name with a newline: `x\ny`*/".into()];
-    let facts = ecgc::back::lib_rs::CardFacts { card, weight_bytes: 0, macs: 0 };
+    let facts = ecgc::back::lib_rs::CardFacts { card, weight_bytes: 0, macs: 0, tuning: Default::default() };
     let module = ecgc::back::generate_module(&g, &plan, &facts).expect("module form");
     let module = String::from_utf8(module.files[Path::new("model.rs")].clone()).expect("utf8");
     syn::parse_file(&module).expect("the module form parses");
@@ -204,7 +204,7 @@ fn cargo_toml_survives_any_file_name() {
     let y = g.add_node("y", Op::Unary(UnaryOp::Neg), vec![x], vec![1, 2], DType::F32);
     g.outputs.push(y);
     let plan = ecgc::plan::plan(&g);
-    let facts = ecgc::back::lib_rs::CardFacts { card: vec![], weight_bytes: 0, macs: 0 };
+    let facts = ecgc::back::lib_rs::CardFacts { card: vec![], weight_bytes: 0, macs: 0, tuning: Default::default() };
     let mut sp = spec("odd", KernelsDep::Vendored);
     sp.source = "a\\b\"c\nd ]] = [x].onnx".into();
     sp.command = "ecgc compile 'a\\b\"c\nd ]] = [x].onnx'\n[workspace]".into();
@@ -455,7 +455,12 @@ fn every_elementwise_and_reduce_variant_compiles() {
     }
     verify::verify(&g).expect("valid graph");
     let plan = ecgc::plan::plan(&g);
-    let facts = ecgc::back::lib_rs::CardFacts { card: vec!["all ops".into()], weight_bytes: 0, macs: 0 };
+    let facts = ecgc::back::lib_rs::CardFacts {
+        card: vec!["all ops".into()],
+        weight_bytes: 0,
+        macs: 0,
+        tuning: Default::default(),
+    };
     let spec = ecgc::back::CrateSpec {
         name: "all_ops".into(),
         kernels: ecgc::back::KernelsDep::Path(repo().join("runtime-kernels")),

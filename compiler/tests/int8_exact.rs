@@ -58,7 +58,7 @@ fn quantized(model: &Path, cal: &[Vec<Vec<f32>>]) -> Result<Graph, String> {
 /// Builds `g`'s crate and harness; runs every input set; returns each run's outputs.
 fn run_generated(g: &Graph, name: &str, runs: &[Vec<Vec<f32>>]) -> Result<Vec<Vec<Vec<f32>>>, String> {
     let plan = ecgc::plan::plan(g);
-    let facts = CardFacts { card: vec![name.into()], weight_bytes: 0, macs: 0 };
+    let facts = CardFacts { card: vec![name.into()], weight_bytes: 0, macs: 0, tuning: Default::default() };
     let spec = CrateSpec {
         name: name.into(),
         kernels: KernelsDep::Path(repo().join("runtime-kernels")),

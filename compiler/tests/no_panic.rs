@@ -8,7 +8,9 @@
 //! calls `ecgc_generated_code_reached_a_panic`, an `extern "C"` function defined nowhere: if any
 //! panic (bounds check, slice range, overflow, unwrap) is still reachable after fat LTO, the link
 //! fails with an undefined symbol. The test passes only if every binary links, at opt-level 3 and
-//! at opt-level "s" (fat LTO, codegen-units 1, panic = "abort").
+//! at opt-level "s" (fat LTO, codegen-units 1, panic = "abort"). Step graphs are built again as
+//! streaming crates, and the models with 1-D convolutions again with their code tuned for size
+//! (`--opt-level s`, `back/tuning.rs`), so every kernel form is covered.
 //!
 //! All models are packages of one cargo workspace (`target/no-panic-work/`), built with one
 //! `cargo build --workspace --keep-going` per opt-level, so the kernel crate and cortex-m-rt are
@@ -113,16 +115,28 @@ fn write_workspace(models: &[PathBuf]) -> Result<Crates, String> {
         ecgc::front::import(onnx, &[])
             .is_ok_and(|g| g.window.is_none() && !ecgc::stream::pairs::look_like_state(&g).is_empty())
     };
-    let runs: Vec<(&PathBuf, bool)> =
-        models.iter().map(|m| (m, false)).chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true))).collect();
-    for (onnx, stream) in runs {
+    // ... and the models with 1-D convolutions again tuned for size (`--opt-level s`: the
+    // kernels' size-tuned forms, back/tuning.rs)
+    let size_tuned = |onnx: &Path| ["ecg-cnn/model.onnx", "s4d-cfc-tiny/model.onnx"].iter().any(|m| onnx.ends_with(m));
+    let runs: Vec<(&PathBuf, bool, bool)> = models
+        .iter()
+        .map(|m| (m, false, false))
+        .chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true, false)))
+        .chain(models.iter().filter(|m| size_tuned(m)).map(|m| (m, false, true)))
+        .collect();
+    for (onnx, stream, small) in runs {
         let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
         let mut krate = format!("np_{}", model.trim_end_matches(".onnx").replace(['/', '-', '.'], "_"));
         let model = if stream { format!("{model} --stream") } else { model };
+        let model = if small { format!("{model} --opt-level s") } else { model };
         if stream {
             krate.push_str("_stream");
         }
+        if small {
+            krate.push_str("_tuned_s");
+        }
         let c = Compiler::new(onnx)
+            .measure_opt_level(if small { "s" } else { "3" })
             .stream(stream)
             .name(&krate)
             .target("stm32f746")

@@ -15,7 +15,7 @@
 //! of at most 64 taps, the only ones the compiler sends here.
 
 macro_rules! tile {
-    ($name:ident, $n:literal, [$($c:tt),*]) => {
+    ($name:ident, $win_name:ident, $n:literal, [$($c:tt),*]) => {
         /// One tile of output channels × 4 output positions whose input window (`W` elements per
         /// input channel) starts at `start`; an `EDGE` tile's window (negative `start`, or running
         /// past the input) is copied with zeros for the padding. Returns the sums per channel.
@@ -61,11 +61,41 @@ macro_rules! tile {
             }
             acc
         }
+
+        /// The same tile over edge windows gathered once for every channel tile (`windows[ic]`,
+        /// zeros where the padding is): the same sums in the same order as `EDGE`.
+        #[inline(always)]
+        fn $win_name<const CIG: usize, const K: usize, const S: usize, const D: usize, const W: usize>(
+            windows: &[[f32; W]; CIG],
+            w: &[[[f32; K]; CIG]; $n],
+            bias: [f32; $n],
+        ) -> [[f32; 4]; $n] {
+            let mut acc = [$([bias[$c]; 4]),*];
+            for (ic, win) in windows.iter().enumerate() {
+                for k in 0..K {
+                    let b = k * D;
+                    let (x0, x1, x2, x3) = (win[b], win[b + S], win[b + 2 * S], win[b + 3 * S]);
+                    $(
+                        let wv = w[$c][ic][k];
+                        acc[$c][0] += wv * x0;
+                        acc[$c][1] += wv * x1;
+                        acc[$c][2] += wv * x2;
+                        acc[$c][3] += wv * x3;
+                    )*
+                }
+            }
+            acc
+        }
     };
 }
 
-tile!(tile4, 4, [0, 1, 2, 3]);
-tile!(tile1, 1, [0]);
+tile!(tile4, tile4_windows, 4, [0, 1, 2, 3]);
+tile!(tile1, tile1_windows, 1, [0]);
+
+/// With `HOIST`, edge windows of up to this many elements (`CIG · W`) are gathered once per edge
+/// position for every channel tile, instead of once per channel tile: a stack array of at most
+/// 2 KiB.
+const HOIST_MAX: usize = 512;
 
 /// `out[c][o] = bias[c] + Σ_ic Σ_k w[c][ic][k] · x[ic][o·S + k·D − P]` for the `w.len()` output
 /// channels of one group; `W = 3·S + (K − 1)·D + 1` is the input window of 4 positions (the
@@ -83,6 +113,7 @@ pub fn conv1d<
     const L: usize,
     const OL: usize,
     const W: usize,
+    const HOIST: bool,
 >(
     x: &[f32],
     w: &[[[f32; K]; CIG]],
@@ -97,33 +128,65 @@ pub fn conv1d<
     let b = |c: usize| bias.get(c).copied().unwrap_or(0.0);
     let start = |o: usize| (o * S) as isize - P as isize;
     let inside = |o: usize| o * S >= P && o * S - P + W <= L;
+    // HOIST: small edge windows are gathered once per edge position, for every channel tile
+    // (below). Measured on the M7: 9% fewer instructions at opt-level "s" on ecg-cnn's biggest
+    // convolution, 3% more at opt-level 3, where the per-tile gather is folded into the tile's
+    // loads; the compiler sets it for builds tuned for size.
+    let hoist = HOIST && CIG * W <= HOIST_MAX;
     // 4 channels at a time
     let (w4, _) = w.as_chunks::<4>();
-    let (o4, _) = out_rows.as_chunks_mut::<4>();
-    for (t, (wt, ot)) in w4.iter().zip(o4.iter_mut()).enumerate() {
-        let bias4 = [b(4 * t), b(4 * t + 1), b(4 * t + 2), b(4 * t + 3)];
-        for o in (0..OL).step_by(4) {
-            let acc = if inside(o) {
-                tile4::<CIG, K, S, D, L, W, false>(rows, wt, bias4, start(o))
-            } else {
-                tile4::<CIG, K, S, D, L, W, true>(rows, wt, bias4, start(o))
-            };
-            for (row, a) in ot.iter_mut().zip(acc) {
-                store(row, o, &a);
+    let done = 4 * w4.len();
+    {
+        let (o4, _) = out_rows.as_chunks_mut::<4>();
+        for (t, (wt, ot)) in w4.iter().zip(o4.iter_mut()).enumerate() {
+            let bias4 = [b(4 * t), b(4 * t + 1), b(4 * t + 2), b(4 * t + 3)];
+            for o in (0..OL).step_by(4) {
+                let acc = if inside(o) {
+                    tile4::<CIG, K, S, D, L, W, false>(rows, wt, bias4, start(o))
+                } else if hoist {
+                    continue;
+                } else {
+                    tile4::<CIG, K, S, D, L, W, true>(rows, wt, bias4, start(o))
+                };
+                for (row, a) in ot.iter_mut().zip(acc) {
+                    store(row, o, &a);
+                }
             }
         }
     }
     // the remaining channels one at a time
-    let done = 4 * w4.len();
     for (c, (wc, row)) in w.iter().zip(out_rows.iter_mut()).enumerate().skip(done) {
         let bv = b(c);
         for o in (0..OL).step_by(4) {
             let wc = core::array::from_ref(wc);
             let [acc] = if inside(o) {
                 tile1::<CIG, K, S, D, L, W, false>(rows, wc, [bv], start(o))
+            } else if hoist {
+                continue;
             } else {
                 tile1::<CIG, K, S, D, L, W, true>(rows, wc, [bv], start(o))
             };
+            store(row, o, &acc);
+        }
+    }
+    if !hoist {
+        return;
+    }
+    for o in (0..OL).step_by(4).filter(|&o| !inside(o)) {
+        let windows: [[f32; W]; CIG] = core::array::from_fn(|ic| match rows.get(ic) {
+            Some(xr) => edge_window::<L, W>(xr, start(o)),
+            None => [0.0; W],
+        });
+        let (o4, _) = out_rows.as_chunks_mut::<4>();
+        for (t, (wt, ot)) in w4.iter().zip(o4.iter_mut()).enumerate() {
+            let bias4 = [b(4 * t), b(4 * t + 1), b(4 * t + 2), b(4 * t + 3)];
+            let acc = tile4_windows::<CIG, K, S, D, W>(&windows, wt, bias4);
+            for (row, a) in ot.iter_mut().zip(acc) {
+                store(row, o, &a);
+            }
+        }
+        for (c, (wc, row)) in w.iter().zip(out_rows.iter_mut()).enumerate().skip(done) {
+            let [acc] = tile1_windows::<CIG, K, S, D, W>(&windows, core::array::from_ref(wc), [b(c)]);
             store(row, o, &acc);
         }
     }
@@ -194,7 +257,10 @@ mod tests {
             (0..cog).map(|_| core::array::from_fn(|_| core::array::from_fn(|_| rng.uniform(-1.0, 1.0)))).collect();
         let b: Vec<f32> = if bias { (0..cog).map(|_| rng.uniform(-1.0, 1.0)).collect() } else { Vec::new() };
         let mut got = std::vec![f32::NAN; cog * OL];
-        conv1d::<CIG, K, S, D, P, L, OL, W>(&x, &w, &b, &mut got);
+        conv1d::<CIG, K, S, D, P, L, OL, W, false>(&x, &w, &b, &mut got);
+        let mut hoisted = std::vec![f32::NAN; cog * OL];
+        conv1d::<CIG, K, S, D, P, L, OL, W, true>(&x, &w, &b, &mut hoisted);
+        assert_eq!(got, hoisted, "HOIST changes nothing but speed");
         let p = ConvParams {
             batch: 1,
             c_in: CIG,
@@ -232,5 +298,6 @@ mod tests {
         check::<4, 7, 2, 1, 3, 5, 3, 13>(9, true); // kernel longer than input
         check::<1, 2, 1, 1, 0, 3, 2, 5>(3, true);
         check::<5, 3, 1, 2, 2, 11, 11, 8>(5, true); // 4 + 1 channels, partial last tile
+        check::<100, 3, 1, 1, 1, 12, 12, 6>(5, true); // CIG·W > HOIST_MAX: edge windows per tile
     }
 }

@@ -71,6 +71,8 @@ pub struct CardFacts {
     pub weight_bytes: usize,
     /// Multiply-accumulates per inference.
     pub macs: u64,
+    /// The opt-level the code is tuned for.
+    pub tuning: super::tuning::Tuning,
 }
 
 /// The generated source and the weight files it includes.
@@ -478,7 +480,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         }
         let Some(&i) = group.first() else { continue };
         let node = &g.nodes[i];
-        let draft = ops::emit(g, node, &placeholder, &packed)?;
+        let draft = ops::emit(g, node, &placeholder, &packed, facts.tuning)?;
         let p = if draft.items.is_empty() {
             placeholder.clone()
         } else if let Some(p) = shared_params.get(&draft.items.to_string()) {
@@ -495,10 +497,10 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             shared_params.insert(draft.items.to_string(), p.clone());
             let doc = format!(" Node `{}`: {}.", shown(&node.name), node.op.summary());
             params.extend(quote!(#[doc = #doc]));
-            params.extend(ops::emit(g, node, &p, &packed)?.items);
+            params.extend(ops::emit(g, node, &p, &packed, facts.tuning)?.items);
             p
         };
-        let emitted = ops::emit(g, node, &p, &packed)?;
+        let emitted = ops::emit(g, node, &p, &packed, facts.tuning)?;
         let mut b = Bindings::default();
         for (k, &v) in node.inputs.iter().enumerate() {
             if !packed::reads_packed(g, node, k) && !bind_operand(&mut b, format_ident!("i{}", k), v) {

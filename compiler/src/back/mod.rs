@@ -13,6 +13,7 @@ pub mod ops;
 pub mod output;
 mod packed;
 pub mod strides;
+pub mod tuning;
 
 use crate::error::{Error, Result};
 use crate::ir::Graph;

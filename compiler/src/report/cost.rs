@@ -22,6 +22,7 @@
 use crate::back::ops::conv::conv1d_geometry;
 use crate::back::ops::dense::tiles;
 use crate::back::strides::{broadcast, collapse, row_major};
+use crate::back::tuning::Tuning;
 use crate::ir::{BinaryOp, FusedStep, Graph, Node, Op, UnaryOp};
 use crate::plan::Plan;
 use crate::target::{CostTable, Target};
@@ -185,7 +186,7 @@ fn fir_row(geo: &crate::back::ops::conv::Conv1d) -> [(&'static str, usize); 4] {
 /// The work of node `i` of `g` as emitted under `plan` (empty for elided aliases);
 /// `in_group` when it runs inside the loop nest of the fused node before it
 /// (`back/groups.rs`), sharing that loop and the operands it already loaded.
-pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool) -> Terms {
+pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuning) -> Terms {
     let mut t = Terms::new();
     let n: &Node = &g.nodes[i];
     if plan.elided.get(i).copied().unwrap_or(false) {
@@ -231,7 +232,10 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool) -> Terms {
                     .step_by(4)
                     .filter(|&o| !(o * geo.s >= geo.p && o * geo.s - geo.p + window <= geo.l))
                     .count();
-                add(&mut t, "conv1d_edge_elem", calls * (wide + narrow) * edges * geo.cig * window);
+                // gathered per channel tile, or once per edge position (`Tuning`)
+                let gathers =
+                    if tuning.conv1d_gather_edges_once() && geo.cig * window <= 512 { 1 } else { wide + narrow };
+                add(&mut t, "conv1d_edge_elem", calls * gathers * edges * geo.cig * window);
             }
             None => {
                 add(&mut t, "conv2d_mac", super::node_macs(g, n) as usize);

@@ -125,6 +125,7 @@ pub fn report_at(
     ram_budget: u64,
 ) -> Report {
     let cost_model = cost::model(target, opt_level);
+    let tuning = crate::back::tuning::Tuning::for_opt_level(opt_level);
     let mut seen = vec![false; g.values.len()];
     let mut nodes = vec![];
     let mut hist = BTreeMap::new();
@@ -138,7 +139,7 @@ pub fn report_at(
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
-        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i, in_group[i]));
+        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i, in_group[i], tuning));
         nodes.push(NodeCost {
             node: n.name.clone(),
             op: n.op.summary(),

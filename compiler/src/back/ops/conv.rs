@@ -1,6 +1,6 @@
 //! Emission of `Op::Conv`: 1-D convolutions (and 2-D ones that are 1-D over `C·H` rows, see
 //! [`conv1d_geometry`]) with a constant kernel of at most 64 taps become
-//! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W>` calls (geometry as const generics,
+//! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W, HOIST>` calls (geometry as const generics,
 //! weights a typed static in the ONNX layout), one per (batch item, group); depthwise ones (one
 //! channel per group, a FIR filter per channel) of any length one `ecgc_kernels::fir::depthwise`
 //! call; everything else (2-D, computed or longer grouped kernels) the strided `conv2d` kernel
@@ -8,6 +8,7 @@
 
 use super::spatial;
 use crate::back::packed::Packed;
+use crate::back::tuning::Tuning;
 use crate::ir::{Conv, Graph, Node, ValueKind};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
@@ -90,6 +91,7 @@ pub fn emit(
     c: &Conv,
     p: &Ident,
     packed: &Packed,
+    tuning: Tuning,
 ) -> Result<(TokenStream, TokenStream), String> {
     let us = Literal::usize_unsuffixed;
     if let Some(geo) = conv1d_geometry(g, node) {
@@ -107,7 +109,8 @@ pub fn emit(
         let (xg, og, cogl) = (us(geo.cig * geo.l), us(cog * geo.ol), us(cog));
         let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;
         let [cig, k, s, d, pad, l, ol, win] = [geo.cig, geo.k, geo.s, geo.d, geo.p, geo.l, geo.ol, window].map(us);
-        let call = quote!(k::conv1d::conv1d::<#cig, #k, #s, #d, #pad, #l, #ol, #win>);
+        let hoist = tuning.conv1d_gather_edges_once();
+        let call = quote!(k::conv1d::conv1d::<#cig, #k, #s, #d, #pad, #l, #ol, #win, #hoist>);
         let body = if node.inputs.len() == 3 {
             quote! {
                 let per_group = #w.as_chunks::<#cogl>().0.iter().zip(i2.as_chunks::<#cogl>().0.iter()).cycle();

@@ -20,6 +20,7 @@ mod reduce;
 pub use elementwise::{binary_tokens, unary_tokens};
 
 use super::packed::Packed;
+use super::tuning::Tuning;
 use crate::ir::{Graph, Node, Op, UnaryOp};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
@@ -90,11 +91,12 @@ pub fn f32_lit(x: f32) -> TokenStream {
 }
 
 /// Generates one node. `p` is the unique parameter-constant name for this node; `packed` names
-/// the packed weight statics of specialised kernels (`back/packed.rs`).
-pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed) -> Result<Emitted, String> {
+/// the packed weight statics of specialised kernels (`back/packed.rs`); `tuning` says which
+/// opt-level the code is tuned for (`back/tuning.rs`).
+pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed, tuning: Tuning) -> Result<Emitted, String> {
     let c = Ctx { g, node, p, out: g.value(node.output).shape.clone() };
     let (items, body) = match &node.op {
-        Op::Conv(conv) => conv::emit(g, node, conv, p, packed)?,
+        Op::Conv(conv) => conv::emit(g, node, conv, p, packed, tuning)?,
         Op::Dense(d) => (TokenStream::new(), dense::emit(d, node.inputs[1], packed)?),
         Op::Quantize(_) => (TokenStream::new(), quant::quantize(&c)?),
         Op::Dequantize => (TokenStream::new(), quant::dequantize(&c)?),
