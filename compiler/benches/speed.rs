@@ -12,6 +12,12 @@
 //! AVX→SSE transition penalty. Outputs are compared too, against the decluttered plan (run in this
 //! parent process), so a fast wrong answer cannot pass unnoticed. Prints one row per model.
 //!
+//! A step graph whose names look like state is timed a second time as a streaming crate
+//! (`--stream`: the state kept inside, one `step` per call; row "(streaming)") against the same
+//! tract plan run on the step with the state passed in and out, which is what tract users do.
+//! Its outputs are checked after a reset, one step from the zero state, against tract's run from
+//! a zero state.
+//!
 //! Run: `cargo bench -p ecgc --bench speed` (optionally a substring filter as first argument).
 
 use ecgc::back::KernelsDep;
@@ -23,6 +29,7 @@ use std::process::Command;
 use std::time::Instant;
 
 type RunFn = unsafe extern "C" fn(*const f32, *mut f32, u32);
+type ResetFn = extern "C" fn();
 
 /// Processes per engine and model, alternating ecgc and tract; each engine's best counts.
 const ROUNDS: usize = 2;
@@ -70,15 +77,17 @@ fn models() -> Vec<PathBuf> {
         .collect()
 }
 
-fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
+fn bench(model: &Path, work: &Path, streaming: bool) -> Result<(f64, f64, f32), String> {
     let label = format!(
-        "{}_{}",
+        "{}_{}{}",
         model.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
-        model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+        model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+        if streaming { "_stream" } else { "" }
     );
     let name = format!("bench_{}", ecgc::back::names::sanitize(&label));
     let crate_dir = work.join("crates").join(&name);
     let compiled = Compiler::new(model)
+        .stream(streaming)
         .name(&name)
         .kernels(KernelsDep::Path(repo().join("runtime-kernels")))
         .out_dir(&crate_dir)
@@ -91,7 +100,7 @@ fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
         crate_dir.display().to_string()
     );
     std::fs::write(lib_dir.join("Cargo.toml"), toml).map_err(|e| e.to_string())?;
-    let src = ecgc::back::harness::bench_lib_rs(&name, &compiled.krate.inputs, &compiled.krate.outputs);
+    let src = ecgc::back::harness::bench_lib_rs(&name, &compiled.krate.inputs, &compiled.krate.outputs, streaming);
     std::fs::write(lib_dir.join("src/lib.rs"), src).map_err(|e| e.to_string())?;
     let target = work.join("target");
     cargo(&["build", "--release", "--quiet"], &lib_dir, &target).map_err(|e| e.to_string())?;
@@ -102,12 +111,27 @@ fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
     ));
 
     let decluttered = Reference::load(model, &[], Plan::Decluttered).map_err(|e| e.to_string())?;
-    let inputs = seeded_inputs(&decluttered.input_shapes, 7);
-    let expected = decluttered.run(&inputs).map_err(|e| e.to_string())?;
+    let mut inputs = seeded_inputs(&decluttered.input_shapes, 7);
+    let g = &compiled.graph;
+    if streaming {
+        // tract steps from the zero state, as the crate after `reset`
+        for p in &g.state {
+            inputs[p.input].iter_mut().for_each(|v| *v = 0.0);
+        }
+    }
+    let mut expected = decluttered.run(&inputs).map_err(|e| e.to_string())?;
     let in_file = work.join(format!("{name}.in.f32"));
+    let ours_in = work.join(format!("{name}.ours.in.f32"));
     let out_file = work.join(format!("{name}.out.f32"));
     write_f32(&in_file, &inputs.concat())?;
+    // the crate's own inputs: a streaming crate takes the sample, not the state
+    let own: Vec<f32> =
+        inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)).flat_map(|(_, v)| v.clone()).collect();
+    write_f32(&ours_in, &own)?;
     let _ = std::fs::remove_file(&out_file);
+    if streaming {
+        expected = expected.into_iter().enumerate().filter(|(k, _)| !g.is_state_output(*k)).map(|(_, v)| v).collect();
+    }
     let lens: Vec<usize> = expected.iter().map(|v| v.len()).collect();
     let total: usize = lens.iter().sum();
 
@@ -118,7 +142,7 @@ fn bench(model: &Path, work: &Path) -> Result<(f64, f64, f32), String> {
         ours_s = ours_s.min(engine(&[
             "ecgc".as_ref(),
             so.as_os_str(),
-            in_file.as_os_str(),
+            ours_in.as_os_str(),
             out_file.as_os_str(),
             total.to_string().as_ref(),
         ])?);
@@ -163,7 +187,13 @@ fn run_engine(args: &[String]) -> Result<f64, String> {
             let s = unsafe {
                 let lib = libloading::Library::new(so).map_err(|e| e.to_string())?;
                 let run: libloading::Symbol<RunFn> = lib.get(b"ecgc_bench_run").map_err(|e| e.to_string())?;
-                time(|reps| run(flat_in.as_ptr(), flat_out.as_mut_ptr(), reps))
+                let s = time(|reps| run(flat_in.as_ptr(), flat_out.as_mut_ptr(), reps));
+                // a streaming crate: the outputs checked are one step from the zero state
+                if let Ok(reset) = lib.get::<ResetFn>(b"ecgc_bench_reset") {
+                    reset();
+                    run(flat_in.as_ptr(), flat_out.as_mut_ptr(), 1);
+                }
+                s
             };
             write_f32(Path::new(output), &flat_out)?;
             Ok(s)
@@ -214,16 +244,24 @@ fn main() {
         if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
             continue;
         }
-        match bench(&m, &work) {
-            Ok((ours, tract, err)) => println!(
-                "{:<44} {:>12.2} {:>12.2} {:>7.2}× {:>10.1e}",
-                label,
-                ours * 1e6,
-                tract * 1e6,
-                tract / ours,
-                err
-            ),
-            Err(e) => println!("{:<44} skipped: {}", label, e.lines().next().unwrap_or("")),
+        let step_graph = ecgc::front::import(&m, &[])
+            .is_ok_and(|g| g.window.is_none() && !ecgc::stream::pairs::look_like_state(&g).is_empty());
+        for streaming in [false, true] {
+            if streaming && !step_graph {
+                continue;
+            }
+            let label = if streaming { format!("{label} (streaming)") } else { label.clone() };
+            match bench(&m, &work, streaming) {
+                Ok((ours, tract, err)) => println!(
+                    "{:<44} {:>12.2} {:>12.2} {:>7.2}× {:>10.1e}",
+                    label,
+                    ours * 1e6,
+                    tract * 1e6,
+                    tract / ours,
+                    err
+                ),
+                Err(e) => println!("{:<44} skipped: {}", label, e.lines().next().unwrap_or("")),
+            }
         }
     }
 }

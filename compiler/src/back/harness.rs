@@ -124,9 +124,11 @@ pub fn step_main_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String
 
 /// `src/lib.rs` of a `cdylib` exposing the model to a benchmark in another language or process
 /// image: `ecgc_bench_run(inputs, outputs, reps)` runs `reps` inferences on the concatenated f32
-/// inputs and writes the concatenated outputs. Raw pointers make this one `unsafe` (this is
-/// benchmark tooling, not the generated crate, which stays `forbid(unsafe_code)`).
-pub fn bench_lib_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, String)]) -> String {
+/// inputs and writes the concatenated outputs; for a `streaming` crate (inputs and outputs
+/// without the state) it runs `reps` steps, and `ecgc_bench_reset()` returns it to the zero
+/// state. Raw pointers make this one `unsafe` (this is benchmark tooling, not the generated
+/// crate, which stays `forbid(unsafe_code)`).
+pub fn bench_lib_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String, String)], streaming: bool) -> String {
     let k = format_ident!("{}", krate);
     let mut body = TokenStream::new();
     for (p, u) in inputs {
@@ -145,14 +147,32 @@ pub fn bench_lib_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String
     }
     let ins = inputs.iter().map(|(p, _)| format_ident!("{}", p));
     let outs: Vec<_> = outputs.iter().map(|(p, _)| format_ident!("{}", p)).collect();
+    // a streaming crate: one `step` per rep, and a reset to the zero state
+    let (call, reset) = if streaming {
+        (
+            quote!(step),
+            quote! {
+                /// Resets the streaming model to its zero state.
+                #[no_mangle]
+                pub extern "C" fn ecgc_bench_reset() {
+                    if let Some(m) = MODEL.lock().expect("model lock").as_mut() {
+                        m.reset();
+                    }
+                }
+            },
+        )
+    } else {
+        (quote!(run), TokenStream::new())
+    };
     let file = quote! {
-        /// Runs the model `reps` times.
+        static MODEL: std::sync::Mutex<Option<Box<#k::Model>>> = std::sync::Mutex::new(None);
+
+        /// Runs the model `reps` times (a streaming model: `reps` steps).
         ///
         /// # Safety
         /// `inputs` and `outputs` must point to the concatenated inputs and outputs.
         #[no_mangle]
         pub unsafe extern "C" fn ecgc_bench_run(inputs: *const f32, outputs: *mut f32, reps: u32) {
-            static MODEL: std::sync::Mutex<Option<Box<#k::Model>>> = std::sync::Mutex::new(None);
             let mut guard = MODEL.lock().expect("model lock");
             let model = guard.get_or_insert_with(|| Box::new(#k::Model::new()));
             let mut at_in = 0usize;
@@ -160,9 +180,11 @@ pub fn bench_lib_rs(krate: &str, inputs: &[(String, String)], outputs: &[(String
             #body
             let _ = (at_in, at_out);
             for _ in 0..reps {
-                model.run(#(#ins,)* #(#outs),*);
+                model.#call(#(#ins,)* #(#outs),*);
             }
         }
+
+        #reset
     };
     let parsed: syn::File = syn::parse2(file).expect("bench tokens parse");
     prettyplease::unparse(&parsed)
