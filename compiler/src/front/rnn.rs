@@ -50,7 +50,10 @@ pub(super) fn rewrite(proto: &mut pb::ModelProto, onnx: &tract_onnx::Onnx) -> Re
     if !any {
         return Ok(vec![]);
     }
-    let dims = infer_dims(proto, onnx)?;
+    let Some(dims) = infer_dims(proto, onnx)? else {
+        // tract cannot read the model at all: the normal load reports why
+        return Ok(vec![]);
+    };
     let Some(graph) = proto.graph.as_mut() else { return Ok(vec![]) };
     let mut out = Graph { nodes: vec![], inits: vec![], fresh: 0 };
     let mut notes = vec![];
@@ -60,7 +63,9 @@ pub(super) fn rewrite(proto: &mut pb::ModelProto, onnx: &tract_onnx::Onnx) -> Re
             out.nodes.push(node);
             continue;
         }
-        let d = &dims[&node.name];
+        let Some(d) = dims.get(&node.name) else {
+            return Err(Error::Internal(format!("no shape inferred for {} '{}'", node.op_type, node.name)));
+        };
         let lens = input(&node, 4).and_then(|name| int_constant(graph, name));
         match Cell::read(&node, d, lens) {
             Ok(cell) => {
@@ -126,14 +131,16 @@ fn is_rnn(node: &pb::NodeProto) -> bool {
     (node.domain.is_empty() || node.domain == "ai.onnx") && matches!(node.op_type.as_str(), "LSTM" | "GRU")
 }
 
-/// `X`'s shape for every recurrent node, by tract's inference on the model as it stands.
-fn infer_dims(proto: &pb::ModelProto, onnx: &tract_onnx::Onnx) -> Result<std::collections::HashMap<String, Dims>> {
+/// `X`'s shape for every recurrent node, by tract's inference on the model as it stands; `None`
+/// when tract cannot read the model.
+fn infer_dims(
+    proto: &pb::ModelProto,
+    onnx: &tract_onnx::Onnx,
+) -> Result<Option<std::collections::HashMap<String, Dims>>> {
     let refuse = |node: &str, op: &str, reason: String| {
         Error::Unsupported(vec![Unsupported { node: node.into(), op: op.into(), reason }])
     };
-    let mut model = onnx
-        .model_for_proto_model(proto)
-        .map_err(|e| Error::Internal(format!("reading a model with LSTM/GRU: {e}")))?;
+    let Ok(mut model) = onnx.model_for_proto_model(proto) else { return Ok(None) };
     // obstinate: a failure elsewhere in the graph is reported later, by the normal load
     let _ = model.analyse(true);
     let mut dims = std::collections::HashMap::new();
@@ -158,7 +165,7 @@ fn infer_dims(proto: &pb::ModelProto, onnx: &tract_onnx::Onnx) -> Result<std::co
         let (steps, batch) = if layout == 1 { (shape[1], shape[0]) } else { (shape[0], shape[1]) };
         dims.insert(node.name.clone(), Dims { steps, batch });
     }
-    Ok(dims)
+    Ok(Some(dims))
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
