@@ -1,7 +1,7 @@
 //! Speed of generated f32 code against tract's optimized plan, each engine in its own process.
 //!
 //! For every example model (`examples/models/*/*.onnx`, `exports/` excepted: it repeats the zoo's
-//! architectures) that compiles, ecgc writes the crate and builds it (release, host) as a `cdylib`
+//! architectures; its LSTM/GRU one-step exports are in) that compiles, ecgc writes the crate and builds it (release, host) as a `cdylib`
 //! around `ecgc_bench_run`. Then this program starts itself per model: once with
 //! `--engine ecgc`, which loads the library with libloading and times it, and once with
 //! `--engine tract`, which times tract's *optimized* plan (`into_decluttered` then
@@ -64,13 +64,17 @@ fn models() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
         .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
-    v.retain(|d| d.file_name().is_some_and(|n| n != "exports"));
     v.sort();
     v.into_iter()
         .flat_map(|d| {
+            let exports = d.file_name().is_some_and(|n| n == "exports");
             let mut f: Vec<PathBuf> =
                 std::fs::read_dir(d).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
             f.retain(|p| p.extension().is_some_and(|e| e == "onnx"));
+            // exports/ repeats the zoo's architectures, except its LSTM/GRU steps
+            f.retain(|p| {
+                !exports || p.file_name().is_some_and(|n| n == "lstm_step.legacy.onnx" || n == "gru_step.legacy.onnx")
+            });
             f.sort();
             f
         })
