@@ -53,20 +53,12 @@ impl Pass for Quantize {
         };
         let ranges = ranges::collect(g, cal, cx.calibration_method)?;
         let dsp = cx.target.features.iter().any(|f| f == "dsp");
-        let choices = choose(g, &ranges, cal, &cx.choice, dsp)?;
-        let allowed: Vec<bool> = {
-            let mut a = vec![true; g.nodes.len()];
-            for d in choices.layers.iter().filter(|d| !d.int8) {
-                if let Some(i) = g.nodes.iter().position(|n| n.name == d.node) {
-                    a[i] = false;
-                }
-            }
-            a
-        };
+        // the f32 graph's outputs, once: what each layer alone and the final mix are measured against
         let reference = match cx.choice.max_error {
             Some(_) => Some(sensitivity::outputs(g, cal)?),
             None => None,
         };
+        let (choices, allowed) = choose(g, &ranges, cal, &cx.choice, reference.as_deref(), dsp)?;
         let chosen = layers(g, &ranges, &|i| allowed[i]);
         rewrite(g, &chosen, dsp);
         if let Some(d) = cx.choice.decisions {
@@ -81,14 +73,16 @@ impl Pass for Quantize {
 }
 
 /// Which candidate layers stay f32: those `--keep-f32` names, then (with `--int8-max-error`)
-/// those whose int8 version alone moves the outputs too far (`quant::sensitivity`).
+/// those whose int8 version alone moves the outputs too far from `reference`, the f32 graph's
+/// (`quant::sensitivity`). Returns the decisions and, per node, whether it may become integer.
 fn choose(
     g: &Graph,
     ranges: &[Option<Range>],
     cal: &crate::quant::Calibration,
     choice: &super::LayerChoice,
+    reference: Option<&[Vec<Vec<f32>>]>,
     dsp: bool,
-) -> Result<sensitivity::Choices> {
+) -> Result<(sensitivity::Choices, Vec<bool>)> {
     let candidates: Vec<usize> = layers(g, ranges, &|_| true)
         .iter()
         .filter(|l| !matches!(g.nodes[l.node].op, Op::Pool(_)))
@@ -105,13 +99,11 @@ fn choose(
         }
     }
     let mut out = sensitivity::Choices { samples: cal.samples.len().min(sensitivity::SAMPLES), ..Default::default() };
-    let reference = match choice.max_error {
-        Some(_) => Some(sensitivity::outputs(g, cal)?),
-        None => None,
-    };
+    let mut allowed = vec![true; g.nodes.len()];
     for &i in &candidates {
         let node = g.nodes[i].name.clone();
         if let Some((raw, _)) = patterns.iter().find(|(_, p)| p.matches(&node)) {
+            allowed[i] = false;
             out.layers.push(sensitivity::Decision {
                 node,
                 int8: false,
@@ -120,7 +112,7 @@ fn choose(
             });
             continue;
         }
-        let (Some(max), Some(reference)) = (choice.max_error, reference.as_ref()) else {
+        let (Some(max), Some(reference)) = (choice.max_error, reference) else {
             out.layers.push(sensitivity::Decision { node, int8: true, why: String::new(), error: None });
             continue;
         };
@@ -134,9 +126,10 @@ fn choose(
         } else {
             (false, format!("kept f32: int8 alone changes the outputs by {err:.2e} (relative RMS, {n} calibration samples) > --int8-max-error {max}"))
         };
+        allowed[i] = int8;
         out.layers.push(sensitivity::Decision { node, int8, why, error: Some(err) });
     }
-    Ok(out)
+    Ok((out, allowed))
 }
 
 /// What one integer layer replaces.
