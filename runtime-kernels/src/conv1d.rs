@@ -15,7 +15,28 @@
 //! of at most 64 taps, the only ones the compiler sends here.
 
 macro_rules! tile {
-    ($name:ident, $win_name:ident, $n:literal, [$($c:tt),*]) => {
+    ($name:ident, $win_name:ident, $acc_name:ident, $n:literal, [$($c:tt),*]) => {
+        /// Adds input channel `ic`'s taps over its window `win` to the tile's sums.
+        #[inline(always)]
+        fn $acc_name<const CIG: usize, const K: usize, const S: usize, const D: usize, const W: usize>(
+            acc: &mut [[f32; 4]; $n],
+            w: &[[[f32; K]; CIG]; $n],
+            ic: usize,
+            win: &[f32; W],
+        ) {
+            for k in 0..K {
+                let b = k * D;
+                let (x0, x1, x2, x3) = (win[b], win[b + S], win[b + 2 * S], win[b + 3 * S]);
+                $(
+                    let wv = w[$c][ic][k];
+                    acc[$c][0] += wv * x0;
+                    acc[$c][1] += wv * x1;
+                    acc[$c][2] += wv * x2;
+                    acc[$c][3] += wv * x3;
+                )*
+            }
+        }
+
         /// One tile of output channels × 4 output positions whose input window (`W` elements per
         /// input channel) starts at `start`; an `EDGE` tile's window (negative `start`, or running
         /// past the input) is copied with zeros for the padding. Returns the sums per channel.
@@ -47,17 +68,7 @@ macro_rules! tile {
                         None => continue,
                     }
                 };
-                for k in 0..K {
-                    let b = k * D;
-                    let (x0, x1, x2, x3) = (win[b], win[b + S], win[b + 2 * S], win[b + 3 * S]);
-                    $(
-                        let wv = w[$c][ic][k];
-                        acc[$c][0] += wv * x0;
-                        acc[$c][1] += wv * x1;
-                        acc[$c][2] += wv * x2;
-                        acc[$c][3] += wv * x3;
-                    )*
-                }
+                $acc_name::<CIG, K, S, D, W>(&mut acc, w, ic, win);
             }
             acc
         }
@@ -72,25 +83,15 @@ macro_rules! tile {
         ) -> [[f32; 4]; $n] {
             let mut acc = [$([bias[$c]; 4]),*];
             for (ic, win) in windows.iter().enumerate() {
-                for k in 0..K {
-                    let b = k * D;
-                    let (x0, x1, x2, x3) = (win[b], win[b + S], win[b + 2 * S], win[b + 3 * S]);
-                    $(
-                        let wv = w[$c][ic][k];
-                        acc[$c][0] += wv * x0;
-                        acc[$c][1] += wv * x1;
-                        acc[$c][2] += wv * x2;
-                        acc[$c][3] += wv * x3;
-                    )*
-                }
+                $acc_name::<CIG, K, S, D, W>(&mut acc, w, ic, win);
             }
             acc
         }
     };
 }
 
-tile!(tile4, tile4_windows, 4, [0, 1, 2, 3]);
-tile!(tile1, tile1_windows, 1, [0]);
+tile!(tile4, tile4_windows, taps4, 4, [0, 1, 2, 3]);
+tile!(tile1, tile1_windows, taps1, 1, [0]);
 
 /// With `HOIST`, edge windows of up to this many elements (`CIG · W`) are gathered once per edge
 /// position for every channel tile, instead of once per channel tile: a stack array of at most
