@@ -3,6 +3,9 @@
 //! quantize pass: on the zoo's ECG CNN, the percentile and MSE ranges are never wider than
 //! min/max (so no activation scale grows) and the central 99% is strictly narrower somewhere.
 
+mod common;
+
+use common::compile_ecg_cnn as compile;
 use ecgc::ir::ValueKind;
 use ecgc::quant::CalibrationMethod;
 use ecgc::{Compiler, Precision};
@@ -12,22 +15,6 @@ use std::process::Command;
 
 fn zoo(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").join("examples/models/ecg-cnn").join(file)
-}
-
-/// Runs `ecgc compile <ecg-cnn> --target stm32f746 --no-measure -o <tmp>/out ARGS`; returns
-/// (exit code, stderr, whether the output directory exists).
-fn compile(args: &[&str]) -> (i32, String, bool) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out_dir = tmp.path().join("out");
-    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
-        .arg("compile")
-        .arg(zoo("model.onnx"))
-        .args(["--target", "stm32f746", "--no-measure", "-o"])
-        .arg(&out_dir)
-        .args(args)
-        .output()
-        .expect("run ecgc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned(), out_dir.exists())
 }
 
 #[test]

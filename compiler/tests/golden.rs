@@ -58,20 +58,12 @@ fn model_path(dir: &Path) -> PathBuf {
     }
 }
 
-fn inputs(dir: &Path) -> Vec<Vec<f32>> {
+/// `<prefix>_0.npy`, `<prefix>_1.npy`, ... of `dir`, up to the first missing one.
+fn npys(dir: &Path, prefix: &str) -> Vec<Vec<f32>> {
     (0..)
-        .map(|k| dir.join(format!("input_{k}.npy")))
+        .map(|k| dir.join(format!("{prefix}_{k}.npy")))
         .take_while(|p| p.exists())
-        .map(|p| read_npy(&p).expect("input npy"))
-        .collect()
-}
-
-/// `expected_<k>.npy` of a case whose reference is onnxruntime.
-fn expected_outputs(dir: &Path) -> Vec<Vec<f32>> {
-    (0..)
-        .map(|k| dir.join(format!("expected_{k}.npy")))
-        .take_while(|p| p.exists())
-        .map(|p| read_npy(&p).expect("expected npy"))
+        .map(|p| read_npy(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .collect()
 }
 
@@ -97,11 +89,7 @@ fn onnxruntime_outputs(dir: &Path, name: &str) -> Result<Vec<Vec<f32>>, String> 
     if !status.status.success() {
         return Err(format!("ort_outputs.py failed: {}", String::from_utf8_lossy(&status.stderr)));
     }
-    Ok((0..)
-        .map(|k| out.join(format!("output_{k}.npy")))
-        .take_while(|p| p.exists())
-        .map(|p| read_npy(&p).expect("ort npy"))
-        .collect())
+    Ok(npys(&out, "output"))
 }
 
 fn objdump() -> Option<String> {
@@ -212,7 +200,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
         return Err(format!("{name}: target {:?} needs a target_reason", case.target).into());
     }
     let model = model_path(dir);
-    let xs = inputs(dir);
+    let xs = npys(dir, "input");
     let crate_name = format!("golden_{name}");
     let crate_dir = work().join("crates").join(&name);
     let compiled = Compiler::new(&model)
@@ -230,7 +218,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     let expected = match case.reference.as_deref() {
         None => tract.clone(),
         Some("onnxruntime") if case.reference_reason.as_deref().is_some_and(|r| !r.is_empty()) => {
-            let stored = expected_outputs(dir);
+            let stored = npys(dir, "expected"); // onnxruntime's, for a case tract gets wrong
             let c = compare(&tract, &stored);
             if c.max_scaled <= case.tolerance {
                 return Err(format!(

@@ -32,10 +32,11 @@ fn model_path(dir: &Path) -> Result<PathBuf, Failed> {
     Ok(if link.exists() { dir.join(std::fs::read_to_string(&link)?.trim()) } else { dir.join("model.onnx") })
 }
 
-fn inputs(dir: &Path) -> Result<Vec<Vec<f32>>, Failed> {
+/// `<prefix>_0.npy`, `<prefix>_1.npy`, ... of `dir`, up to the first missing one.
+fn npys(dir: &Path, prefix: &str) -> Result<Vec<Vec<f32>>, Failed> {
     let mut xs = vec![];
     for k in 0.. {
-        let p = dir.join(format!("input_{k}.npy"));
+        let p = dir.join(format!("{prefix}_{k}.npy"));
         if !p.exists() {
             break;
         }
@@ -48,14 +49,10 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     let name = dir.file_name().expect("case name").to_string_lossy().to_string();
     let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml"))?)?;
     let model = model_path(dir)?;
-    let xs = inputs(dir)?;
+    let xs = npys(dir, "input")?;
     let refs: Vec<&[f32]> = xs.iter().map(Vec::as_slice).collect();
     let expected = if case.reference.is_some() {
-        (0..)
-            .map(|k| dir.join(format!("expected_{k}.npy")))
-            .take_while(|p| p.exists())
-            .map(|p| read_npy(&p))
-            .collect::<Result<Vec<_>, _>>()?
+        npys(dir, "expected")?
     } else {
         Reference::load(&model, &[], Plan::Decluttered)?.run(&xs)?
     };

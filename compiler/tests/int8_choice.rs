@@ -6,10 +6,12 @@
 //! hard-coded): the test checks that the rule is applied, that the report and the graph agree, and
 //! that bad uses exit 2 with nothing written.
 
+mod common;
+
+use common::compile_ecg_cnn as cli;
 use ecgc::ir::Op;
 use ecgc::{Compiled, Compiler, Precision};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn zoo(model: &str, file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").join("examples/models").join(model).join(file)
@@ -90,21 +92,6 @@ fn int8_max_error_applies_its_threshold_to_each_layers_measured_error() {
         assert!(integer_layers(&strict).is_empty(), "{model}: {:?}", integer_layers(&strict));
         assert!(strict.notes.iter().any(|n| n.contains("0 of")), "{model}: {:?}", strict.notes);
     }
-}
-
-/// `ecgc compile <ecg-cnn> ... ARGS` → (exit code, stderr, output directory written).
-fn cli(args: &[&str]) -> (i32, String, bool) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out_dir = tmp.path().join("out");
-    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
-        .arg("compile")
-        .arg(zoo("ecg-cnn", "model.onnx"))
-        .args(["--target", "stm32f746", "--no-measure", "-o"])
-        .arg(&out_dir)
-        .args(args)
-        .output()
-        .expect("run ecgc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned(), out_dir.exists())
 }
 
 #[test]

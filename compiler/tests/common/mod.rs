@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that walk the model zoo.
+//! Helpers shared by the integration tests that walk the model zoo or run the CLI on it. Each
+//! test crate that includes this module uses some of them.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -21,4 +23,21 @@ pub fn zoo_models() -> Vec<PathBuf> {
         .collect();
     models.sort();
     models
+}
+
+/// Runs `ecgc compile <examples/models/ecg-cnn/model.onnx> --target stm32f746 --no-measure -o
+/// <tmp>/out ARGS` with the built binary; returns (exit code, stderr, whether the output
+/// directory exists). For the CLI tests of int8 flags.
+pub fn compile_ecg_cnn(args: &[&str]) -> (i32, String, bool) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out_dir = tmp.path().join("out");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecgc"))
+        .arg("compile")
+        .arg(repo().join("examples/models/ecg-cnn/model.onnx"))
+        .args(["--target", "stm32f746", "--no-measure", "-o"])
+        .arg(&out_dir)
+        .args(args)
+        .output()
+        .expect("run ecgc");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned(), out_dir.exists())
 }
