@@ -11,7 +11,6 @@ use ecgc::quant::CalibrationMethod;
 use ecgc::{Compiler, Precision};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn zoo(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").join("examples/models/ecg-cnn").join(file)
