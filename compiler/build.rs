@@ -17,6 +17,9 @@ fn collect(dir: &Path, base: &Path, out: &mut Vec<String>) {
 }
 
 fn main() {
+    // Lets slow tests tell an unoptimised build (opt-level 0) from the suite's `ci` profile, which
+    // keeps debug assertions on but optimises.
+    println!("cargo:rustc-env=ECGC_BUILD_OPT_LEVEL={}", std::env::var("OPT_LEVEL").unwrap_or_default());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-kernels");
     let src = root.join("src");
     println!("cargo:rerun-if-changed={}", src.display());

@@ -23,7 +23,9 @@ export CI="${CI:-true}"
 # Disk: a from-scratch run writes several target directories (host, thumbv7em, each target's triple,
 # the generated crates' builds). Incremental caches and full debug info would double that; a CI run on
 # a nearly full disk once died with "No space left on device" 95 s in. Line tables keep backtraces.
-export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only
+# The tests build with the workspace's `ci` profile (Cargo.toml: optimised, ecgc's debug assertions
+# and overflow checks on): one optimised build of tract and the test binaries serves every step.
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only ECGC_CARGO_PROFILE=ci
 df -h . | tail -1 | awk '{print "disk: " $4 " free before the build"}'
 
 step "python: onnxruntime for the golden cross-check (golden/tools/requirements.txt)"
@@ -45,13 +47,12 @@ cargo build -p ecgc-kernels --target thumbv7em-none-eabihf --release --quiet
 
 step "tests: unit, kernels, CLI errors, zoo models, golden cases vs tract and onnxruntime, thumbv7em builds,
   every target's triple, zoo models on the emulated Cortex-M7 (QEMU) vs host"
-cargo test --workspace --quiet
+INT8_TABLE="$PWD/target/int8-accuracy.md" cargo test --workspace --profile ci --quiet
 for t in target/firmware-work/two-models.txt target/firmware-work/zoo.txt target/firmware-work/zoo-int8.txt target/targets-work/targets.txt target/diff-fuzz-work/summary.txt; do
   if [ -f "$t" ]; then cat "$t"; fi
 done
 
-step "int8 vs f32 on the zoo's validation sets (the IR interpreter; release build, ~850 runs)"
-INT8_TABLE="$PWD/target/int8-accuracy.md" cargo test --release -p ecgc --test int8_accuracy --quiet
+step "int8 vs f32 on the zoo's validation sets (the IR interpreter, ~850 runs; int8_accuracy above)"
 cat target/int8-accuracy.md
 
 step "firmware examples build: two models on QEMU's M7, the 32F746G-DISCOVERY on embassy"
@@ -63,7 +64,7 @@ echo "firmware examples ok"
 
 step "quick start: compile an example model for stm32f746"
 out="$(mktemp -d)"
-cargo run -p ecgc --quiet -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 -o "$out/ecg_model"
+cargo run -p ecgc --profile ci --quiet -- compile examples/models/ecg-cnn/model.onnx --target stm32f746 -o "$out/ecg_model"
 (cd "$out/ecg_model" && cargo build --release --quiet --target thumbv7em-none-eabihf)
 rm -rf "$out"
 echo "quick start ok"
