@@ -352,11 +352,7 @@ impl Compiler {
             self.max_flash.unwrap_or(target.flash_bytes),
             self.max_ram.unwrap_or(target.ram_bytes),
         );
-        for l in &mut report.layers {
-            if let Some(d) = choices.layers.iter().find(|d| d.node == l.node && !d.why.is_empty()) {
-                l.why = d.why.clone();
-            }
-        }
+        report::precision::explain_choices(&mut report.layers, &choices);
         // What the front end decided for the user (a defaulted batch, a float16 model widened to
         // f32) goes into the model card and the README too.
         let mut card = report.card(&source, &sha256, &command, &graph);

@@ -695,8 +695,15 @@ fn int8_zoo_models_match_the_host_on_the_m7() {
         "\nmodel (int8)                        MACs  instr/inference  instr/MAC  bit-identical   ELF flash     ELF RAM  stack B\n",
     );
     let mut failures = vec![];
-    // (CCfC and CLTC keep their big layers in f32 for now, and do not fit the F746 either way.)
-    for (dir, file) in [("ecg-cnn", "model.onnx"), ("s4d-cfc-tiny", "model.onnx"), ("cfc-seq", "model.onnx")] {
+    // CCfC and CLTC (1 MB of f32 weights; CLTC does not fit the F746 in f32) must fit at int8,
+    // their 200 KiB f32 input counted: `run_zoo_model` compiles for stm32f746 with its budgets.
+    for (dir, file) in [
+        ("ecg-cnn", "model.onnx"),
+        ("s4d-cfc-tiny", "model.onnx"),
+        ("cfc-seq", "model.onnx"),
+        ("ccfc", "model.onnx"),
+        ("cltc", "model.onnx"),
+    ] {
         let onnx = models.join(dir).join(file);
         let cal = models.join(dir).join("calibration.npz");
         match run_zoo_model(&onnx, Some(&cal)) {

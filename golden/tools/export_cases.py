@@ -41,8 +41,8 @@ EXPORTERS = {
 TOO_BIG = {
     "s4d_cfc": "the whole-window form holds [500,128] activations several times (1 MB arena): the streaming form (s4d_cfc_s4d_step + s4d_cfc_head) is the one for the device",
     # RAM counts the input/output buffers the caller holds (as zoo_cases.py's cases do).
-    "ccfc": "the f32 STFT window input [1,1,12,33,129] is 199.6 KiB, held by the caller beside a 202.5 KiB arena: 402 KiB, over the F746's 320 KiB until the front end streams",
-    "cltc": "the f32 STFT window input [1,1,12,33,129] is 199.6 KiB, held by the caller beside a 202.5 KiB arena: 402 KiB, over the F746's 320 KiB until the front end streams",
+    "ccfc": "fits the F746 in f32 (passes/conv_rows.rs reads the 200 KiB input in place: about 210 KiB RAM, up to 1015 KiB flash), but the measurement firmware of a 1 MB model takes a minute to build with fat LTO: zoo_ccfc and zoo_cltc, the same architectures, run on the emulated M7",
+    "cltc": "fits the F746 in f32 (passes/conv_rows.rs reads the 200 KiB input in place: about 210 KiB RAM, up to 1015 KiB flash), but the measurement firmware of a 1 MB model takes a minute to build with fat LTO: zoo_ccfc and zoo_cltc, the same architectures, run on the emulated M7",
     "s4d_ecg_step": "the step graph's state goes in and out as 8+8 [1,128,32] tensors (257.6 KiB of caller buffers) beside a 176.5 KiB arena: 434 KiB, over the F746's 320 KiB until state lives inside the model (--state)",
 }
 

@@ -249,6 +249,29 @@ def conv_trailing_padding_windows() -> Case:
     return c
 
 
+def conv2d_full_height_layouts() -> Case:
+    c = Case("conv2d_full_height_layouts",
+             "2-D Convs whose kernel spans the whole height (one output row; ecgc makes them 1-D, "
+             "passes/conv_rows.rs): a channels-last [1,6,19,7] map transposed to NCHW before the Conv "
+             "(kernel (6,3), stride (1,2), W pads (1,2), bias), the same map with a 1-wide kernel, a "
+             "dilated one (left 2-D), and an NCHW grouped one with dilation and W padding")
+    x = c.input("x_nhwc", c.signal(1, 6, 19, 7))
+    t = c.op("Transpose", [x], perm=[0, 3, 1, 2])  # [1,7,6,19]
+    w1 = c.const(c.weight(5, 7, 6, 3))
+    b1 = c.const(c.signal(5, scale=0.1))
+    c.output(c.op("Conv", [t, w1, b1], strides=[1, 2], pads=[0, 1, 0, 2], kernel_shape=[6, 3], out="y1"))  # [1,5,1,10]
+    w2 = c.const(c.weight(4, 7, 6, 1))
+    c.output(c.op("Conv", [t, w2], kernel_shape=[6, 1], out="y2"))  # [1,4,1,19]
+    w3 = c.const(c.weight(3, 7, 6, 3))
+    c.output(c.op("Conv", [t, w3], dilations=[1, 2], kernel_shape=[6, 3], out="y3"))  # [1,3,1,15]
+    x2 = c.input("x_nchw", c.signal(1, 4, 5, 23))
+    w4 = c.const(c.weight(6, 2, 5, 4))
+    b4 = c.const(c.signal(6, scale=0.1))
+    c.output(c.op("Conv", [x2, w4, b4], group=2, dilations=[1, 2], pads=[0, 2, 0, 1], kernel_shape=[5, 4],
+                  out="y4"))  # [1,6,1,20]
+    return c
+
+
 def depthwise_causal_long_kernel() -> Case:
     c = Case("depthwise_causal_long_kernel",
              "Materialised S4D layer: depthwise Conv 1-D (groups=16) with a 33-tap kernel, causal left pad 32, "
@@ -773,6 +796,7 @@ CASES = [
     conv1d_stride_dilation_groups,
     conv2d_stride_pads_groups_bias,
     conv_trailing_padding_windows,
+    conv2d_full_height_layouts,
     depthwise_causal_long_kernel,
     s4d_kernel_flip_unsqueeze_conv,
     matmul_2d,

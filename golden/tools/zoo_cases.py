@@ -26,8 +26,6 @@ TOO_BIG = {
     "zoo_s4d_ecg_kernel": "the materialised-kernel form holds [1,128,500] activations several times (1 MB arena) and 1.5 MB of kernels: the step graph (zoo_s4d_ecg_step) is the form that fits",
     "zoo_s4d_cfc": "the whole-window form holds [500,128] activations several times (1 MB arena): the streaming form (model_s4d_step + model_head) is the one for the device",
     # The caller's input and output buffers count in RAM (issue 6).
-    "zoo_ccfc": "the f32 STFT window input [1,1,12,33,129] is 199.6 KiB, held by the caller beside a 202.5 KiB arena: 402 KiB, over the F746's 320 KiB until the front end streams",
-    "zoo_cltc": "the f32 STFT window input [1,1,12,33,129] is 199.6 KiB, held by the caller beside a 202.5 KiB arena: 402 KiB, over the F746's 320 KiB until the front end streams",
     "zoo_s4d_ecg_step": "the step graph's state goes in and out as 8+8 [1,128,32] tensors (257.6 KiB of caller buffers) beside a 176.5 KiB arena: 434 KiB, over the F746's 320 KiB until state lives inside the model (--state)",
 }
 

@@ -12,7 +12,8 @@
 //! edges the window is copied with zeros where the padding is, so edges run the same tile code.
 //! Each output is `((bias + t0) + t1) + ...` over taps in `(input channel, k)` order, padding
 //! taps adding `w · 0` — equal to [`conv2d`](crate::conv::conv2d) (which skips them) for kernels
-//! of at most 64 taps, the only ones the compiler sends here.
+//! of at most 64 taps, the only ones the compiler sends here (longer ones without padding go to
+//! [`conv1d_long`](crate::conv1d_long)); the whole tap loop is unrolled.
 
 macro_rules! tile {
     ($name:ident, $win_name:ident, $acc_name:ident, $n:literal, [$($c:tt),*]) => {

@@ -37,6 +37,7 @@ pub mod binary;
 pub mod contract;
 pub mod conv;
 pub mod conv1d;
+pub mod conv1d_long;
 pub mod copy;
 pub mod dense;
 pub mod fir;

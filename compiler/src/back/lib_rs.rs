@@ -358,17 +358,29 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
 
     // Long graphs run in parts, which take the inputs they read as slices.
     let split = (0..g.nodes.len()).filter(|&i| !plan.elided[i]).count() > NODES_PER_PART;
-    let input_index = |v: ValueId| inputs.iter().position(|x| x.value == v);
+    // A graph input, or an alias of one the plan elided (a reshape or a contiguous slice of the
+    // caller's buffer): the input's position and, for a part of it, the element range.
+    let (alias_root, _, alias_delta) = crate::plan::aliases(g);
+    let input_part = |v: ValueId| -> Option<(usize, Option<(usize, usize)>)> {
+        let r = ValueId(alias_root[v.index()] as u32);
+        let k = inputs.iter().position(|x| x.value == r)?;
+        let (a, len) = (alias_delta[v.index()], g.value(v).len());
+        Some((k, (a != 0 || len != g.value(r).len()).then_some((a, a + len))))
+    };
+    let input_index = |v: ValueId| input_part(v).map(|(k, _)| k);
     let operand = |v: ValueId, in_part: bool| -> Option<TokenStream> {
         if let Some(c) = const_names.get(&v) {
             return Some(quote!(&#c[..]));
         }
-        input_index(v).map(|k| {
+        input_part(v).map(|(k, part)| {
             let p = &inputs[k].param;
-            if in_part {
-                quote!(#p)
-            } else {
-                quote!(&#p[..])
+            match part {
+                Some((a, b)) => {
+                    let (a, b) = (Literal::usize_unsuffixed(a), Literal::usize_unsuffixed(b));
+                    quote!(&#p[#a..#b])
+                }
+                None if in_part => quote!(#p),
+                None => quote!(&#p[..]),
             }
         })
     };

@@ -72,6 +72,16 @@ pub fn forms(g: &Graph, node: &Node, k: usize) -> Vec<Form> {
             .map(|run| Form { key: run.0, dims: [run.0, d.k, run.2], data: dense::pack(data, d.k, d.n, run).into() })
             .collect(),
         Op::Conv(_) => match conv::conv1d_geometry(g, node) {
+            // tiles of 4 channels, [tile][C_in · K][4] (zero weights past the last channel)
+            Some(c) if c.long() => {
+                let (ck, tiles) = (c.cig * c.k, c.c_out.div_ceil(4));
+                let at = |o: usize, i: usize| if o < c.c_out { data[o * ck + i] } else { 0.0 };
+                let packed: Vec<f32> = (0..tiles)
+                    .flat_map(|t| (0..ck).flat_map(move |i| (0..4).map(move |j| (t, i, j))))
+                    .map(|(t, i, j)| at(4 * t + j, i))
+                    .collect();
+                vec![Form { key: 0, dims: [4, ck, tiles], data: packed.into() }]
+            }
             // The ONNX layout [C_out, C_in/groups, K] as is.
             Some(c) => vec![Form { key: 0, dims: [c.k, c.cig, c.c_out], data: data.to_vec().into() }],
             None => vec![],

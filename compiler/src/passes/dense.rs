@@ -13,9 +13,10 @@
 //! of 16 columns instead of once per layer, and narrow layers stop leaving single columns (which
 //! cost a load of the input per multiply-accumulate).
 //!
-//! Only the plain form is taken: `x`'s last axis is the single summed axis, `W`'s columns are the
-//! output's last axis, and `x`'s other axes map to the output's leading axes in order. Anything
-//! else stays an EinSum.
+//! The plain form: `x`'s last axis is the single summed axis, `W`'s columns are the output's
+//! last axis, and `x`'s other axes map to the output's leading axes in order. A contraction
+//! over several trailing axes of `x` (a flatten folded into a Linear layer) is first made that
+//! form ([`dense_flatten`](super::dense_flatten)). Anything else stays an EinSum.
 
 use super::{Context, Pass};
 use crate::error::Result;
@@ -31,6 +32,7 @@ impl Pass for DenseLayers {
     }
 
     fn run(&self, g: &mut Graph, _cx: &Context) -> Result<()> {
+        let mut flattened: Vec<(usize, Vec<Node>)> = vec![];
         for n in 0..g.nodes.len() {
             let Op::EinSum(e) = &g.nodes[n].op else { continue };
             let (x, w) = (g.nodes[n].inputs[0], g.nodes[n].inputs[1]);
@@ -39,7 +41,12 @@ impl Pass for DenseLayers {
             }
             if let Some(d) = linear(e, g.value(x).shape.len(), &g.value(w).shape) {
                 g.nodes[n].op = Op::Dense(d);
+            } else if let Some(nodes) = super::dense_flatten::flatten(g, n) {
+                flattened.push((n, nodes));
             }
+        }
+        for (n, nodes) in flattened.into_iter().rev() {
+            g.nodes.splice(n..=n, nodes);
         }
         merge_siblings(g);
         Ok(())

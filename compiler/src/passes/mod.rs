@@ -7,9 +7,11 @@
 
 pub mod canonical_names;
 mod check_finite;
+mod conv_rows;
 mod dce;
 mod dedup_consts;
 mod dense;
+mod dense_flatten;
 mod fuse_elementwise;
 mod fuse_sum;
 mod quantize;
@@ -76,6 +78,8 @@ pub trait Pass {
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(check_finite::CheckFinite),
+        // Before dead-code elimination, which drops the transposes it bypasses.
+        Box::new(conv_rows::ConvRows),
         Box::new(dce::DeadCode),
         Box::new(weight_layout::WeightLayout),
         Box::new(dense::DenseLayers),

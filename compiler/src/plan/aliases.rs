@@ -33,6 +33,8 @@ pub fn external(g: &Graph) -> Vec<Option<usize>> {
 ///
 /// Aliases: reshapes and type-only casts (the whole buffer), and slices whose elements are one
 /// contiguous run of their operand (a range of it: a Dense layer's share of a merged layer).
+/// The operand is a computed value, or a graph input the caller passes (its readers read the
+/// caller's slice; a 200 KiB STFT input reshaped for a convolution is not copied).
 pub fn aliases(g: &Graph) -> (Vec<usize>, Vec<bool>, Vec<usize>) {
     let mut root: Vec<usize> = (0..g.values.len()).collect();
     let mut delta = vec![0usize; g.values.len()];
@@ -44,8 +46,8 @@ pub fn aliases(g: &Graph) -> (Vec<usize>, Vec<bool>, Vec<usize>) {
             _ => None,
         };
         if let Some(offset) = offset {
-            if g.value(n.inputs[0]).kind == ValueKind::Computed {
-                let x = n.inputs[0].index();
+            let x = n.inputs[0].index();
+            if aliasable(g, crate::ir::ValueId(root[x] as u32), n.output) {
                 root[n.output.index()] = root[x];
                 delta[n.output.index()] = delta[x] + offset;
                 elided[i] = true;
@@ -53,6 +55,17 @@ pub fn aliases(g: &Graph) -> (Vec<usize>, Vec<bool>, Vec<usize>) {
         }
     }
     (root, elided, delta)
+}
+
+/// True when `out`, computed without moving data from a value whose buffer is `x`'s, may
+/// share that buffer: `x` is computed, or a graph input other than state (whose buffer is the crate's state region)
+/// and `out` is not a graph output (which needs a buffer of its own, the caller's).
+fn aliasable(g: &Graph, x: crate::ir::ValueId, out: crate::ir::ValueId) -> bool {
+    match g.value(x).kind {
+        ValueKind::Computed => true,
+        ValueKind::Input(_) => g.state_of_input(x).is_none() && !g.outputs.contains(&out),
+        ValueKind::Const(_) => false,
+    }
 }
 
 /// The element offset of a slice that reads one contiguous run of its operand, if it does: unit

@@ -210,4 +210,29 @@ mod tests {
         assert_eq!(contiguous_slice(&[2, 8], &[1, 8], &s), Some(8));
         assert_eq!(contiguous_slice(&[2, 8], &[2, 4], &Slice { start: vec![0, 0], step: vec![1, 1] }), None);
     }
+
+    #[test]
+    fn reshapes_and_slices_of_inputs_are_views_of_the_callers_buffer() {
+        use crate::ir::{DType, Slice, StatePair, Value};
+        let mut g = Graph::default();
+        let x = g.add_value(Value::new("x", vec![2, 6], DType::F32, ValueKind::Input(0)));
+        let s = g.add_value(Value::new("s", vec![4], DType::F32, ValueKind::Input(1)));
+        g.inputs.extend([x, s]);
+        let r = g.add_node("r", Op::Reshape, vec![x], vec![12], DType::F32);
+        let hi = g.add_node("hi", Op::Slice(Slice { start: vec![6], step: vec![1] }), vec![r], vec![6], DType::F32);
+        let y = g.add_node("y", Op::Unary(UnaryOp::Neg), vec![hi], vec![6], DType::F32);
+        let out = g.add_node("out", Op::Reshape, vec![r], vec![3, 4], DType::F32); // a graph output
+        let sr = g.add_node("sr", Op::Reshape, vec![s], vec![2, 2], DType::F32); // a state input
+        let sn = g.add_node("sn", Op::Unary(UnaryOp::Neg), vec![sr], vec![2, 2], DType::F32);
+        let s_next = g.add_node("s_next", Op::Reshape, vec![sn], vec![4], DType::F32);
+        g.outputs.extend([y, out, s_next]);
+        g.state.push(StatePair { input: 1, output: 2 });
+        let (root, elided, delta) = aliases(&g);
+        assert_eq!(elided, vec![true, true, false, false, false, false, true]);
+        assert_eq!((root[hi.index()], delta[hi.index()]), (x.index(), 6), "a view of the caller's x");
+        assert_eq!(root[out.index()], out.index(), "an output needs its own (caller's) buffer");
+        assert_eq!(root[sr.index()], sr.index(), "state lives in the crate's state region: copied");
+        let p = plan(&g);
+        assert_eq!((p.offset(&g, r), p.offset(&g, hi)), (None, None), "no arena bytes for views of x");
+    }
 }

@@ -45,6 +45,7 @@ pub const TERMS: &[(&str, &str)] = &[
     ("dense_tile", "Dense tile (row × tile: accumulators set and stored)"),
     ("conv1d_mac_4x4", "conv1d multiply-accumulate in 4-channel × 4-position tiles (padding taps included)"),
     ("conv1d_mac_1x4", "conv1d multiply-accumulate in 1-channel × 4-position tiles (padding taps included)"),
+    ("conv1d_mac_long", "conv1d_long multiply-accumulate (kernels over 64 taps, 4-channel × 4-position tiles, a partial channel tile counted whole)"),
     ("conv1d_tile", "conv1d tile × input channel"),
     ("conv1d_edge_elem", "conv1d input element copied into a zero-padded edge window"),
     ("fir_group", "depthwise FIR group of 16 taps × 8 outputs (128 multiply-accumulates; groups wholly in the padding are skipped)"),
@@ -224,10 +225,15 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuni
                 let (wide, narrow) = (cog / 4, cog % 4);
                 let positions = geo.ol.div_ceil(4);
                 let per_tile = 4 * geo.cig * geo.k;
-                add(&mut t, "conv1d_mac_4x4", calls * wide * positions * 4 * per_tile);
-                add(&mut t, "conv1d_mac_1x4", calls * narrow * positions * per_tile);
+                if geo.long() {
+                    // tiles of 4 channels, the last padded with zero weights
+                    add(&mut t, "conv1d_mac_long", calls * 4 * cog.div_ceil(4) * positions * per_tile);
+                } else {
+                    add(&mut t, "conv1d_mac_4x4", calls * wide * positions * 4 * per_tile);
+                    add(&mut t, "conv1d_mac_1x4", calls * narrow * positions * per_tile);
+                }
                 add(&mut t, "conv1d_tile", calls * (wide + narrow) * positions * geo.cig);
-                let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;
+                let window = geo.window();
                 let edges = (0..geo.ol)
                     .step_by(4)
                     .filter(|&o| !(o * geo.s >= geo.p && o * geo.s - geo.p + window <= geo.l))

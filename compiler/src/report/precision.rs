@@ -49,6 +49,17 @@ pub fn layers(g: &Graph) -> Vec<LayerPrecision> {
         .collect()
 }
 
+/// Replaces the generic reason of every layer the user's choice decided (`--keep-f32`,
+/// `--int8-max-error`: the `quantize` pass's [`Choices`](crate::quant::sensitivity::Choices))
+/// with that decision's reason.
+pub fn explain_choices(layers: &mut [LayerPrecision], choices: &crate::quant::sensitivity::Choices) {
+    for l in layers {
+        if let Some(d) = choices.layers.iter().find(|d| d.node == l.node && !d.why.is_empty()) {
+            l.why = d.why.clone();
+        }
+    }
+}
+
 /// `f32`, or `int8: k of n weight layers, the rest f32`.
 pub fn summary(layers: &[LayerPrecision]) -> String {
     let k = layers.iter().filter(|l| l.precision == "int8").count();

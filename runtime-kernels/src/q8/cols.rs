@@ -101,6 +101,9 @@ pub(crate) fn conv1d_cols<
     pad: i8,
     out_rows: &mut [[i8; OL]],
 ) {
+    if core::mem::size_of::<Cols<KQ, C>>() > COLS_MAX_BYTES {
+        return conv1d_cols_blocked::<C, K, KQ, S, D, P, L, OL, W>(rows, w, ch, q, pad, out_rows);
+    }
     let mut buf = [pad; W];
     let mut cols: Cols<KQ, C> = [[[[0; 2]; 4]; KQ]; C];
     for t in 0..OL.div_ceil(4) {
@@ -113,6 +116,65 @@ pub(crate) fn conv1d_cols<
         for ((f, c), row) in w.iter().zip(ch).zip(out_rows.iter_mut()) {
             let acc = cols4::<K, KQ, C>(&cols, f, [c.bias; 4]);
             store(row, o, prepare(c, q).apply4(acc));
+        }
+    }
+}
+
+/// Largest gathered tile ([`Cols`], on the stack) [`conv1d_cols`] builds for all input channels
+/// at once. CCfC's front end (12 rows of 387 taps) would need 37 KiB.
+const COLS_MAX_BYTES: usize = 4096;
+
+/// Output channels whose sums [`conv1d_cols_blocked`] carries across input channels.
+const OC_BLOCK: usize = 16;
+
+/// [`conv1d_cols`] for tiles too big to gather whole: per tile and block of [`OC_BLOCK`] output
+/// channels, each input channel is gathered alone (`32·KQ` bytes) and run against the block's
+/// filters, the sums carried in registers' worth of stack (`16·OC_BLOCK` bytes). The gather is
+/// repeated once per block instead of once per tile; the sums are the same integers (wrapping
+/// 32-bit addition does not depend on the order).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn conv1d_cols_blocked<
+    const C: usize,
+    const K: usize,
+    const KQ: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const L: usize,
+    const OL: usize,
+    const W: usize,
+>(
+    rows: &[[i8; L]],
+    w: &[Filter<KQ, C>],
+    ch: &[Channel],
+    q: &Output,
+    pad: i8,
+    out_rows: &mut [[i8; OL]],
+) {
+    let mut buf = [pad; W];
+    let mut cols: Cols<KQ, 1> = [[[[0; 2]; 4]; KQ]; 1];
+    for t in 0..OL.div_ceil(4) {
+        let o = 4 * t;
+        for ((wb, chb), ob) in w.chunks(OC_BLOCK).zip(ch.chunks(OC_BLOCK)).zip(out_rows.chunks_mut(OC_BLOCK)) {
+            let mut acc = [[0i32; 4]; OC_BLOCK];
+            for (a, c) in acc.iter_mut().zip(chb) {
+                *a = [c.bias; 4];
+            }
+            for (ic, xr) in rows.iter().enumerate().take(C) {
+                let flat = cols.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+                if let Some(dst) = flat.get_mut(..span::<K, KQ>()) {
+                    gather::<K, KQ, S, D, W>(window::<L, W>(xr, start::<S, P>(o), pad, &mut buf), dst);
+                }
+                for (a, f) in acc.iter_mut().zip(wb) {
+                    if let Some(fc) = f.get(ic) {
+                        *a = cols4::<K, KQ, 1>(&cols, core::array::from_ref(fc), *a);
+                    }
+                }
+            }
+            for ((a, c), row) in acc.iter().zip(chb).zip(ob.iter_mut()) {
+                store(row, o, prepare(c, q).apply4(*a));
+            }
         }
     }
 }

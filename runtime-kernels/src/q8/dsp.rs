@@ -338,7 +338,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                     ".endr",
                     "addw {xp}, {xp}, #{adv}",
                     "subs {c}, {c}, #1",
-                    "bne 3b",
+                    "bne.w 3b",
                     xp = inout(reg) xp => _,
                     wp = inout(reg) f.as_ptr() => _,
                     a0 = inout(reg) a0,
@@ -385,7 +385,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                     "bne 2b",
                     "addw {xp}, {xp}, #{adv}",
                     "subs {c}, {c}, #1",
-                    "bne 3b",
+                    "bne.w 3b",
                     xp = inout(reg) xp => _,
                     wp = inout(reg) f.as_ptr() => _,
                     a0 = inout(reg) a0,
@@ -547,7 +547,7 @@ pub fn taps4s<const KQ: usize, const C: usize, const L: usize, const S: usize>(
                     ".endr",
                     "addw {xp}, {xp}, #{adv}",
                     "subs {c}, {c}, #1",
-                    "bne 3b",
+                    "bne.w 3b",
                     xp = inout(reg) xp => _,
                     wp = inout(reg) wp => _,
                     a0 = inout(reg) a0,
@@ -651,6 +651,12 @@ pub fn taps4_any<const KQ: usize, const C: usize, const L: usize, const S: usize
     }
 }
 
+/// Most groups an `asm!` block repeats with `.rept`. LLVM sizes an inline `asm` block by its
+/// lines, so a long `.rept` makes it place a constant pool out of reach of the loads that use
+/// it ("out of range pc-relative fixup value": CCfC's 97 groups per channel did).
+#[cfg(target_arch = "arm")]
+const REPT_MAX: usize = 16;
+
 /// `acc[j] + Σ_{c<C} Σ_{g<KQ} x[c][g][j] · f[c][g]` for the 4 positions `j` of a gathered tile
 /// ([`Cols`](super::cols::Cols), read as a flat run of words: per channel and group of 4 taps
 /// the lane pairs of the 4 positions, `[ea0, eb0, ea1, eb1, ea2, eb2, ea3, eb3]`), with `K`
@@ -660,7 +666,9 @@ pub fn taps4_any<const KQ: usize, const C: usize, const L: usize, const S: usize
 /// instructions per 16 MACs on Arm. With `K mod 4 = 1` the last group's odd lanes are zero: it
 /// holds only the even pairs `[ea0, ea1, ea2, ea3]` (one `LDM`, 7 instructions per 4 MACs), and
 /// the next channel follows right after.
-/// Up to 32 groups are unrolled, more loop over the input channels.
+/// Up to 32 groups are unrolled, more loop over the input channels; channels of more than
+/// `REPT_MAX` (16) groups loop over the groups themselves (one group per iteration, 15
+/// instructions per 16 MACs), or, with `K mod 4 = 1`, take the portable loop.
 #[inline(always)]
 pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     x: &[[[[u32; 2]; 4]; KQ]; C],
@@ -668,7 +676,51 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     acc: [i32; 4],
 ) -> [i32; 4] {
     #[cfg(target_arch = "arm")]
-    if KQ > 0 && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
+    if KQ > REPT_MAX && K % 4 != 1 && C.checked_mul(KQ).is_some_and(|n| n <= 65535) {
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        // SAFETY: reads the C·KQ weight words of `f` in order (exactly its size) and the C·KQ·8
+        // words of `x` in order (its size; word-aligned: `u32`s); unaligned word loads from `f`
+        // are allowed on Armv7E-M. Only registers and flags are written (r2–r5 declared
+        // clobbered). With `K mod 4 ≠ 1` every group is whole, so the channels' groups are one
+        // run and a single loop covers them.
+        unsafe {
+            core::arch::asm!(
+                "3:",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {wa}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "ldmia {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a0}, {wa}, r2, {a0}",
+                "smlad {a0}, {w}, r3, {a0}",
+                "smlad {a1}, {wa}, r4, {a1}",
+                "smlad {a1}, {w}, r5, {a1}",
+                "ldmia {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a2}, {wa}, r2, {a2}",
+                "smlad {a2}, {w}, r3, {a2}",
+                "smlad {a3}, {wa}, r4, {a3}",
+                "smlad {a3}, {w}, r5, {a3}",
+                "subs {n}, {n}, #1",
+                "bne.w 3b",
+                xp = inout(reg) x.as_ptr() => _,
+                wp = inout(reg) f.as_ptr() => _,
+                n = inout(reg) C * KQ => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                w = out(reg) _,
+                wa = out(reg) _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                options(readonly, nostack),
+            );
+        }
+        return [a0, a1, a2, a3];
+    }
+    #[cfg(target_arch = "arm")]
+    if KQ > 0 && KQ <= REPT_MAX && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
         // SAFETY (both variants): reads the C·KQ weight words of `f` in order (exactly its size)
         // and C·span words of `x` in order (8 per group, 4 for the last group of a channel with
@@ -737,7 +789,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     "3:",
                     body!(),
                     "subs {n}, {n}, #1",
-                    "bne 3b",
+                    "bne.w 3b",
                     xp = inout(reg) x.as_ptr() => _,
                     wp = inout(reg) f.as_ptr() => _,
                     n = inout(reg) C => _,

@@ -243,6 +243,10 @@ fn conv1d_matches_the_reference() {
     conv!(false, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
     conv!(false, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
     conv!(false, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
+                                                       // tiles of more than 4 KiB gathered, one input channel at a time per block of 16 outputs
+    conv!(false, c=12 k=387 s=258 d=1 p=0 l=4257 ol=16 o=20); // CCfC's front end (after conv-rows)
+    conv!(false, c=5 k=133 s=3 d=1 p=40 l=150 ol=50 o=17); // K mod 4 = 1, padding, 34 groups
+    conv!(false, c=9 k=70 s=2 d=2 p=9 l=160 ol=75 o=3); // dilation 2, 18 groups
 }
 
 #[test]

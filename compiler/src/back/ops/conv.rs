@@ -1,5 +1,6 @@
 //! Emission of `Op::Conv`: 1-D convolutions (and 2-D ones that are 1-D over `C·H` rows, see
-//! [`conv1d_geometry`]) with a constant kernel of at most 64 taps become
+//! [`conv1d_geometry`]) with a constant kernel of at most 64 taps (512 where no tile reads
+//! padding) become
 //! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W, HOIST>` calls (geometry as const generics,
 //! weights a typed static in the ONNX layout), one per (batch item, group); depthwise ones (one
 //! channel per group, a FIR filter per channel) of any length one `ecgc_kernels::fir::depthwise`
@@ -13,8 +14,14 @@ use crate::ir::{Conv, Graph, Node, ValueKind};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-/// Longest kernel row the const-generic path takes (`conv2d` sums longer rows in blocks of 64).
-const MAX_TAPS: usize = 64;
+/// Kernels up to this many taps take `ecgc_kernels::conv1d::conv1d` with any padding (it
+/// unrolls the whole tap loop).
+const MAX_SHORT_TAPS: usize = 64;
+/// Longer kernels (up to this many taps; no dilation, one group) take
+/// `ecgc_kernels::conv1d_long` when no tile of 4 positions reaches into the padding: the
+/// 387-tap rows of CCfC's front end (after `passes::conv_rows`). `conv2d` sums still longer
+/// rows in blocks of 64.
+const MAX_TAPS: usize = 512;
 
 /// The geometry of a convolution the `conv1d` kernel computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +51,23 @@ impl Conv1d {
     /// (`ecgc_kernels::fir::depthwise`).
     pub fn depthwise(&self) -> bool {
         self.cig == 1 && self.c_out == self.groups
+    }
+
+    /// More taps than `conv1d` unrolls: the `conv1d_long` kernel, weights packed in tiles of
+    /// 4 channels (the cost model's `conv1d_mac_long`).
+    pub fn long(&self) -> bool {
+        self.k > MAX_SHORT_TAPS
+    }
+
+    /// The input window of a tile of 4 output positions, `3S + (K−1)D + 1` elements.
+    pub fn window(&self) -> usize {
+        3 * self.s + self.k.saturating_sub(1) * self.d + 1
+    }
+
+    /// True when every tile's window lies inside the input (no padding is read).
+    pub fn no_edge_tiles(&self) -> bool {
+        let last_tile = self.ol.saturating_sub(1) / 4 * 4;
+        self.p == 0 && self.k >= 1 && last_tile * self.s + self.window() <= self.l
     }
 }
 
@@ -79,7 +103,8 @@ pub fn conv1d_geometry(g: &Graph, node: &Node) -> Option<Conv1d> {
         l: x[last],
         ol: out[last],
     };
-    let taps_ok = geo.k <= MAX_TAPS || geo.depthwise();
+    let long_ok = geo.k <= MAX_TAPS && geo.d == 1 && geo.groups == 1 && geo.no_edge_tiles();
+    let taps_ok = geo.k <= MAX_SHORT_TAPS || geo.depthwise() || long_ok;
     let ok = geo.k >= 1 && taps_ok && geo.s >= 1 && geo.d >= 1 && geo.groups >= 1 && geo.cig >= 1;
     ok.then_some(geo)
 }
@@ -105,9 +130,22 @@ pub fn emit(
             };
             return Ok((TokenStream::new(), body));
         }
+        if geo.long() {
+            // one group, no padding (conv1d_geometry's condition); one call per batch item
+            let window = 3 * geo.s + geo.k;
+            let (xb, ob) = (us(geo.cig * geo.l), us(geo.c_out * geo.ol));
+            let [cig, k, ck, s, l, ol, win] = [geo.cig, geo.k, geo.cig * geo.k, geo.s, geo.l, geo.ol, window].map(us);
+            let bias = if node.inputs.len() == 3 { quote!(i2) } else { quote!(&[]) };
+            let body = quote! {
+                for (xb, ob) in i0.as_chunks::<#xb>().0.iter().zip(out.as_chunks_mut::<#ob>().0.iter_mut()) {
+                    k::conv1d_long::conv1d_long::<#cig, #k, #ck, #s, #l, #ol, #win>(xb, &#w, #bias, ob);
+                }
+            };
+            return Ok((TokenStream::new(), body));
+        }
         let cog = geo.c_out / geo.groups;
         let (xg, og, cogl) = (us(geo.cig * geo.l), us(cog * geo.ol), us(cog));
-        let window = 3 * geo.s + (geo.k - 1) * geo.d + 1;
+        let window = geo.window();
         let [cig, k, s, d, pad, l, ol, win] = [geo.cig, geo.k, geo.s, geo.d, geo.p, geo.l, geo.ol, window].map(us);
         let hoist = tuning.conv1d_gather_edges_once();
         let call = quote!(k::conv1d::conv1d::<#cig, #k, #s, #d, #pad, #l, #ol, #win, #hoist>);

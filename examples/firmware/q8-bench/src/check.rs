@@ -237,6 +237,10 @@ pub fn run() -> Tally {
     conv!(r, &mut t, 20, c=2 k=5 s=2 d=3 p=6 l=7 ol=4 o=7); // dilated kernel longer than the input
     conv!(r, &mut t, 20, c=5 k=3 s=2 d=2 p=7 l=3 ol=9 o=2); // padding wider than the input, odd lengths
     conv!(r, &mut t, 10, c=2 k=5 s=2 d=2 p=4 l=23 ol=12 o=37); // more output channels than a block (16)
+                                                               // tiles of more than 4 KiB gathered one input channel at a time (long rows: the group loop)
+    conv!(r, &mut t, 2, c=12 k=387 s=258 d=1 p=0 l=4257 ol=16 o=18); // CCfC's front end (after conv-rows)
+    conv!(r, &mut t, 4, c=5 k=133 s=3 d=1 p=40 l=150 ol=50 o=17); // K mod 4 = 1, padding, 34 groups
+    conv!(r, &mut t, 4, c=9 k=70 s=2 d=2 p=9 l=160 ol=75 o=3); // dilation 2, 18 groups
     dw!(r, &mut t, 10, k=7 s=1 d=1 p=3 l=128 ol=128 c=16);
     dw!(r, &mut t, 10, k=64 s=1 d=1 p=63 l=128 ol=128 c=4);
     dw!(r, &mut t, 20, k=64 s=1 d=1 p=0 l=70 ol=7 c=3);
