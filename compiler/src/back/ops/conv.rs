@@ -53,10 +53,11 @@ impl Conv1d {
         self.cig == 1 && self.c_out == self.groups
     }
 
-    /// More taps than `conv1d` unrolls: the `conv1d_long` kernel, weights packed in tiles of
-    /// 4 channels (the cost model's `conv1d_mac_long`).
+    /// More taps than `conv1d` unrolls, not depthwise (those are FIR filters of any length):
+    /// the `conv1d_long` kernel, weights packed in tiles of 4 channels (the cost model's
+    /// `conv1d_mac_long`).
     pub fn long(&self) -> bool {
-        self.k > MAX_SHORT_TAPS
+        self.k > MAX_SHORT_TAPS && !self.depthwise()
     }
 
     /// The input window of a tile of 4 output positions, `3S + (K−1)D + 1` elements.
