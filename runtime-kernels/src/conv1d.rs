@@ -221,9 +221,9 @@ fn edge_window<const L: usize, const W: usize>(xr: &[f32; L], start: isize) -> [
     }
 }
 
-/// Writes the tile's 4 positions from `o` (fewer at the end of the row).
+/// Writes the tile's 4 positions from `o` (fewer at the end of the row); `conv1d_long` too.
 #[inline(always)]
-fn store<const OL: usize>(row: &mut [f32; OL], o: usize, a: &[f32; 4]) {
+pub(crate) fn store<const OL: usize>(row: &mut [f32; OL], o: usize, a: &[f32; 4]) {
     if let Some(dst) = row.get_mut(o..o + 4) {
         dst.copy_from_slice(a);
     } else if let Some(dst) = row.get_mut(o..) {

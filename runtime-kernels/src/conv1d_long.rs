@@ -13,6 +13,8 @@
 //! load offsets (VLDR has no register offset). Channels past the last multiple of 4 are a tile padded with
 //! zero weights, whose sums are not stored.
 
+use crate::conv1d::store;
+
 /// Taps per inner loop. Measured on the M7, CCfC in f32, instructions per inference at
 /// opt-level 3 / "s": runs of 8: 6.56 M / 7.43 M, of 16: 6.45 M / 7.33 M, of 32: 6.40 M /
 /// 7.28 M (with the ONNX layout's four weight pointers, one loop over all 387 taps took 2.34
@@ -97,18 +99,6 @@ fn tap<const K: usize, const S: usize, const W: usize>(
     a3[1] += w3 * x1;
     a3[2] += w3 * x2;
     a3[3] += w3 * x3;
-}
-
-/// Writes the tile's 4 positions from `o` (fewer at the end of the row).
-#[inline(always)]
-fn store<const OL: usize>(row: &mut [f32; OL], o: usize, a: &[f32; 4]) {
-    if let Some(dst) = row.get_mut(o..o + 4) {
-        dst.copy_from_slice(a);
-    } else if let Some(dst) = row.get_mut(o..) {
-        for (d, &v) in dst.iter_mut().zip(a) {
-            *d = v;
-        }
-    }
 }
 
 /// Packs `w` (`[C_out][CIG][K]`, the ONNX layout) into [`conv1d_long`]'s tiles, zero weights

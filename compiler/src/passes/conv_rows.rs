@@ -18,6 +18,7 @@
 //! convolution uses, and int8 has no 2-D one. The node keeps its name, so `--keep-f32`
 //! patterns and the report still name it; a reshape restores the `[N, O, 1, W']` result.
 
+use super::weight_layout::{contiguous_strides, permute};
 use super::{readers_and_producers, Context, Pass};
 use crate::error::Result;
 use crate::ir::{Conv, DType, Graph, Node, Op, Value, ValueId, ValueKind};
@@ -97,16 +98,8 @@ fn rewrite(g: &mut Graph, producer: &[Option<usize>], i: usize) -> Option<Vec<No
                 pad_before: vec![c.pad_before[1] * ch],
                 groups: 1,
             };
-            let mut permuted = Vec::with_capacity(data.len());
-            for oo in 0..o {
-                for r in 0..h {
-                    for j in 0..kw {
-                        for cc in 0..ch {
-                            permuted.push(data[((oo * ch + cc) * kh + r) * kw + j]);
-                        }
-                    }
-                }
-            }
+            // w[o][c][h][j] → w1[o][h][j·C + c]
+            let permuted = permute(&data, &ws, &[0, 2, 3, 1]);
             (src, h, wd * ch, conv, (vec![o, h, kw * ch], permuted))
         }
     };
@@ -154,7 +147,7 @@ fn view(g: &Graph, producer: &[Option<usize>], v: ValueId, shape: &[usize]) -> O
         }
     }
     let mut src = cur;
-    let mut strides = contiguous(&g.value(cur).shape);
+    let mut strides = contiguous_strides(&g.value(cur).shape);
     for &p in chain.iter().rev() {
         let (from, to) = (&g.value(g.nodes[p].inputs[0]).shape, &g.value(g.nodes[p].output).shape);
         let next = match &g.nodes[p].op {
@@ -165,7 +158,7 @@ fn view(g: &Graph, producer: &[Option<usize>], v: ValueId, shape: &[usize]) -> O
             Some(s) => strides = s,
             None => {
                 src = g.nodes[p].output;
-                strides = contiguous(to);
+                strides = contiguous_strides(to);
             }
         }
     }
@@ -181,14 +174,6 @@ fn unit_reshape(from: &[usize], to: &[usize], strides: &[usize]) -> Option<Vec<u
         .map(|&d| if d == 1 { Some(0) } else { it.next().filter(|k| k.0 == d).map(|k| k.1) })
         .collect::<Option<_>>()?;
     it.next().is_none().then_some(out)
-}
-
-fn contiguous(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1usize; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        s[d] = s[d + 1] * shape[d + 1];
-    }
-    s
 }
 
 #[cfg(test)]
@@ -209,6 +194,6 @@ mod tests {
     fn nhwc_strides_are_recognised() {
         // [1, 12, 33, 129] stored, seen as [1, 129, 12, 33]
         assert!(is_nhwc(&[0, 1, 33 * 129, 129], [129, 12, 33], 1));
-        assert!(!is_nhwc(&contiguous(&[1, 129, 12, 33]), [129, 12, 33], 1));
+        assert!(!is_nhwc(&contiguous_strides(&[1, 129, 12, 33]), [129, 12, 33], 1));
     }
 }

@@ -12,6 +12,7 @@
 //! axes that only one operand or only the output has are of extent 1. The reshapes of `x` and
 //! of the result are plan aliases (no copy).
 
+use super::weight_layout::permute;
 use crate::ir::{DType, Dense, EinSum, Graph, Node, Op, Value, ValueKind};
 
 /// The nodes replacing node `i` (a reshape of `x`, then the Dense layer computing the node's
@@ -31,25 +32,11 @@ pub fn flatten(g: &mut Graph, i: usize) -> Option<Vec<Node>> {
     if k == 0 || cols == 0 {
         return None;
     }
-    // W[k][c] in x's order of the summed axes: w's axes permuted, its unit-only axes at index 0
-    let order: Vec<usize> = k_axes_w.iter().copied().chain([n_axis_w]).collect();
-    let mut strides = vec![1usize; ws.len()];
-    for d in (0..ws.len().saturating_sub(1)).rev() {
-        strides[d] = strides[d + 1] * ws[d + 1];
-    }
-    let dims: Vec<usize> = order.iter().map(|&a| ws[a]).collect();
-    let mut permuted = Vec::with_capacity(k * cols);
-    let mut idx = vec![0usize; dims.len()];
-    for _ in 0..k * cols {
-        permuted.push(*data.get(order.iter().zip(&idx).map(|(&a, &j)| j * strides[a]).sum::<usize>())?);
-        for d in (0..dims.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < dims[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
+    // W[k][c] in x's order of the summed axes: w's axes permuted (its unit-only axes, which
+    // `form` allows alone, just before the column)
+    let units = (0..ws.len()).filter(|a| !k_axes_w.contains(a) && *a != n_axis_w);
+    let order: Vec<usize> = k_axes_w.iter().copied().chain(units).chain([n_axis_w]).collect();
+    let permuted = permute(&data, &ws, &order);
     let wk = g.add_const(format!("{}.flat", g.value(w).name), vec![k, cols], permuted);
     let x_shape: Vec<usize> = xs[..rows].iter().copied().chain([k]).collect();
     let y_shape: Vec<usize> = xs[..rows].iter().copied().chain([cols]).collect();

@@ -48,13 +48,19 @@ impl Pass for WeightLayout {
     }
 }
 
-/// Row-major transpose: output axis `i` is input axis `order[i]`.
-fn permute(data: &[f32], shape: &[usize], order: &[usize]) -> Vec<f32> {
-    let rank = shape.len();
-    let mut in_strides = vec![1usize; rank];
-    for d in (0..rank.saturating_sub(1)).rev() {
-        in_strides[d] = in_strides[d + 1] * shape[d + 1];
+/// Row-major strides (in elements) of `shape`.
+pub(super) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1usize; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
     }
+    s
+}
+
+/// Row-major transpose: output axis `i` is input axis `order[i]` (a permutation of every axis).
+pub(super) fn permute(data: &[f32], shape: &[usize], order: &[usize]) -> Vec<f32> {
+    let rank = shape.len();
+    let in_strides = contiguous_strides(shape);
     let out_shape: Vec<usize> = order.iter().map(|&d| shape[d]).collect();
     let mut idx = vec![0usize; rank];
     let mut out = Vec::with_capacity(data.len());

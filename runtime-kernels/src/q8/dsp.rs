@@ -675,52 +675,14 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
     f: &[[[i8; 4]; KQ]; C],
     acc: [i32; 4],
 ) -> [i32; 4] {
+    // Channels of more than REPT_MAX groups (all whole: K mod 4 ≠ 1) are one run of C·KQ
+    // groups, looped over one group per iteration.
     #[cfg(target_arch = "arm")]
-    if KQ > REPT_MAX && K % 4 != 1 && C.checked_mul(KQ).is_some_and(|n| n <= 65535) {
-        let [mut a0, mut a1, mut a2, mut a3] = acc;
-        // SAFETY: reads the C·KQ weight words of `f` in order (exactly its size) and the C·KQ·8
-        // words of `x` in order (its size; word-aligned: `u32`s); unaligned word loads from `f`
-        // are allowed on Armv7E-M. Only registers and flags are written (r2–r5 declared
-        // clobbered). With `K mod 4 ≠ 1` every group is whole, so the channels' groups are one
-        // run and a single loop covers them.
-        unsafe {
-            core::arch::asm!(
-                "3:",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {wa}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "ldmia {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a0}, {wa}, r2, {a0}",
-                "smlad {a0}, {w}, r3, {a0}",
-                "smlad {a1}, {wa}, r4, {a1}",
-                "smlad {a1}, {w}, r5, {a1}",
-                "ldmia {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a2}, {wa}, r2, {a2}",
-                "smlad {a2}, {w}, r3, {a2}",
-                "smlad {a3}, {wa}, r4, {a3}",
-                "smlad {a3}, {w}, r5, {a3}",
-                "subs {n}, {n}, #1",
-                "bne.w 3b",
-                xp = inout(reg) x.as_ptr() => _,
-                wp = inout(reg) f.as_ptr() => _,
-                n = inout(reg) C * KQ => _,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                a2 = inout(reg) a2,
-                a3 = inout(reg) a3,
-                w = out(reg) _,
-                wa = out(reg) _,
-                out("r2") _,
-                out("r3") _,
-                out("r4") _,
-                out("r5") _,
-                options(readonly, nostack),
-            );
-        }
-        return [a0, a1, a2, a3];
-    }
+    let long = KQ > REPT_MAX;
     #[cfg(target_arch = "arm")]
-    if KQ > 0 && KQ <= REPT_MAX && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && C <= 65535 {
+    let count_ok = if long { K % 4 != 1 && C.checked_mul(KQ).is_some_and(|n| n <= 65535) } else { C <= 65535 };
+    #[cfg(target_arch = "arm")]
+    if KQ > 0 && C > 0 && K <= 4 * KQ && 4 * KQ < K + 4 && count_ok {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
         // SAFETY (both variants): reads the C·KQ weight words of `f` in order (exactly its size)
         // and C·span words of `x` in order (8 per group, 4 for the last group of a channel with
@@ -757,7 +719,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                 )
             };
         }
-        if C * KQ <= 32 {
+        if !long && C * KQ <= 32 {
             // SAFETY: see above (fully unrolled).
             unsafe {
                 core::arch::asm!(
@@ -783,7 +745,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                 );
             }
         } else {
-            // SAFETY: see above (a loop over the input channels).
+            // SAFETY: see above (a loop over the input channels, or over all groups).
             unsafe {
                 core::arch::asm!(
                     "3:",
@@ -792,7 +754,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     "bne.w 3b",
                     xp = inout(reg) x.as_ptr() => _,
                     wp = inout(reg) f.as_ptr() => _,
-                    n = inout(reg) C => _,
+                    n = inout(reg) if long { C * KQ } else { C } => _,
                     a0 = inout(reg) a0,
                     a1 = inout(reg) a1,
                     a2 = inout(reg) a2,
@@ -803,8 +765,8 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     out("r3") _,
                     out("r4") _,
                     out("r5") _,
-                    kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
-                    h = const (K % 4 == 1) as usize,
+                    kf = const if KQ > REPT_MAX { 1 } else if K % 4 == 1 { KQ - 1 } else { KQ },
+                    h = const if KQ > REPT_MAX { 0 } else { (K % 4 == 1) as usize },
                     options(readonly, nostack),
                 );
             }
