@@ -1,11 +1,12 @@
 //! Emission of `Op::Conv`: 1-D convolutions (and 2-D ones that are 1-D over `C·H` rows, see
-//! [`conv1d_geometry`]) with a constant kernel of at most 64 taps (512 where no tile reads
-//! padding) become
+//! [`conv1d_geometry`]) with a constant kernel of at most 64 taps become
 //! `ecgc_kernels::conv1d::conv1d::<CIG, K, S, D, P, L, OL, W, HOIST>` calls (geometry as const generics,
-//! weights a typed static in the ONNX layout), one per (batch item, group); depthwise ones (one
-//! channel per group, a FIR filter per channel) of any length one `ecgc_kernels::fir::depthwise`
-//! call; everything else (2-D, computed or longer grouped kernels) the strided `conv2d` kernel
-//! with a parameter constant.
+//! weights a typed static in the ONNX layout), one per (batch item, group); kernels of 65–512
+//! taps with no dilation, one group and no tile reading padding one
+//! `ecgc_kernels::conv1d_long::conv1d_long` call per batch item (weights packed in tiles of 4
+//! channels); depthwise ones (one channel per group, a FIR filter per channel) of any length one
+//! `ecgc_kernels::fir::depthwise` call; everything else (2-D, computed or longer grouped kernels)
+//! the strided `conv2d` kernel with a parameter constant.
 
 use super::spatial;
 use crate::back::packed::Packed;
@@ -72,7 +73,8 @@ impl Conv1d {
     }
 }
 
-/// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps — or a 2-D one
+/// `Some` when `node` is a 1-D convolution with a constant kernel of 1 to 64 taps (depthwise:
+/// any length; 65–512 under [`Conv1d::long`]'s conditions) — or a 2-D one
 /// whose kernel spans the whole input height with one output row and no vertical padding (a
 /// ConvLSTM2D front end over a spectrogram): that is a 1-D convolution over `C·H` input rows, in
 /// the same memory layouts (`x [C, H, W]` = `[C·H, W]`, `w [O, C, KH, KW]` = `[O, C·KH, KW]`).
