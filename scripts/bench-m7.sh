@@ -31,7 +31,7 @@ export ECGC_MEASURE_DIR="$PWD/$out/cache"
 models=()
 for onnx in examples/models/bench/*.onnx; do models+=("$onnx"); done
 for onnx in examples/models/*/*.onnx; do
-  case "$onnx" in examples/models/exports/* | examples/models/bench/* | examples/models/fp16/*) continue ;; esac
+  case "$onnx" in examples/models/exports/* | examples/models/bench/* | examples/models/fp16/* | examples/models/qdq/*) continue ;; esac
   models+=("$onnx")
 done
 

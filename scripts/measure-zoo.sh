@@ -29,8 +29,9 @@ for onnx in examples/models/*/*.onnx; do
   stem="$(basename "$onnx" .onnx)"
   # exports/ repeats the zoo's architectures through both torch exporters (random weights);
   # bench/ holds the benchmark's models (random weights), measured by scripts/bench-m7.sh.
-  # fp16/ repeats two zoo models as float16/bfloat16 exports (tests/float16.rs).
-  [ "$model" = exports ] || [ "$model" = bench ] || [ "$model" = fp16 ] && continue
+  # fp16/ repeats two zoo models as float16/bfloat16 exports (tests/float16.rs), qdq/ the ECG CNN
+  # pre-quantized by onnxruntime (tests/qdq.rs).
+  [ "$model" = exports ] || [ "$model" = bench ] || [ "$model" = fp16 ] || [ "$model" = qdq ] && continue
   [ -n "${ZOO_ONLY:-}" ] && [ "$model" != "$ZOO_ONLY" ] && continue
   name="$(echo "zoo-$model-$stem" | tr -c 'a-zA-Z0-9\n' '_')"
   for run in "${runs[@]}"; do

@@ -280,19 +280,20 @@ impl Compiler {
                 "--int8-max-error {e}: give a relative error ≥ 0, e.g. 0.01 for 1%"
             )));
         }
-        if self.precision == Precision::Int8 && self.calibration.is_none() {
-            return Err(Error::InvalidInput(
-                "--precision int8 needs --calibration FILE (.npz with one array per model input, or .npy): \
-                 representative inputs, [samples, ...input shape], to measure value ranges on"
-                    .into(),
-            ));
-        }
         let name = self.crate_name();
         check_crate_name(&name)?;
         let target = Target::load(&self.target)?;
         let bytes = std::fs::read(&self.model).map_err(Error::io(format!("reading '{}'", self.model.display())))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let (mut graph, mut notes) = front::import_noted(&self.model, &self.input_shapes)?;
+        if self.precision == Precision::Int8 && self.calibration.is_none() && graph.prequantized.is_none() {
+            return Err(Error::InvalidInput(
+                "--precision int8 needs --calibration FILE (.npz with one array per model input, or .npy): \
+                 representative inputs, [samples, ...input shape], to measure value ranges on (a pre-quantized \
+                 QDQ model needs none)"
+                    .into(),
+            ));
+        }
         if graph.window.is_some() {
             // a Scan model: its state pairs come from the Scan itself
             if self.pairing.streaming() {

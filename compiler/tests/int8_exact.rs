@@ -1,5 +1,6 @@
 //! int8 code equals the integer reference interpreter, bit for bit, on every golden case that
-//! has integer layers and on the zoo's ECG CNN.
+//! has integer layers, on the zoo's ECG CNN and on the pre-quantized models of
+//! `examples/models/qdq/` (QDQ and operator form, their own parameters).
 //!
 //! For each model: calibrate on seeded inputs (plus the case's own), run the pass pipeline at
 //! int8, and make every `Dequantize` result a graph output as well (a probe: what the integer
@@ -213,6 +214,18 @@ fn generated_int8_code_equals_the_integer_interpreter() {
         }
         Ok(None) => failures.push("zoo ecg-cnn: no integer layers".into()),
         Err(e) => failures.push(format!("zoo ecg-cnn: {e}")),
+    }
+    // pre-quantized models (examples/models/qdq/): their own parameters, on the same samples
+    for stem in ["ecg_cnn_qdq", "ecg_cnn_qdq_u8", "ecg_cnn_qop"] {
+        let model = repo().join("examples/models/qdq").join(format!("{stem}.onnx"));
+        match check(&model, &format!("q8_{stem}"), &cal.samples, &runs, 1e-5) {
+            Ok(Some(n)) => {
+                println!("{stem}: {n} integer-layer results exact");
+                exact += 1;
+            }
+            Ok(None) => failures.push(format!("{stem}: no integer layers")),
+            Err(e) => failures.push(format!("{stem}: {e}")),
+        }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert!(only.is_some() || exact >= 10, "only {exact} models had integer layers");

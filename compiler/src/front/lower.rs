@@ -189,6 +189,14 @@ pub fn lower(model: &TypedModel) -> Result<Graph> {
             ))
         } else if node.outputs.len() != 1 {
             Err(Fail::Unsupported(format!("{} outputs; ecgc lowers single-output ops", node.outputs.len())))
+        } else if node.op.name().starts_with("QuantizeLinear") || node.op.name().starts_with("DequantizeLinear") {
+            Err(Fail::Unsupported(
+                "a quantized tensor used other than as a QuantizeLinear → DequantizeLinear pair with the same \
+                 per-tensor parameters (e.g. a model input or output that is int8): ecgc imports such pairs and \
+                 quantized constants, and its int8 crates quantize at their own float boundary; end the model with \
+                 DequantizeLinear and start it with QuantizeLinear"
+                    .into(),
+            ))
         } else if !matches!(node.outputs[0].fact.datum_type, DatumType::F32 | DatumType::Bool) {
             Err(Fail::Unsupported(format!(
                 "computes {:?} tensors at run time; ecgc supports f32 (and bool) tensors",

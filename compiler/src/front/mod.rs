@@ -16,6 +16,8 @@ pub mod lower;
 mod ops;
 mod prepare;
 mod prescan;
+pub mod qdq;
+mod qop;
 pub mod reference;
 mod rnn;
 mod scan;
@@ -50,21 +52,35 @@ pub fn load_typed(path: &Path, shapes: &InputShapes) -> Result<TypedModel> {
 
 /// [`load_typed`], with the notices for the user.
 pub fn load_typed_noted(path: &Path, shapes: &InputShapes) -> Result<(TypedModel, Vec<String>)> {
-    load_typed_as(path, shapes, false)
+    load_typed_as(path, shapes, false).map(|(m, notes, _)| (m, notes))
 }
 
-/// Loads `path` into tract's typed model. `rewrite_rnn`: LSTM/GRU nodes are first rewritten into
-/// their cells' plain ops ([`rnn`]) — on the compile path only; the reference runs tract's own.
-fn load_typed_as(path: &Path, shapes: &InputShapes, rewrite_rnn: bool) -> Result<(TypedModel, Vec<String>)> {
+/// Loads `path` into tract's typed model. `compile_path`: LSTM/GRU nodes are first rewritten
+/// into their cells' plain ops ([`rnn`]) and QDQ pairs into ecgc's own op ([`qdq`]) — on the
+/// compile path only; the reference runs tract on the user's model as it is.
+fn load_typed_as(
+    path: &Path,
+    shapes: &InputShapes,
+    compile_path: bool,
+) -> Result<(TypedModel, Vec<String>, Option<qdq::Prequantized>)> {
     guard(path, || {
         let bytes = std::fs::read(path).map_err(Error::io(format!("reading '{}'", path.display())))?;
-        let onnx = tract_onnx::onnx();
+        let mut onnx = tract_onnx::onnx();
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| invalid(path, e))?;
         check::check(&mut proto, path, shapes)?;
+        // quantized operators (some of them com.microsoft's, which tract does not know) become
+        // QDQ before the op check; `qdq` below imports them
+        let operators = if compile_path { qop::rewrite(&mut proto)? } else { 0 };
         prescan::check(&proto, |op| onnx.op_register.0.contains_key(op))?;
         let mut notes = prepare::prepare(&mut proto, shapes)?;
-        if rewrite_rnn {
+        let mut prequantized = None;
+        if compile_path {
             notes.extend(rnn::rewrite(&mut proto, &onnx)?);
+            prequantized = qdq::rewrite(&mut proto)?;
+            if let Some(p) = &prequantized {
+                qdq::register(&mut onnx);
+                notes.push(qdq::notice(p, operators));
+            }
         }
         check::check_input_sizes(&proto)?;
         let typed = match onnx.model_for_proto_model(&proto).and_then(|m| m.into_typed()) {
@@ -94,7 +110,7 @@ fn load_typed_as(path: &Path, shapes: &InputShapes, rewrite_rnn: bool) -> Result
                 });
             }
         }
-        Ok((typed, notes))
+        Ok((typed, notes, prequantized))
     })
 }
 
@@ -116,12 +132,16 @@ pub fn import_noted(path: &Path, shapes: &InputShapes) -> Result<(Graph, Vec<Str
     // A model that is one Scan is lowered from the typed model, its body decluttered on its own:
     // decluttering the whole model pulls the body's per-step work out of the loop over the whole
     // window (and crashes on some bodies), which is not the step graph a streaming crate runs.
-    let (typed, notes) = load_typed_as(path, shapes, true)?;
-    if let Some(g) = guard(path, || Ok(scan::whole_model(&typed, true)))? {
-        return Ok((g?, notes));
-    }
-    let model = guard(path, || typed.into_decluttered().map_err(|e| analysis(path, e)))?;
-    Ok((guard(path, || lower::lower(&model))?, notes))
+    let (typed, notes, prequantized) = load_typed_as(path, shapes, true)?;
+    let mut g = match guard(path, || Ok(scan::whole_model(&typed, true)))? {
+        Some(g) => g?,
+        None => {
+            let model = guard(path, || typed.into_decluttered().map_err(|e| analysis(path, e)))?;
+            guard(path, || lower::lower(&model))?
+        }
+    };
+    g.prequantized = prequantized;
+    Ok((g, notes))
 }
 
 fn invalid(path: &Path, e: impl std::fmt::Display) -> Error {

@@ -155,6 +155,8 @@ pub struct Graph {
     pub state: Vec<StatePair>,
     /// The model's whole-window interface when it is a `Scan` over this step graph.
     pub window: Option<Window>,
+    /// The parameters a pre-quantized (QDQ) model was quantized with, beyond its pairs.
+    pub prequantized: Option<quant::Prequantized>,
 }
 
 /// One piece of recurrent state of a step graph: graph input `input` is the state a step reads

@@ -53,6 +53,23 @@ impl Quant {
     }
 }
 
+/// What a pre-quantized (QDQ) model brought with it, kept on the graph by the front end
+/// (`front::qdq`) for the `quantize` pass and the report.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prequantized {
+    /// Activation quantize-dequantize pairs, each now a `Quantize` → `Dequantize` in the graph.
+    pub pairs: usize,
+    /// Constants dequantized at compile time (weights and biases).
+    pub constants: usize,
+    /// Every scale of every dequantized int8/uint8 constant (the weights), in the model's order:
+    /// the candidates from which the `quantize` pass recovers each output channel's scale.
+    pub weight_scales: Vec<f32>,
+    /// Integer layers (node names) whose int8 weights are the model's own, recovered exactly by
+    /// the `quantize` pass; a layer missing here had weights on no scale's grid and was
+    /// quantized by ecgc.
+    pub own_weights: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

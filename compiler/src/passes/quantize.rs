@@ -44,26 +44,42 @@ impl Pass for Quantize {
         if cx.precision != Precision::Int8 {
             return Ok(());
         }
-        let Some(cal) = cx.calibration else {
-            return Err(Error::InvalidInput(
-                "--precision int8 needs --calibration FILE (.npz or .npy): representative inputs to measure \
-                 value ranges on"
-                    .into(),
-            ));
+        if g.prequantized.is_some() {
+            sink_dequantize_below_reshape(g);
+        }
+        let ranges = match (cx.calibration, &g.prequantized) {
+            (Some(cal), _) => ranges::collect(g, cal, cx.calibration_method)?,
+            // a pre-quantized model brings its own parameters: layers without them stay f32
+            (None, Some(_)) => vec![None; g.values.len()],
+            (None, None) => {
+                return Err(Error::InvalidInput(
+                    "--precision int8 needs --calibration FILE (.npz or .npy): representative inputs to measure \
+                     value ranges on"
+                        .into(),
+                ))
+            }
         };
-        let ranges = ranges::collect(g, cal, cx.calibration_method)?;
         let dsp = cx.target.features.iter().any(|f| f == "dsp");
         // the f32 graph's outputs, once: what each layer alone and the final mix are measured against
-        let reference = match cx.choice.max_error {
-            Some(_) => Some(sensitivity::outputs(g, cal)?),
-            None => None,
+        let reference = match (cx.choice.max_error, cx.calibration) {
+            (Some(_), Some(cal)) => Some(sensitivity::outputs(g, cal)?),
+            (Some(_), None) => {
+                return Err(Error::InvalidInput(
+                    "--int8-max-error measures each layer on calibration inputs: give --calibration FILE too".into(),
+                ))
+            }
+            (None, _) => None,
         };
-        let (choices, allowed) = choose(g, &ranges, cal, &cx.choice, reference.as_deref(), dsp)?;
+        let (choices, allowed) = choose(g, &ranges, cx.calibration, &cx.choice, reference.as_deref(), dsp)?;
         let chosen = layers(g, &ranges, &|i| allowed[i]);
         rewrite(g, &chosen, dsp);
+        if g.prequantized.is_some() {
+            // the model's own Dequantize nodes that integer layers now bypass
+            super::dce::DeadCode.run(g, cx)?;
+        }
         if let Some(d) = cx.choice.decisions {
             let mut choices = choices;
-            if let Some(reference) = reference {
+            if let (Some(reference), Some(cal)) = (reference, cx.calibration) {
                 choices.combined_error = Some(sensitivity::relative_rms(&sensitivity::outputs(g, cal)?, &reference));
             }
             *d.borrow_mut() = choices;
@@ -78,7 +94,7 @@ impl Pass for Quantize {
 fn choose(
     g: &Graph,
     ranges: &[Option<Range>],
-    cal: &crate::quant::Calibration,
+    cal: Option<&crate::quant::Calibration>,
     choice: &super::LayerChoice,
     reference: Option<&[Vec<Vec<f32>>]>,
     dsp: bool,
@@ -98,7 +114,8 @@ fn choose(
             )));
         }
     }
-    let mut out = sensitivity::Choices { samples: cal.samples.len().min(sensitivity::SAMPLES), ..Default::default() };
+    let samples = cal.map_or(0, |c| c.samples.len().min(sensitivity::SAMPLES));
+    let mut out = sensitivity::Choices { samples, ..Default::default() };
     let mut allowed = vec![true; g.nodes.len()];
     for &i in &candidates {
         let node = g.nodes[i].name.clone();
@@ -112,7 +129,7 @@ fn choose(
             });
             continue;
         }
-        let (Some(max), Some(reference)) = (choice.max_error, reference) else {
+        let (Some(max), Some(reference), Some(cal)) = (choice.max_error, reference, cal) else {
             out.layers.push(sensitivity::Decision { node, int8: true, why: String::new(), error: None });
             continue;
         };
@@ -143,9 +160,13 @@ struct Layer {
     relu: Option<usize>,
     /// The f32 value whose integer version the layer computes (the last absorbed node's output).
     result: ValueId,
-    /// Calibrated ranges of the input and of `result`.
-    input_range: Option<Range>,
-    result_range: Option<Range>,
+    /// Parameters of the input (used when it must be quantized here) and of `result`: a
+    /// pre-quantized model's own, else from the calibrated ranges.
+    input_quant: Quant,
+    result_quant: Quant,
+    /// A pre-quantized model's `Quantize` node that is `result`'s only reader, and its int8
+    /// value: the layer writes that value directly and the node goes.
+    pinned: Option<(usize, ValueId)>,
 }
 
 /// Readers of every value (node indices).
@@ -197,7 +218,8 @@ fn bias_of(g: &Graph, n: &Node, v: ValueId, cols: usize) -> Option<ValueId> {
 /// (a max pool follows its input's precision).
 fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) -> Vec<Layer> {
     let rd = readers(g);
-    let mut int_avail = vec![false; g.values.len()];
+    let source = int_sources(g);
+    let mut int_avail: Vec<bool> = source.iter().map(Option::is_some).collect();
     let mut absorbed = vec![false; g.nodes.len()];
     let mut out = vec![];
     for (i, n) in g.nodes.iter().enumerate() {
@@ -220,11 +242,25 @@ fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) ->
             Op::Pool(p) => p.kind == PoolKind::Max && p.kernel.len() == 1 && int_avail[n.inputs[0].index()],
             _ => false,
         };
-        if !kind_ok || ranges[n.inputs[0].index()].is_none() || (!matches!(n.op, Op::Pool(_)) && !allow(i)) {
+        let x = n.inputs[0];
+        let input_quant = match (source[x.index()], ranges[x.index()]) {
+            (Some(q), _) => g.value(q).quant.clone(),
+            (None, Some(r)) => Some(act_quant(r)),
+            (None, None) => None,
+        };
+        let Some(input_quant) = input_quant else { continue };
+        if !kind_ok || (!matches!(n.op, Op::Pool(_)) && !allow(i)) {
             continue;
         }
-        let mut layer =
-            Layer { node: i, bias_add: None, relu: None, result: n.output, input_range: None, result_range: None };
+        let mut layer = Layer {
+            node: i,
+            bias_add: None,
+            relu: None,
+            result: n.output,
+            input_quant: input_quant.clone(),
+            result_quant: input_quant.clone(),
+            pinned: None,
+        };
         if let Op::Dense(d) = &n.op {
             if let Some(r) = only_reader(g, &rd, layer.result) {
                 if let Some(b) = bias_of(g, &g.nodes[r], layer.result, d.n) {
@@ -241,12 +277,22 @@ fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) ->
                 }
             }
         }
-        if ranges[layer.result.index()].is_none() {
-            continue;
+        let pinned = only_reader(g, &rd, layer.result).and_then(|r| {
+            let node = &g.nodes[r];
+            let quant = g.value(node.output).quant.clone()?;
+            let same_as_input = !matches!(n.op, Op::Pool(_)) || quant == input_quant;
+            (matches!(node.op, Op::Quantize(DType::I8)) && same_as_input).then_some((r, node.output, quant))
+        });
+        match (pinned, ranges[layer.result.index()]) {
+            (Some((r, q, quant)), _) => {
+                layer.pinned = Some((r, q));
+                layer.result_quant = quant;
+            }
+            (None, _) if matches!(n.op, Op::Pool(_)) => {}
+            (None, Some(range)) => layer.result_quant = act_quant(range),
+            (None, None) => continue,
         }
-        layer.input_range = ranges[n.inputs[0].index()];
-        layer.result_range = ranges[layer.result.index()];
-        for a in [layer.bias_add.map(|b| b.0), layer.relu].into_iter().flatten() {
+        for a in [layer.bias_add.map(|b| b.0), layer.relu, layer.pinned.map(|p| p.0)].into_iter().flatten() {
             absorbed[a] = true;
         }
         int_avail[layer.result.index()] = true;
@@ -255,9 +301,48 @@ fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) ->
     out
 }
 
+/// For each f32 value a pre-quantized model dequantizes (`Dequantize(q)`), the int8 value `q`:
+/// an integer layer reading it reads `q` instead.
+fn int_sources(g: &Graph) -> Vec<Option<ValueId>> {
+    let mut source = vec![None; g.values.len()];
+    for n in &g.nodes {
+        if matches!(n.op, Op::Dequantize) && g.value(n.inputs[0]).dtype == DType::I8 {
+            source[n.output.index()] = Some(n.inputs[0]);
+        }
+    }
+    source
+}
+
+/// `Reshape(Dequantize(q))` → `Dequantize(Reshape(q))` (same numbers): a pre-quantized model's
+/// flatten before a Linear layer then leaves the layer an int8 input.
+fn sink_dequantize_below_reshape(g: &mut Graph) {
+    let source = int_sources(g);
+    let mut k = 0;
+    while k < g.nodes.len() {
+        let n = &g.nodes[k];
+        let Some(q) = source[n.inputs[0].index()].filter(|_| matches!(n.op, Op::Reshape)) else {
+            k += 1;
+            continue;
+        };
+        let (name, out) = (n.name.clone(), n.output);
+        let like = g.value(out).clone();
+        let rq = g.add_value(Value {
+            name: format!("{}.q", like.name),
+            shape: like.shape.clone(),
+            dtype: DType::I8,
+            kind: ValueKind::Computed,
+            quant: g.value(q).quant.clone(),
+        });
+        let mut inputs = g.nodes[k].inputs.clone();
+        inputs[0] = q;
+        g.nodes[k] = Node { name: format!("{name}.q"), op: Op::Reshape, inputs, output: rq };
+        g.nodes.insert(k + 1, Node { name, op: Op::Dequantize, inputs: vec![rq], output: out });
+        k += 2;
+    }
+}
+
 /// Activation parameters from a calibrated range.
-fn act_quant(r: Option<Range>) -> Quant {
-    let r = r.unwrap_or(Range { min: 0.0, max: 0.0 });
+fn act_quant(r: Range) -> Quant {
     params::affine(r.min, r.max, DType::I8)
 }
 
@@ -271,7 +356,7 @@ fn rewrite(g: &mut Graph, layers: &[Layer], dsp: bool) {
     let mut skip = vec![false; g.nodes.len()];
     for (k, l) in layers.iter().enumerate() {
         layer_at[l.node] = Some(k);
-        for a in [l.bias_add.map(|b| b.0), l.relu].into_iter().flatten() {
+        for a in [l.bias_add.map(|b| b.0), l.relu, l.pinned.map(|p| p.0)].into_iter().flatten() {
             skip[a] = true;
         }
     }
@@ -279,11 +364,14 @@ fn rewrite(g: &mut Graph, layers: &[Layer], dsp: bool) {
     let int_reader = |n: usize, v: ValueId| layer_at[n].is_some() && g.nodes[n].inputs.first() == Some(&v);
     let needs_float: Vec<bool> = layers
         .iter()
-        .map(|l| g.outputs.contains(&l.result) || rd[l.result.index()].iter().any(|&n| !int_reader(n, l.result)))
+        .map(|l| {
+            let float_reader = |&n: &usize| !int_reader(n, l.result) && l.pinned.map(|p| p.0) != Some(n);
+            g.outputs.contains(&l.result) || rd[l.result.index()].iter().any(float_reader)
+        })
         .collect();
 
+    let mut int_of = int_sources(g);
     let old_nodes = std::mem::take(&mut g.nodes);
-    let mut int_of: Vec<Option<ValueId>> = vec![None; g.values.len()];
     for (i, node) in old_nodes.iter().enumerate() {
         if skip[i] {
             continue;
@@ -297,7 +385,7 @@ fn rewrite(g: &mut Graph, layers: &[Layer], dsp: bool) {
         let qx = match int_of[x.index()] {
             Some(q) => q,
             None => {
-                let q = add_value(g, &format!("{}.q", g.value(x).name), x, act_quant(l.input_range));
+                let q = add_value(g, &format!("{}.q", g.value(x).name), x, l.input_quant.clone());
                 g.nodes.push(Node {
                     name: format!("{}.quantize", g.value(x).name),
                     op: Op::Quantize(DType::I8),
@@ -311,22 +399,26 @@ fn rewrite(g: &mut Graph, layers: &[Layer], dsp: bool) {
         let x_quant = g.value(qx).quant.clone().unwrap_or_else(|| Quant::per_tensor(1.0, 0));
         let out_quant = match node.op {
             Op::Pool(_) => x_quant.clone(),
-            _ => act_quant(l.result_range),
+            _ => l.result_quant.clone(),
         };
         let result_name = g.value(l.result).name.clone();
-        let q_out = add_value(g, &format!("{result_name}.q"), l.result, out_quant.clone());
+        let q_out = match l.pinned {
+            Some((_, q)) => q,
+            None => add_value(g, &format!("{result_name}.q"), l.result, out_quant.clone()),
+        };
         let (op, inputs) = match &node.op {
             Op::Pool(_) => (node.op.clone(), vec![qx]),
             Op::Conv(c) => {
                 let (w, bias) = (node.inputs[1], node.inputs.get(2).copied());
-                let (wq, bq, requant) = integer_layer(g, w, bias, 0, &x_quant, &out_quant, l.relu.is_some());
+                let (wq, bq, requant) =
+                    integer_layer(g, &node.name, w, bias, 0, &x_quant, &out_quant, l.relu.is_some());
                 let pad_value = x_quant.zero_point[0];
                 (Op::QConv(QConv { conv: c.clone(), pad_value, requant, dsp }), vec![qx, wq, bq])
             }
             Op::Dense(d) => {
                 let bias = l.bias_add.map(|b| b.1);
                 let (wq, bq, requant) =
-                    integer_layer(g, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
+                    integer_layer(g, &node.name, node.inputs[1], bias, 1, &x_quant, &out_quant, l.relu.is_some());
                 (Op::QDense(QDense { k: d.k, n: d.n, requant, dsp }), vec![qx, wq, bq])
             }
             _ => {
@@ -357,8 +449,10 @@ fn add_value(g: &mut Graph, name: &str, like: ValueId, quant: Quant) -> ValueId 
 /// Integer weights (per output channel, symmetric), the folded int32 bias and the output stage
 /// of a layer whose output channel is axis `axis` of `w` (0 for a conv's `[O, C, K]`, 1 for a
 /// Dense's `[K, N]`).
+#[allow(clippy::too_many_arguments)]
 fn integer_layer(
     g: &mut Graph,
+    node: &str,
     w: ValueId,
     bias: Option<ValueId>,
     axis: usize,
@@ -369,7 +463,13 @@ fn integer_layer(
     let shape = g.value(w).shape.clone();
     let data = g.value(w).const_data().unwrap_or(&[]).to_vec();
     let channels = shape.get(axis).copied().unwrap_or(1);
-    let (q, wq) = params::weights_per_channel(&data, &shape, axis);
+    // a pre-quantized model's own integers where its scales reproduce the weights exactly
+    let recovered =
+        g.prequantized.as_ref().and_then(|p| params::recovered_weights(&data, &shape, axis, &p.weight_scales));
+    if let (Some(p), Some(_)) = (g.prequantized.as_mut(), &recovered) {
+        p.own_weights.push(node.to_string());
+    }
+    let (q, wq) = recovered.unwrap_or_else(|| params::weights_per_channel(&data, &shape, axis));
     let channel = params::channel_of(&shape, axis);
     let mut sums = vec![0i64; channels];
     for (i, &v) in q.iter().enumerate() {

@@ -106,6 +106,32 @@ pub fn weights_per_channel(w: &[f32], shape: &[usize], axis: usize) -> (Vec<i8>,
     (q, Quant::per_axis(scales, axis))
 }
 
+/// A pre-quantized model's own int8 weights, recovered from their dequantized floats: for each
+/// output channel the first of `candidates` (the model's weight scales, `ir::Prequantized`)
+/// under which every weight of the channel is `q · scale` exactly in f32 with `q` in
+/// [−128, 127]. `None` when some channel has no such scale (then the weights were not
+/// dequantized from any of them, and the caller quantizes them itself).
+pub fn recovered_weights(w: &[f32], shape: &[usize], axis: usize, candidates: &[f32]) -> Option<(Vec<i8>, Quant)> {
+    let channel = channel_of(shape, axis);
+    let channels = shape.get(axis).copied().unwrap_or(1);
+    let mut members: Vec<Vec<f32>> = vec![vec![]; channels];
+    for (i, &x) in w.iter().enumerate() {
+        members.get_mut(channel(i))?.push(x);
+    }
+    let exact = |xs: &[f32], s: f32| {
+        xs.iter().all(|&x| {
+            let q = (x / s).round();
+            (-128.0..=127.0).contains(&q) && q * s == x
+        })
+    };
+    let scales: Vec<f32> = members
+        .iter()
+        .map(|xs| candidates.iter().copied().find(|&s| s > 0.0 && exact(xs, s)))
+        .collect::<Option<_>>()?;
+    let q = w.iter().enumerate().map(|(i, &x)| (x / scales[channel(i)]).round() as i8).collect();
+    Some((q, Quant::per_axis(scales, axis)))
+}
+
 /// An int32 bias: `round(b[c] / (input_scale · weight_scale[c]))`, saturated to int32.
 pub fn bias(b: &[f32], input_scale: f32, weight: &Quant) -> Vec<i32> {
     b.iter()
@@ -120,6 +146,19 @@ pub fn bias(b: &[f32], input_scale: f32, weight: &Quant) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prequantized_models_weights_come_back_exactly() {
+        // [2, 3] weights, channels along axis 0, dequantized with scales 0.1 and 0.03
+        let q: [i8; 6] = [127, -5, 0, -128, 33, 1];
+        let s = [0.1f32, 0.03];
+        let w: Vec<f32> = q.iter().enumerate().map(|(i, &v)| v as f32 * s[i / 3]).collect();
+        let (back, quant) = recovered_weights(&w, &[2, 3], 0, &[0.5, 0.03, 0.1]).expect("recovered");
+        assert_eq!(back, q);
+        assert_eq!(quant.scale, vec![0.1, 0.03]);
+        // weights not on any candidate's grid
+        assert!(recovered_weights(&[0.123, 0.5], &[2, 1], 0, &[0.1, 0.03]).is_none());
+    }
 
     #[test]
     fn multipliers_match_tflite() {

@@ -26,9 +26,19 @@ pub fn layers(g: &Graph) -> Vec<LayerPrecision> {
         .iter()
         .filter_map(|n| {
             let (precision, why) = match &n.op {
-                Op::QConv(_) | Op::QDense(_) => {
-                    ("int8", "per-channel int8 weights, calibrated per-tensor int8 activations, int32 bias")
-                }
+                Op::QConv(_) | Op::QDense(_) => match &g.prequantized {
+                    Some(p) if p.own_weights.contains(&n.name) => (
+                        "int8",
+                        "pre-quantized: the model's own int8 weights and scales, activation parameters from its \
+                         QDQ pairs, int32 bias",
+                    ),
+                    Some(_) => (
+                        "int8",
+                        "pre-quantized model, but these weights lie on none of its scales' grids: ecgc quantized \
+                         them (per channel, max |w| / 127); activation parameters from its QDQ pairs",
+                    ),
+                    None => ("int8", "per-channel int8 weights, calibrated per-tensor int8 activations, int32 bias"),
+                },
                 Op::Conv(_) | Op::Dense(_) | Op::EinSum(_) if !int8 => ("f32", "the build's precision"),
                 Op::Conv(c) if c.stride.len() != 1 => ("f32", "no int8 kernel for 2-D convolutions yet"),
                 Op::Conv(c) if c.groups != 1 => {

@@ -626,6 +626,44 @@ def main():
         files={"wrong_shape_2x4.npy": npy.getvalue()}, setup={"x.npy": "copy:wrong_shape_2x4.npy"},
         note="8 values like the input, but shape (2, 4), not (1, 8)")
 
+    # pre-quantized models (QDQ, operator form)
+    def qdq(x_scale=0.05, w=None, w_scale=None, w_axis=0, out_q=False):
+        w = np.array([[1, -2, 3], [4, 5, -6]], np.int8) if w is None else w
+        w_scale = np.array([0.1, 0.2], np.float32) if w_scale is None else w_scale
+        inits = [numpy_helper.from_array(np.array(x_scale, np.float32), "s"),
+                 numpy_helper.from_array(np.array(0, np.int8), "z"),
+                 numpy_helper.from_array(w, "w"), numpy_helper.from_array(w_scale, "ws"),
+                 numpy_helper.from_array(np.array(0.2, np.float32), "ys")]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], name="x_q"),
+                 helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"], name="x_dq"),
+                 helper.make_node("DequantizeLinear", ["w", "ws"], ["wd"], name="w_dq", axis=w_axis),
+                 helper.make_node("Gemm", ["xd", "wd"], ["h"], name="gemm", transB=1),
+                 helper.make_node("QuantizeLinear", ["h", "ys", "z"], ["hq"], name="h_q")]
+        if out_q:
+            return model(nodes, [vi("x", [1, 3])], [vi("hq", [1, 2], TensorProto.INT8)], inits)
+        nodes.append(helper.make_node("DequantizeLinear", ["hq", "ys", "z"], ["y"], name="h_dq"))
+        return model(nodes, [vi("x", [1, 3])], [vi("y", [1, 2])], inits)
+    add("qdq_int8_without_calibration", "qdq", 0, m=qdq(), cmd=COMPILE + ["--precision", "int8"],
+        note="a QDQ model brings its own parameters: int8 needs no --calibration")
+    add("qdq_f32", "qdq", 0, m=qdq(), note="at f32 each pair runs as float rounding")
+    add("qdq_pair_zero_scale", "qdq", 2, m=qdq(x_scale=0.0))
+    add("qdq_weight_scales_wrong_axis", "qdq", 2, m=qdq(w_axis=1),
+        note="two scales along an axis of three")
+    add("qdq_quantized_output", "qdq", 2, m=qdq(out_q=True), note="the caller would get int8: refused, named")
+    qconv = model(
+        [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="x_q"),
+         helper.make_node("QLinearConv", ["xq", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["yq"], name="qconv"),
+         helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"], name="y_dq")],
+        [vi("x", [1, 1, 8]), vi("xs", [])], [vi("y", [1, 2, 6])],
+        [numpy_helper.from_array(np.array(0, np.int8), "xz"),
+         numpy_helper.from_array(np.ones((2, 1, 3), np.int8), "w"),
+         numpy_helper.from_array(np.array([0.1, 0.1], np.float32), "ws"),
+         numpy_helper.from_array(np.array([0, 0], np.int8), "wz"),
+         numpy_helper.from_array(np.array(0.2, np.float32), "ys"),
+         numpy_helper.from_array(np.array(0, np.int8), "yz"),
+         numpy_helper.from_array(np.array([1, 2], np.int32), "b")])
+    add("qop_conv_scale_not_constant", "qdq", 2, m=qconv, note="the input's scale is a graph input")
+
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump({"kinds": KINDS}, f, indent=1, ensure_ascii=True)
         f.write("\n")

@@ -12,12 +12,13 @@ pub fn repo() -> PathBuf {
 /// The zoo's ONNX files (`examples/models/<model>/*.onnx`), sorted. `exports/` holds the zoo's
 /// architectures again, through both torch exporters with random weights: the golden suite
 /// compiles and runs those (the stm32f746 ones measured on QEMU), so they are not repeated here.
-/// `fp16/` holds two zoo models again as float16/bfloat16 exports, which `tests/float16.rs` checks.
+/// `fp16/` holds two zoo models again as float16/bfloat16 exports, which `tests/float16.rs` checks;
+/// `qdq/` the ECG CNN again, pre-quantized by onnxruntime, which `tests/qdq.rs` checks.
 pub fn zoo_models() -> Vec<PathBuf> {
     let mut models: Vec<PathBuf> = std::fs::read_dir(repo().join("examples/models"))
         .expect("examples/models")
         .flatten()
-        .filter(|d| d.path().is_dir() && d.file_name() != "exports" && d.file_name() != "fp16")
+        .filter(|d| d.path().is_dir() && !["exports", "fp16", "qdq"].iter().any(|x| d.file_name() == *x))
         .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();

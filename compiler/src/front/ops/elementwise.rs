@@ -1,7 +1,7 @@
 //! tract element-wise ops (binary, unary, Iff, Cast, MultiBroadcastTo) → IR element-wise ops.
 
 use super::super::lower::{Fail, Lowered, Lowerer};
-use crate::ir::{BinaryOp, DType, Op, UnaryOp, ValueId};
+use crate::ir::{BinaryOp, DType, Op, Quant, UnaryOp, ValueId};
 use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::cast::Cast;
 use tract_core::ops::element_wise::ElementWiseOp;
@@ -102,12 +102,25 @@ pub(crate) fn unary(l: &mut Lowerer, node: &TypedNode, op: &ElementWiseOp) -> Lo
     if op.0.name() == "HardSwish" {
         return hard_swish(l, node);
     }
+    if let Some(fq) = op.0.downcast_ref::<crate::front::qdq::FakeQuant>() {
+        return fake_quant(l, node, fq);
+    }
     let Some(u) = unary_op(op) else {
         return Err(Fail::Unsupported(format!("element-wise op '{}'", op.0.name())));
     };
     let x = l.operand(node, 0)?;
     let (shape, dtype) = (l.out_shape(node), l.out_dtype(node));
     Ok(l.emit(node, Op::Unary(u), vec![x], shape, dtype))
+}
+
+/// A QDQ model's quantize-dequantize pair (`front::qdq`): `Quantize` to int8 with the pair's
+/// parameters, then `Dequantize` (the node's name), so the graph carries them exactly.
+fn fake_quant(l: &mut Lowerer, node: &TypedNode, fq: &crate::front::qdq::FakeQuant) -> Lowered {
+    let x = l.operand(node, 0)?;
+    let shape = l.out_shape(node);
+    let q = l.g.add_node(format!("{}.quantize", node.name), Op::Quantize(DType::I8), vec![x], shape.clone(), DType::I8);
+    l.g.values[q.index()].quant = Some(Quant::per_tensor(fq.scale, fq.zero_point));
+    Ok(l.emit(node, Op::Dequantize, vec![q], shape, DType::F32))
 }
 
 /// ONNX HardSwish as tract computes it: `x · clamp(x + 3, 0, 6) · (1/6)`, in existing IR ops.
