@@ -10,7 +10,9 @@
 //! fails with an undefined symbol. The test passes only if every binary links, at opt-level 3 and
 //! at opt-level "s" (fat LTO, codegen-units 1, panic = "abort"). Step graphs are built again as
 //! streaming crates, and the models with 1-D convolutions again with their code tuned for size
-//! (`--opt-level s`, `back/tuning.rs`), so every kernel form is covered.
+//! (`--opt-level s`, `back/tuning.rs`), so every kernel form is covered. The zoo models with a
+//! calibration set, and the pre-quantized `examples/models/qdq/` ones, are built again at int8,
+//! calling `run` and, where the crate has it, the raw `run_i8`.
 //!
 //! All models are packages of one cargo workspace (`target/no-panic-work/`), built with one
 //! `cargo build --workspace --keep-going` per opt-level, so the kernel crate and cortex-m-rt are
@@ -94,6 +96,33 @@ fn main_rs(krate: &str, c: &Compiled) -> String {
     } else {
         format!("model.run({});", args.join(", "))
     };
+    // an int8 build's raw API: int8 where it is raw, the same arrays' f32 twins elsewhere
+    let call = match &c.krate.raw_api {
+        Some((raw_in, raw_out)) => {
+            let (mut raw_args, mut raw_vars) = (vec![], vec![]);
+            for (k, (_, u)) in c.krate.inputs.iter().enumerate() {
+                if raw_in[k] {
+                    let _ = writeln!(decls, "    let mut in{k}_i8 = [0i8; {krate}::{u}_LEN];");
+                    raw_vars.push(format!("in{k}_i8"));
+                    raw_args.push(format!("&in{k}_i8"));
+                } else {
+                    raw_args.push(format!("&in{k}"));
+                }
+            }
+            for (k, (_, u)) in c.krate.outputs.iter().enumerate() {
+                if raw_out[k] {
+                    let _ = writeln!(decls, "    let mut out{k}_i8 = [0i8; {krate}::{u}_LEN];");
+                    raw_vars.push(format!("out{k}_i8"));
+                    raw_args.push(format!("&mut out{k}_i8"));
+                } else {
+                    raw_args.push(format!("&mut out{k}"));
+                }
+            }
+            let hide_raw: String = raw_vars.iter().map(|v| format!("black_box(&mut {v});\n        ")).collect();
+            format!("{call}\n        {hide_raw}model.run_i8({});", raw_args.join(", "))
+        }
+        None => call,
+    };
     include_str!("no_panic/main.rs.in")
         .replace("{krate}", krate)
         .replace("{symbol}", PANIC_SYMBOL)
@@ -118,13 +147,31 @@ fn write_workspace(models: &[PathBuf]) -> Result<Crates, String> {
     // ... and the models with 1-D convolutions again tuned for size (`--opt-level s`: the
     // kernels' size-tuned forms, back/tuning.rs)
     let size_tuned = |onnx: &Path| ["ecg-cnn/model.onnx", "s4d-cfc-tiny/model.onnx"].iter().any(|m| onnx.ends_with(m));
-    let runs: Vec<(&PathBuf, bool, bool)> = models
+    // ... and at int8: the zoo models with a calibration set for their inputs, and the
+    // pre-quantized ones (`run` and the raw `run_i8`)
+    let int8: Vec<(PathBuf, Option<PathBuf>)> = models
         .iter()
-        .map(|m| (m, false, false))
-        .chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true, false)))
-        .chain(models.iter().filter(|m| size_tuned(m)).map(|m| (m, false, true)))
+        .filter(|m| m.file_name().is_some_and(|f| f == "model.onnx"))
+        .filter_map(|m| {
+            // a calibration set for this model's inputs (s4d-ecg's is for its window model)
+            let cal = m.parent()?.join("calibration.npz");
+            let g = ecgc::front::import(m, &[]).ok()?;
+            ecgc::quant::Calibration::load(&cal, &g).ok().map(|_| (m.clone(), Some(cal)))
+        })
+        .chain(
+            ["ecg_cnn_qdq", "ecg_cnn_qop"]
+                .iter()
+                .map(|q| (repo().join("examples/models/qdq").join(format!("{q}.onnx")), None)),
+        )
         .collect();
-    for (onnx, stream, small) in runs {
+    let runs: Vec<(&PathBuf, bool, bool, Option<&Option<PathBuf>>)> = models
+        .iter()
+        .map(|m| (m, false, false, None))
+        .chain(models.iter().filter(|m| streaming(m)).map(|m| (m, true, false, None)))
+        .chain(models.iter().filter(|m| size_tuned(m)).map(|m| (m, false, true, None)))
+        .chain(int8.iter().map(|(m, cal)| (m, false, false, Some(cal))))
+        .collect();
+    for (onnx, stream, small, int8) in runs {
         let model = onnx.strip_prefix(repo().join("examples/models")).unwrap_or(onnx).display().to_string();
         let mut krate = format!("np_{}", model.trim_end_matches(".onnx").replace(['/', '-', '.'], "_"));
         let model = if stream { format!("{model} --stream") } else { model };
@@ -135,7 +182,18 @@ fn write_workspace(models: &[PathBuf]) -> Result<Crates, String> {
         if small {
             krate.push_str("_tuned_s");
         }
-        let c = Compiler::new(onnx)
+        let model = if int8.is_some() { format!("{model} --precision int8") } else { model };
+        if int8.is_some() {
+            krate.push_str("_int8");
+        }
+        let mut compiler = Compiler::new(onnx);
+        if let Some(cal) = int8 {
+            compiler = compiler.precision(ecgc::Precision::Int8);
+            if let Some(cal) = cal {
+                compiler = compiler.calibration(cal);
+            }
+        }
+        let c = compiler
             .measure_opt_level(if small { "s" } else { "3" })
             .stream(stream)
             .name(&krate)

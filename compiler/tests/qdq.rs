@@ -230,3 +230,76 @@ fn ecg_cnn_qoperator_int8_matches_onnxruntime() {
 fn ecg_cnn_qdq_f32_matches_onnxruntime() {
     check("ecg_cnn_qdq", Precision::F32);
 }
+
+/// The raw int8 API (`Model::run_i8`): for each held-out beat, `run_i8` on the input quantized
+/// with the crate's `X_SCALE`/`X_ZERO_POINT` (by the kernels' own `quantize_i8`, what `run` does at
+/// its boundary) gives the int8 output whose dequantization (`Y_SCALE · (q − Y_ZERO_POINT)`) is
+/// `run`'s f32 output bit for bit. Checked by a small program built against the generated crate.
+#[test]
+fn run_i8_equals_run_on_quantized_inputs() {
+    let model = repo().join("examples/models/qdq/ecg_cnn_qdq.onnx");
+    let name = "qdq_raw_api";
+    let dir = work().join("crates").join(name);
+    Compiler::new(&model)
+        .name(name)
+        .target("host")
+        .precision(Precision::Int8)
+        .kernels(KernelsDep::Path(repo().join("runtime-kernels")))
+        .out_dir(&dir)
+        .force(true)
+        .compile()
+        .unwrap_or_else(|e| panic!("{name}: compile: {e}"));
+    let src = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
+    assert!(src.contains("pub fn run_i8(&mut self, x_1: &[i8; X_LEN], y: &mut [i8; Y_LEN])"), "no raw API");
+    let check = work().join("raw_api_check");
+    std::fs::create_dir_all(check.join("src")).expect("dir");
+    let toml = format!(
+        "[package]\nname = \"raw_api_check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\n{name} = {{ path = {:?} }}\necgc-kernels = {{ path = {:?} }}\n\n[workspace]\n",
+        dir.canonicalize().expect("crate dir").display().to_string(),
+        repo().join("runtime-kernels").display().to_string()
+    );
+    std::fs::write(check.join("Cargo.toml"), toml).expect("Cargo.toml");
+    let main = format!(
+        r#"use std::io::Read;
+use {name} as m;
+fn main() {{
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).unwrap();
+    let xs: Vec<f32> = text.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let (mut same, mut runs) = (0, 0);
+    for x in xs.chunks_exact(m::X_LEN) {{
+        let x: [f32; m::X_LEN] = x.try_into().unwrap();
+        let mut model = m::Model::new();
+        let mut y = [0.0f32; m::Y_LEN];
+        model.run(&x, &mut y);
+        let mut q = [0i8; m::X_LEN];
+        ecgc_kernels::quantize::quantize_i8(&x, m::X_SCALE, m::X_ZERO_POINT, &mut q);
+        let mut yq = [0i8; m::Y_LEN];
+        let mut raw = m::Model::new();
+        raw.run_i8(&q, &mut yq);
+        let mut back = [0.0f32; m::Y_LEN];
+        ecgc_kernels::quantize::dequantize_i8(&yq, m::Y_SCALE, m::Y_ZERO_POINT, &mut back);
+        runs += 1;
+        same += usize::from(back.iter().zip(&y).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }}
+    println!("{{same}} {{runs}}");
+}}
+"#
+    );
+    std::fs::write(check.join("src/main.rs"), main).expect("main.rs");
+    ecgc::validate::cargo(&["build", "--release", "--quiet"], &check, &work().join("target")).expect("build");
+    let val = read_npz(&repo().join("examples/models/ecg-cnn/validation.npz"));
+    let text: String = val["x"].1.iter().map(|v| format!("{v:e} ")).collect();
+    let mut child = Command::new(work().join("target/release/raw_api_check"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("output");
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    println!("run_i8 vs run, bit-identical outputs: {line} beats");
+    assert_eq!(line, "143 143", "run_i8 differs from run");
+}

@@ -87,6 +87,8 @@ pub struct LibRs {
     pub outputs: Vec<(String, String)>,
     /// A streaming model (`step`/`reset`, state kept inside); the lists above leave the state out.
     pub streaming: bool,
+    /// `Model::run_i8` exists: per input and output above, whether it is int8 there.
+    pub raw_api: Option<(Vec<bool>, Vec<bool>)>,
 }
 
 struct Io {
@@ -134,7 +136,7 @@ fn io_list(g: &Graph, ids: &[ValueId], items: &mut Namer, locals: &mut Namer) ->
         .map(|&v| {
             let name = &g.value(v).name;
             let param = format_ident!("{}", locals.snake(name));
-            let upper = items.upper_with(name, &["", "_SHAPE", "_LEN"]);
+            let upper = items.upper_with(name, &["", "_SHAPE", "_LEN", "_SCALE", "_ZERO_POINT"]);
             Io { param, upper, value: v }
         })
         .collect()
@@ -418,6 +420,9 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
     let mut blocks = vec![];
     let groups = super::groups::groups(g, plan);
+    // int8 builds: `run_i8`'s replacements of the boundary nodes (`back/raw.rs`), by block index
+    let raw = super::raw::boundaries(g, plan);
+    let mut raw_blocks: BTreeMap<usize, Block> = BTreeMap::new();
     for group in groups.iter().cloned() {
         let in_place_node = group.iter().any(|&i| plan.in_place(g, g.nodes[i].output).is_some());
         if group.len() > 1 || in_place_node {
@@ -539,6 +544,42 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             bind_views(Some((key, &out_name, out)), &arena)
         };
         let node_body = emitted.body;
+        if let Some((is_input, k)) = raw.as_ref().and_then(|r| r.replaced(i)) {
+            let mut rb = Bindings::default();
+            let tokens = if is_input {
+                let q = node.output;
+                let (r, key) = range(q).zip(plan.pool_of[q.index()]).ok_or("raw input without an arena slot")?;
+                let views = bind_views(Some((key, &out_name, r)), &BTreeMap::new());
+                let p = &inputs[k].param;
+                rb.reads.insert(k);
+                rb.arena.entry(key).or_default();
+                quote! {
+                    {
+                        #views
+                        for (o, x) in out.iter_mut().zip(#p.iter()) {
+                            *o = *x;
+                        }
+                    }
+                }
+            } else {
+                if !bind_operand(&mut rb, format_ident!("i0"), node.inputs[0]) {
+                    return Err(format!("raw output '{}' has no storage", g.value(node.output).name));
+                }
+                let views = bind_views(None, &rb.arena);
+                let p = &outputs[k].param;
+                rb.outs.insert(k);
+                quote! {
+                    {
+                        #views
+                        for (o, x) in #p.iter_mut().zip(i0.iter()) {
+                            *o = *x;
+                        }
+                    }
+                }
+            };
+            let pools = rb.arena.keys().copied().collect();
+            raw_blocks.insert(blocks.len(), Block { tokens, reads: rb.reads, outs: rb.outs, pools });
+        }
         blocks.push(Block {
             tokens: quote! {
                 {
@@ -595,15 +636,44 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         blocks.insert(at.min(blocks.len()), block);
     }
 
-    // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks.
+    // A part's name must not be shadowed by a parameter of `run`.
+    if split {
+        inputs.iter().chain(&outputs).for_each(|x| items.reserve(&x.param.to_string()));
+    }
+    // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks. With a raw
+    // int8 API (`back/raw.rs`) the boundary blocks stay outside: `run` and `run_i8` each do their
+    // own boundary around one shared `infer`, whose parameters leave the raw inputs and outputs out.
+    let raw = raw.filter(|r| {
+        // the boundary blocks must come first (inputs) and last (outputs)
+        let kinds: Vec<Option<bool>> =
+            (0..blocks.len()).map(|j| raw_blocks.get(&j).map(|b| !b.reads.is_empty())).collect();
+        let first_core = kinds.iter().position(Option::is_none).unwrap_or(kinds.len());
+        let last_core = kinds.iter().rposition(Option::is_none).map_or(0, |p| p + 1);
+        kinds[..first_core].iter().all(|k| *k != Some(false))
+            && kinds[last_core..].iter().all(|k| *k != Some(true))
+            && kinds[first_core..last_core].iter().all(Option::is_none)
+            && r.outputs
+                .iter()
+                .zip(&outputs)
+                .enumerate()
+                .all(|(k, (b, o))| b.is_none() || plan.external[o.value.index()] == Some(k))
+    });
+    let excluded_in = |k: usize| raw.as_ref().is_some_and(|r| r.inputs[k].is_some());
+    let excluded_out = |k: usize| raw.as_ref().is_some_and(|r| r.outputs[k].is_some());
+    let core: Vec<&Block> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| raw.is_none() || !raw_blocks.contains_key(j))
+        .map(|(_, b)| b)
+        .collect();
     let mut body = TokenStream::new();
     let mut parts = TokenStream::new();
     if !split {
-        body.extend(blocks.iter().map(|b| b.tokens.clone()));
+        body.extend(core.iter().map(|b| b.tokens.clone()));
     } else {
         // A part's name must not be shadowed by a parameter of `run`.
         inputs.iter().chain(&outputs).for_each(|x| items.reserve(&x.param.to_string()));
-        for (n, chunk) in blocks.chunks(NODES_PER_PART).enumerate() {
+        for (n, chunk) in core.chunks(NODES_PER_PART).enumerate() {
             let f = format_ident!("{}", items.snake(&format!("run_part_{n}")));
             let reads: BTreeSet<usize> = chunk.iter().flat_map(|b| b.reads.iter().copied()).collect();
             let args: Vec<&Ident> = reads.iter().map(|&k| &inputs[k].param).collect();
@@ -634,20 +704,24 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
         }
     }
     // An input no node reads (the model ignores it) is still a parameter of `run`.
-    let read: BTreeSet<usize> = blocks.iter().flat_map(|b| b.reads.iter().copied()).collect();
-    for (k, x) in inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k)) {
+    let read: BTreeSet<usize> = core.iter().flat_map(|b| b.reads.iter().copied()).collect();
+    for (k, x) in inputs.iter().enumerate().filter(|(k, _)| !g.is_state_input(*k) && !excluded_in(*k)) {
         let p = &x.param;
         if !read.contains(&k) && !outputs.iter().any(|o| o.value == x.value) {
             body.extend(quote!(let _ = #p;));
         }
     }
+    let mut copies_from_arena = false;
     for (k, o) in outputs.iter().enumerate() {
         if plan.external[o.value.index()] == Some(k) || g.is_state_output(k) {
             continue; // written in place by its node; or a next state (written back above)
         }
         let param = &o.param;
         let src = match range(o.value) {
-            Some(r) => quote!(k::arena::view(arena, #r)),
+            Some(r) => {
+                copies_from_arena = true;
+                quote!(k::arena::view(arena, #r))
+            }
             None => operand(o.value, false).ok_or_else(|| "output with no storage".to_string())?,
         };
         body.extend(quote! {
@@ -656,21 +730,129 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             }
         });
     }
-
-    let in_params: Vec<TokenStream> = api_in
-        .iter()
-        .map(|x| {
-            let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
-            quote!(#p: &[f32; #len])
-        })
-        .collect();
-    let out_params: Vec<TokenStream> = api_out
-        .iter()
-        .map(|x| {
-            let (p, len) = (&x.param, format_ident!("{}_LEN", x.upper));
-            quote!(#p: &mut [f32; #len])
-        })
-        .collect();
+    // `let` bindings of the Model's pools that `blocks` use (mutable) or not (read, unused).
+    let pool_bindings = |blocks: &[&Block], copies_from_arena: bool| -> TokenStream {
+        let used: BTreeSet<PoolKey> = blocks.iter().flat_map(|b| b.pools.iter().copied()).collect();
+        let mut t = if !used.contains(&F32_ARENA) && !copies_from_arena {
+            quote!(let arena = &self.arena[..]; let _ = arena;)
+        } else {
+            quote!(let arena = &mut self.arena[..];)
+        };
+        for key in plan.pools.iter().map(|p| p.key).filter(|&k| k != F32_ARENA) {
+            let a = pool_ident(key);
+            t.extend(if used.contains(&key) {
+                quote!(let #a = &mut self.#a[..];)
+            } else {
+                quote!(let #a = &self.#a[..]; let _ = #a;)
+            });
+        }
+        t
+    };
+    let arena_binding = pool_bindings(&core, copies_from_arena);
+    let param_list = |ty: &dyn Fn(bool, usize) -> Option<TokenStream>| -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let ins = inputs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !g.is_state_input(*k))
+            .filter_map(|(k, x)| {
+                let (p, len, t) = (&x.param, format_ident!("{}_LEN", x.upper), ty(true, k)?);
+                Some(quote!(#p: &[#t; #len]))
+            })
+            .collect();
+        let outs = outputs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !g.is_state_output(*k))
+            .filter_map(|(k, x)| {
+                let (p, len, t) = (&x.param, format_ident!("{}_LEN", x.upper), ty(false, k)?);
+                Some(quote!(#p: &mut [#t; #len]))
+            })
+            .collect();
+        (ins, outs)
+    };
+    let (in_params, out_params) = param_list(&|_, _| Some(quote!(f32)));
+    let mut run = quote! {
+        #arena_binding
+        #body
+    };
+    let mut infer = TokenStream::new();
+    let mut raw_api = TokenStream::new();
+    if let Some(r) = &raw {
+        // `infer`: the model between the boundaries; `run` and `run_i8` wrap it
+        let (core_in, core_out) =
+            param_list(&|is_in, k| (!(if is_in { excluded_in(k) } else { excluded_out(k) })).then(|| quote!(f32)));
+        let core_args: Vec<&Ident> = inputs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !excluded_in(*k))
+            .map(|(_, x)| &x.param)
+            .chain(outputs.iter().enumerate().filter(|(k, _)| !excluded_out(*k)).map(|(_, x)| &x.param))
+            .collect();
+        infer = quote! {
+            /// The model between its float boundaries, shared by [`Model::run`] and [`Model::run_i8`].
+            #[inline(never)]
+            fn infer(&mut self, #(#core_in,)* #(#core_out),*) {
+                #run
+            }
+        };
+        let wrap = |swap: bool| -> TokenStream {
+            let mut pre = TokenStream::new();
+            let mut post = TokenStream::new();
+            for (j, b) in blocks.iter().enumerate() {
+                let Some(rb) = raw_blocks.get(&j) else { continue };
+                let block = if swap { rb } else { b };
+                let (binding, tokens) = (pool_bindings(&[block], false), &block.tokens);
+                let t = quote!({ #binding #tokens });
+                if rb.reads.is_empty() {
+                    post.extend(t)
+                } else {
+                    pre.extend(t)
+                }
+            }
+            quote! {
+                #pre
+                self.infer(#(#core_args),*);
+                #post
+            }
+        };
+        run = wrap(false);
+        let raw_body = wrap(true);
+        let (ins, outs) = param_list(&|is_in, k| {
+            let b = if is_in { &r.inputs[k] } else { &r.outputs[k] };
+            Some(if b.is_some() { quote!(i8) } else { quote!(f32) })
+        });
+        let which = |l: &[Option<super::raw::Boundary>], io: &[Io]| -> String {
+            let names: Vec<String> =
+                l.iter().zip(io).filter(|(b, _)| b.is_some()).map(|(_, x)| format!("`{}`", x.param)).collect();
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        };
+        let doc = format!(
+            " Runs one whole-window inference on int8 data: the int8 inputs ({}) are quantized with their \
+             `*_SCALE` and `*_ZERO_POINT` (q = clamp(round(x / scale) + zero_point, −128, 127), as [`Model::run`] \
+             does), the int8 outputs ({}) are the model's integers before dequantizing (real = scale · (q − \
+             zero_point)); the others are f32 as in [`Model::run`]. Same results as `run` on the quantized \
+             inputs, bit for bit.",
+            which(&r.inputs, &inputs),
+            which(&r.outputs, &outputs)
+        );
+        raw_api = quote! {
+            #[doc = #doc]
+            pub fn run_i8(&mut self, #(#ins,)* #(#outs),*) {
+                #raw_body
+            }
+        };
+        for (list, io, kind) in [(&r.inputs, &inputs, "input"), (&r.outputs, &outputs, "output")] {
+            for (b, x) in list.iter().zip(io.iter()) {
+                if let Some(b) = b {
+                    consts_io.extend(super::raw::consts(&x.upper, kind, &shown(&g.value(x.value).name), b));
+                }
+            }
+        }
+    }
     let arena_len = Literal::usize_unsuffixed(plan.arena_len());
     let int_pool_list: Vec<&crate::plan::Pool> = plan.pools.iter().filter(|p| p.key != F32_ARENA).collect();
     let int_pools: Vec<PoolKey> = int_pool_list.iter().map(|p| p.key).collect();
@@ -720,25 +902,6 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     };
     let weight_bytes = Literal::usize_unsuffixed(facts.weight_bytes);
     let macs = Literal::u64_unsuffixed(facts.macs);
-    let copies_from_arena =
-        outputs.iter().enumerate().any(|(k, o)| plan.external[o.value.index()] != Some(k) && range(o.value).is_some());
-    let used: BTreeSet<PoolKey> = blocks.iter().flat_map(|b| b.pools.iter().copied()).collect();
-    let mut arena_binding = if !used.contains(&F32_ARENA) && !copies_from_arena {
-        quote!(let arena = &self.arena[..]; let _ = arena;)
-    } else {
-        quote!(let arena = &mut self.arena[..];)
-    };
-    for (k, a) in int_pools.iter().zip(&pool_fields) {
-        arena_binding.extend(if used.contains(k) {
-            quote!(let #a = &mut self.#a[..];)
-        } else {
-            quote!(let #a = &self.#a[..]; let _ = #a;)
-        });
-    }
-    let run = quote! {
-        #arena_binding
-        #body
-    };
     let api = if let (Some(w), Some((ins, outs))) = (&g.window, &window_io) {
         let mut api = streaming_api(&state_fields, &state_lens, &in_params, &out_params, run);
         api.extend(window_run(g, w, ins, outs, &api_in, &api_out, &state_fields));
@@ -753,6 +916,9 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             pub fn run(&mut self, #(#in_params,)* #(#out_params),*) {
                 #run
             }
+
+            #raw_api
+            #infer
         }
     };
     let model = quote! {
@@ -838,9 +1004,20 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     if let Some((ins, outs)) = window_io {
         // harnesses and firmware call the model's own `run`
         let outer = |l: &[Outer]| l.iter().map(|x| (x.param.to_string(), x.upper.clone())).collect();
-        return Ok(LibRs { source, weights, inputs: outer(&ins), outputs: outer(&outs), streaming: false });
+        return Ok(LibRs {
+            source,
+            weights,
+            inputs: outer(&ins),
+            outputs: outer(&outs),
+            streaming: false,
+            raw_api: None,
+        });
     }
-    Ok(LibRs { source, weights, inputs: names(&api_in), outputs: names(&api_out), streaming })
+    let raw_api = raw.map(|r| {
+        let flags = |l: &[Option<super::raw::Boundary>]| l.iter().map(Option::is_some).collect();
+        (flags(&r.inputs), flags(&r.outputs))
+    });
+    Ok(LibRs { source, weights, inputs: names(&api_in), outputs: names(&api_out), streaming, raw_api })
 }
 
 /// A Scan model's own input or output: its parameter name and constants.

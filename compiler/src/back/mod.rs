@@ -12,6 +12,7 @@ pub mod names;
 pub mod ops;
 pub mod output;
 mod packed;
+pub mod raw;
 pub mod strides;
 pub mod tuning;
 
@@ -63,6 +64,9 @@ pub struct GeneratedCrate {
     /// A streaming model: `step` per time step (and `run` over a window of steps); the state is
     /// not among `inputs`/`outputs`.
     pub streaming: bool,
+    /// The raw int8 API (`Model::run_i8`), when there is one: per input and per output (as
+    /// listed above), whether it is int8 there.
+    pub raw_api: Option<(Vec<bool>, Vec<bool>)>,
 }
 
 fn render(template: &str, name: &str, ctx: &tera::Context) -> Result<String> {
@@ -204,6 +208,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
     ctx.insert("arena_bytes", &plan.arena_bytes());
     ctx.insert("state_bytes", &plan.state_bytes());
     ctx.insert("streaming", &lib.streaming);
+    ctx.insert("raw_api", &lib.raw_api.is_some());
     files.insert(PathBuf::from("Cargo.toml"), cargo_toml(spec)?.into_bytes());
     files.insert(
         PathBuf::from("README.md"),
@@ -218,7 +223,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts, spec: &CrateS
             files.insert(Path::new("ecgc-kernels").join(path), bytes);
         }
     }
-    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs, streaming: lib.streaming })
+    Ok(GeneratedCrate {
+        files,
+        inputs: lib.inputs,
+        outputs: lib.outputs,
+        streaming: lib.streaming,
+        raw_api: lib.raw_api,
+    })
 }
 
 /// The module form for a firmware's `build.rs`: `model.rs` and `weights/*.bin`, relative to the
@@ -230,7 +241,13 @@ pub fn generate_module(g: &Graph, plan: &Plan, facts: &lib_rs::CardFacts) -> Res
     for (name, bytes) in lib.weights {
         files.insert(PathBuf::from(name), bytes);
     }
-    Ok(GeneratedCrate { files, inputs: lib.inputs, outputs: lib.outputs, streaming: lib.streaming })
+    Ok(GeneratedCrate {
+        files,
+        inputs: lib.inputs,
+        outputs: lib.outputs,
+        streaming: lib.streaming,
+        raw_api: lib.raw_api,
+    })
 }
 
 /// Writes module-form files into `dir` (usually `OUT_DIR`, which holds other files too): the

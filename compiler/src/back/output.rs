@@ -246,7 +246,7 @@ mod tests {
             (PathBuf::from("Cargo.toml"), toml.into_bytes()),
             (PathBuf::from("src/lib.rs"), b"#![no_std]\n".to_vec()),
         ]);
-        GeneratedCrate { files, inputs: vec![], outputs: vec![], streaming: false }
+        GeneratedCrate { files, inputs: vec![], outputs: vec![], streaming: false, raw_api: None }
     }
 
     fn names(dir: &Path) -> Vec<String> {

@@ -62,6 +62,9 @@ pub struct Report {
     pub state_bytes: usize,
     /// Bytes of the input and output buffers the caller holds (RAM): f32 × their elements.
     pub io_bytes: usize,
+    /// With the raw int8 API (`Model::run_i8`, int8 builds whose boundary allows it): the
+    /// caller's buffers when the raw inputs and outputs are int8 (1 byte each) and the rest f32.
+    pub raw_io_bytes: Option<usize>,
     /// Multiply-accumulates per inference.
     pub macs: u64,
     /// The opt-level the estimate is for (the measurement build's, default "3").
@@ -171,8 +174,8 @@ pub fn report_at(
     let estimated_instructions = cost_model.instructions(&cost_terms).map(|i| i.round() as u64);
     let estimate_basis = match (cost_model.coefficients, estimated_instructions) {
         (Some(_), None) => format!(
-            "uncalibrated: MACs × {} cycles per MAC (the cost model covers the f32 kernels; the int8 ones are \
-             measured, not yet modelled)",
+            "uncalibrated: MACs × {} cycles per MAC (the cost table has no coefficient for some of this \
+             model's work)",
             target.cycles_per_mac_f32
         ),
         _ => cost_model.basis,
@@ -194,6 +197,11 @@ pub fn report_at(
             .map(|(_, s)| s.iter().product::<usize>())
             .chain(g.model_output_lens())
             .fold(0usize, |a, n| a.saturating_add(n.saturating_mul(4))),
+        raw_io_bytes: crate::back::raw::boundaries(g, plan).map(|r| {
+            let io = g.inputs.iter().zip(&r.inputs).chain(g.outputs.iter().zip(&r.outputs));
+            io.map(|(&v, b)| g.value(v).len().saturating_mul(if b.is_some() { 1 } else { 4 }))
+                .fold(0usize, usize::saturating_add)
+        }),
         macs,
         opt_level: opt_level.to_string(),
         estimated_instructions,

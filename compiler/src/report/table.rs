@@ -100,6 +100,14 @@ impl Report {
                 );
             }
         }
+        if let Some(raw) = self.raw_io_bytes {
+            s += &format!(
+                "run_i8     {:>12}  I/O with the raw int8 API (Model::run_i8: int8 in/out at the float boundary) \
+                 instead of {} with run\n",
+                kib(raw as u64),
+                kib(self.io_bytes as u64)
+            );
+        }
         s += &format!("MACs       {:>12}  per inference\n", self.macs);
         if let Some(m) = &self.measured {
             match (m.instructions, m.instructions_per_mac) {

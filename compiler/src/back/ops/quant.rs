@@ -112,7 +112,8 @@ pub(super) fn qconv(c: &Ctx, q: &QConv, packed: &Packed) -> Result<(TokenStream,
     let body = quote! {
         let (w, _) = #wname.as_chunks::<#kq_>();
         let (w, _) = w.as_chunks::<#ci_>();
-        for (x, y) in i0.chunks_exact(#xlen).zip(out.chunks_exact_mut(#olen)) {
+        // batch items by `as_chunks` (no `chunks_exact` zero-size assertion, which survives at "s")
+        for (x, y) in i0.as_chunks::<#xlen>().0.iter().zip(out.as_chunks_mut::<#olen>().0.iter_mut()) {
             k::q8::conv1d::#f::<#ci_, #kt_, #kq_, #s_, #d_, #pad_, #l_, #ol_, #win_>(x, w, &#p.0, &#p.1, #pad_value, y);
         }
     };
