@@ -90,8 +90,19 @@ def nnls(a, b, z, sweeps):
     return z
 
 
-def fit(rows, names, prior, ridge):
-    """Coefficients per term (instructions per unit) for one opt-level, and the residuals."""
+def fit(rows, names, prior, ridge, held=()):
+    """Coefficients per term (instructions per unit) for one opt-level, and the residuals. Terms in
+    `held` keep their prior value: their share of each count is subtracted first."""
+    held_all = set(held)
+    fixed = [sum(prior[t] * x for t, x in row[3].items() if t in held_all) / row[2] for row in rows]
+    free = [t for t in names if t not in held_all]
+    coef, res = fit_free(rows, free, prior, ridge, fixed)
+    coef.update({t: prior[t] for t in names if t in held_all})
+    return coef, res
+
+
+def fit_free(rows, names, prior, ridge, fixed):
+    """`fit` over the terms `names`, each row's target being 1 − its `fixed` share."""
     # Unknowns z_j = c_j / prior_j, so every column is O(1).
     scale = [prior[t] if prior[t] > 0 else 1.0 for t in names]
     base = [[row[3].get(t, 0.0) * s / row[2] for t, s in zip(names, scale)] for row in rows]
@@ -100,15 +111,15 @@ def fit(rows, names, prior, ridge):
     best = None
     for it in range(60):
         a, b = [], []
-        for wi, r in zip(w, base):
+        for wi, r, f in zip(w, base, fixed):
             sw = math.sqrt(wi)
             a.append([sw * x for x in r])
-            b.append(sw)
+            b.append(sw * (1.0 - f))
         for j in range(len(names)):
             a.append([math.sqrt(ridge) if k == j else 0.0 for k in range(len(names))])
             b.append(math.sqrt(ridge) * (prior[names[j]] / scale[j]))
         z = nnls(a, b, z, 400 if it else 4000)
-        res = [sum(x * zj for x, zj in zip(r, z)) - 1.0 for r in base]
+        res = [sum(x * zj for x, zj in zip(r, z)) + f - 1.0 for r, f in zip(base, fixed)]
         worst = max(abs(x) for x in res)
         if best is None or worst < best[0]:
             best = (worst, list(z), res)
@@ -183,8 +194,15 @@ def main():
                     help="also fit once per model without it and report its error (how well the model "
                          "predicts a model it was not fitted on; ~20 s per model)")
     ap.add_argument("--check", action="store_true", help="report the current table's errors; change nothing")
+    ap.add_argument("--only", default="",
+                    help="comma-separated term-name prefixes: fit only those terms, hold the others at their "
+                         "current values (the int8 terms on scripts/bench-m7-int8.sh's builds: q8_,quantize_); "
+                         "the fit table then goes between <!-- cost-fit-int8:begin/end --> of --doc")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs/BENCH.md"), help="markdown file with the fit table")
     a = ap.parse_args()
+    only = [p for p in a.only.split(",") if p]
+    if only and a.doc == os.path.join(ROOT, "docs/BENCH.md"):
+        a.doc = os.path.join(ROOT, "docs/BENCH-INT8.md")
     path = os.path.join(ROOT, "targets", a.target + ".toml")
     text, tables, cpi = read_table(path)
     rows = load_rows(a.dirs, a.ecgc, a.target)
@@ -202,13 +220,14 @@ def main():
             coef = prior
             res = [sum(coef[t] * x for t, x in r[3].items()) / r[2] - 1.0 for r in data]
         else:
-            coef, res = fit(data, names, prior, a.ridge)
+            held = [t for t in names if only and not any(t.startswith(p) for p in only)]
+            coef, res = fit(data, names, prior, a.ridge, held)
             tables[level] = {t: coef[t] for t in names}
         worst_by_level[level] = max(abs(x) for x in res)
         if a.loo and not a.check:
             loo = []
             for i, r in enumerate(data):
-                c, _ = fit(data[:i] + data[i + 1:], names, prior, a.ridge)
+                c, _ = fit(data[:i] + data[i + 1:], names, prior, a.ridge, held)
                 loo.append((r[0], sum(c[t] * x for t, x in r[3].items()) / r[2] - 1.0))
             print(f"opt-level {level}, leave-one-out errors: "
                   + ", ".join(f"{n} {100 * e:+.0f}%" for n, e in loo)
@@ -233,19 +252,27 @@ def main():
         calibrated = (f"calibrated on QEMU mps2-an500 -icount counts of {len(rows)} builds measured by "
                       f"scripts/bench-m7.sh until {measured}, fitted at commit {commit} on {date}; "
                       f"worst fit error {errs}")
+        if only:
+            # the f32 fit's sentence stays; the int8 one replaces an earlier int8 one
+            old = re.search(r'calibrated = "(.*)"', text).group(1).split("; int8 terms")[0]
+            calibrated = (f"{old}; int8 terms ({', '.join(p + '*' for p in only)}) fitted with the others held on "
+                          f"{len(rows)} int8 builds of scripts/bench-m7-int8.sh measured until {measured}, at "
+                          f"commit {commit} on {date}, worst fit error {errs}")
         write_table(path, text, tables, cpi, calibrated)
         print(f"wrote {os.path.relpath(path, ROOT)}: {calibrated}")
         doc = open(a.doc).read() if os.path.exists(a.doc) else ""
-        if "<!-- cost-fit:begin -->" in doc:
-            pre, rest = doc.split("<!-- cost-fit:begin -->", 1)
-            _, post = rest.split("<!-- cost-fit:end -->", 1)
+        marker = "cost-fit-int8" if only else "cost-fit"
+        if f"<!-- {marker}:begin -->" in doc:
+            pre, rest = doc.split(f"<!-- {marker}:begin -->", 1)
+            _, post = rest.split(f"<!-- {marker}:end -->", 1)
             coef_lines = ["| term | " + " | ".join(f"opt-level {lv}" for lv in levels) + " |",
                           "|---|" + "---:|" * len(levels)]
-            for t in sorted({t for lv in levels for t in tables[lv]}):
+            shown = sorted({t for lv in levels for t in tables[lv] if not only or any(t.startswith(p) for p in only)})
+            for t in shown:
                 coef_lines.append(f"| `{t}` | " + " | ".join(f"{tables[lv].get(t, 0):.3f}" for lv in levels) + " |")
             body = (f"\n{calibrated[0].upper() + calibrated[1:]}.\n\nCoefficients (instructions per unit):\n\n"
                     + "\n".join(coef_lines) + "\n\nPer model:\n\n" + table + "\n")
-            open(a.doc, "w").write(pre + "<!-- cost-fit:begin -->" + body + "<!-- cost-fit:end -->" + post)
+            open(a.doc, "w").write(pre + f"<!-- {marker}:begin -->" + body + f"<!-- {marker}:end -->" + post)
             print(f"wrote the fit table in {os.path.relpath(a.doc, ROOT)}")
     over = [r for r in report if abs(r[4]) > TOLERANCE]
     if over:

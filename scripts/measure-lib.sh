@@ -25,15 +25,17 @@ PY
   echo "$f"
 }
 
-# measure_one ONNX TARGET OPT CRATE_NAME JSON: compile and measure; prints one status line.
+# measure_one ONNX TARGET OPT CRATE_NAME JSON [EXTRA ECGC ARGS...]: compile and measure; prints
+# one status line.
 measure_one() {
   local onnx="$1" target="$2" opt="$3" name="$4" json="$5"
+  local extra=("${@:6}")
   local log="${json%.json}.log" status code start end big
   mkdir -p "$(dirname "$json")"
   rm -f "$json"
   start=$(date +%s.%N)
   if "$ecgc" compile "$onnx" --target "$target" --opt-level "$opt" --name "$name" \
-      -o "$out/crates/$name" --report "$json" >"$log" 2>&1; then
+      -o "$out/crates/$name" --report "$json" ${extra[@]+"${extra[@]}"} >"$log" 2>&1; then
     status=ok
   else
     code=$?
@@ -41,7 +43,7 @@ measure_one() {
     if [ "$code" = 3 ]; then
       big="$(enlarged "$target")"
       "$ecgc" compile "$onnx" --target "$big" --opt-level "$opt" --name "$name" \
-        -o "$out/crates/$name" --report "$json" >>"$log" 2>&1 && status="over budget" || status="over budget; exit $? with 4 MB"
+        -o "$out/crates/$name" --report "$json" ${extra[@]+"${extra[@]}"} >>"$log" 2>&1 && status="over budget" || status="over budget; exit $? with 4 MB"
     fi
   fi
   end=$(date +%s.%N)

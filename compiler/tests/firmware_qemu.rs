@@ -12,7 +12,8 @@
 //!   the host too (the bit-identical column counts both builds). A model whose soft-float code
 //!   outgrows the 1 MB flash (CLTC, at 99% in f32) says so in that column.
 //! - `int8_zoo_models_match_the_host_on_the_m7`: ECG CNN, S4D-CfC-tiny, the CfC step, CCfC and
-//!   CLTC at int8 (CCfC/CLTC must fit, their 200 KiB f32 input counted), bit-identical to the host.
+//!   CLTC at int8 (CCfC/CLTC must fit, their 200 KiB f32 input counted), bit-identical to the host,
+//!   each report estimate within ±25% (the int8 cost terms).
 //!
 //! - `streaming_*`: streaming crates (`--stream`: S4D-ECG's step graph, `nn.LSTM`/`nn.GRU` one-step
 //!   exports) stepped on the M7 and on the host from the zero state, the last step's outputs
@@ -454,6 +455,7 @@ struct ZooRow {
 }
 
 /// What one run on the emulated M7 measured.
+#[derive(Clone)]
 struct Measured {
     macs: u64,
     instructions: u64,
@@ -715,6 +717,7 @@ fn int8_zoo_models_match_the_host_on_the_m7() {
         "\nmodel (int8)                        MACs  instr/inference  instr/MAC  bit-identical   ELF flash     ELF RAM  stack B\n",
     );
     let mut failures = vec![];
+    let mut rows: Vec<ZooRow> = vec![];
     // CCfC and CLTC (1 MB of f32 weights; CLTC does not fit the F746 in f32) must fit at int8,
     // their 200 KiB f32 input counted: `run_zoo_model` compiles for stm32f746 with its budgets.
     for (dir, file) in [
@@ -726,7 +729,11 @@ fn int8_zoo_models_match_the_host_on_the_m7() {
     ] {
         let onnx = models.join(dir).join(file);
         let cal = models.join(dir).join("calibration.npz");
-        match run_zoo_model(&onnx, Some(&cal)) {
+        let outcome = run_zoo_model(&onnx, Some(&cal));
+        if let Ok(Ok(m)) = &outcome {
+            rows.push(ZooRow { model: format!("{dir}/{file} (int8)"), outcome: Ok(m.clone()) });
+        }
+        match outcome {
             Ok(Ok(m)) => {
                 let (flash, ram) = m.elf.map(|(f, r)| (kib(f), kib(r))).unwrap_or_default();
                 let _ = writeln!(
@@ -754,9 +761,18 @@ fn int8_zoo_models_match_the_host_on_the_m7() {
             Err(e) => failures.push(e),
         }
     }
+    // the int8 cost terms (docs/BENCH-INT8.md, "Cost model of the int8 kernels")
+    let (estimates, off) = estimate_table(&rows);
+    table += &estimates;
     println!("{table}");
     std::fs::write(work().join("zoo-int8.txt"), &table).expect("writing the table");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        off == 0,
+        "{off} int8 report estimates are outside ±{:.0}% of the measured instructions (re-run \
+         scripts/bench-m7-int8.sh and scripts/calibrate-cost.py --only q8_,quantize_):{estimates}",
+        100.0 * ESTIMATE_TOLERANCE
+    );
 }
 
 #[test]

@@ -261,3 +261,26 @@ fn plan_svg_boxes_are_the_plan() {
         assert_eq!(h, ((40 + (off + bytes) / 4 * 480 / (arena / 4)) - y).max(1));
     }
 }
+
+/// The int8 DSP kernels' unrolled `asm!` blocks build at opt-level "s": LLVM sizes inline
+/// assembly by its lines, and without `q8::dsp`'s size hints the ECG CNN's measurement firmware
+/// failed to assemble ("out of range pc-relative fixup value": a constant pool placed out of reach).
+#[test]
+fn int8_dsp_kernels_assemble_at_opt_level_s() {
+    if !have(&[toolchain::check_target("thumbv7em-none-eabihf")]) {
+        return;
+    }
+    let cal = repo().join("examples/models/ecg-cnn/calibration.npz");
+    let c = Compiler::new(ecg_cnn())
+        .name("ecg_int8_s")
+        .target("stm32f746")
+        .precision(ecgc::Precision::Int8)
+        .calibration(&cal)
+        .measure_opt_level("s")
+        .measure_dir(measure_dir())
+        .measure_run(false)
+        .build()
+        .unwrap_or_else(|e| panic!("ECG CNN at int8, opt-level s: {e}"));
+    let m = c.report.measured.expect("measured sizes");
+    assert!(m.flash_bytes > 0, "no ELF sizes");
+}

@@ -68,6 +68,11 @@ pub const TERMS: &[(&str, &str)] = &[
     ("reduce_elem", "input element of a reduction"),
     ("norm_elem", "element of a softmax or RMS norm (exponentials counted as elem_exp)"),
     ("pool_tap", "pooling output element × window tap"),
+    ("q8_conv_mac", "int8 conv1d multiply-accumulate (QConv, groups 1: SMLAD column kernel on a DSP target)"),
+    ("q8_depthwise_mac", "int8 depthwise conv1d multiply-accumulate (QConv, one filter per channel)"),
+    ("q8_dense_mac", "int8 Dense multiply-accumulate (QDense)"),
+    ("q8_out", "int8 layer output element (bias, fixed-point requantization, clamp, store)"),
+    ("quantize_elem", "element quantized to or dequantized from int8 at a float boundary"),
     ("copy_elem", "element copied in one contiguous run (slice, concat part, pad, transpose of a unit axis)"),
     ("copy_strided_elem", "element copied by the strided copy or gather kernel"),
 ];
@@ -198,10 +203,14 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuni
     let len = g.value(n.output).len();
     let shape = |k: usize| g.value(n.inputs[k]).shape.clone();
     match &n.op {
-        // int8 kernels are not calibrated yet: these terms are outside TERMS, so a graph with
-        // them falls back to the per-MAC estimate (see `CostModel::instructions`).
-        Op::QConv(_) | Op::QDense(_) => {
-            add(&mut t, "q8_mac", super::node_macs(g, n) as usize);
+        Op::QConv(q) => {
+            let depthwise = q.conv.groups > 1 && g.value(n.inputs[1]).shape.get(1) == Some(&1);
+            let term = if depthwise { "q8_depthwise_mac" } else { "q8_conv_mac" };
+            add(&mut t, term, super::node_macs(g, n) as usize);
+            add(&mut t, "q8_out", len);
+        }
+        Op::QDense(_) => {
+            add(&mut t, "q8_dense_mac", super::node_macs(g, n) as usize);
             add(&mut t, "q8_out", len);
         }
         Op::Quantize(_) | Op::Dequantize => add(&mut t, "quantize_elem", len),
@@ -352,7 +361,7 @@ impl Model<'_> {
     pub fn instructions(&self, terms: &Terms) -> Option<f64> {
         let k = self.coefficients?;
         if terms.keys().any(|name| !TERMS.iter().any(|(t, _)| t == name)) {
-            return None; // work the table has no coefficient for (int8 kernels, for now)
+            return None; // work the table has no coefficient for
         }
         Some(terms.iter().map(|(name, &n)| k.get(name).copied().unwrap_or(0.0) * n as f64).sum())
     }

@@ -14,6 +14,18 @@
 //! kernel is instantiated.
 #![allow(unsafe_code)]
 
+/// An `asm!` template line telling LLVM how many bytes a block with `.rept` really emits (operand
+/// `sz`): LLVM sizes inline assembly by its lines (4 bytes each), so an unrolled `.rept` looks
+/// small and it may place a constant pool out of reach of the loads that use it ("out of range
+/// pc-relative fixup value", seen with the ECG CNN at int8 and opt-level "s"). LLVM counts a
+/// `.space N` line as N bytes; inside `.if 0` the assembler emits nothing.
+#[cfg(target_arch = "arm")]
+macro_rules! size_hint {
+    () => {
+        ".if 0\n.space {sz}\n.endif"
+    };
+}
+
 /// Bytes 0 and 2 of `x`, sign-extended to the low and high 16-bit lanes.
 #[inline(always)]
 pub fn sxtb16(x: u32) -> u32 {
@@ -235,6 +247,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                 core::arch::asm!(
                     "ldr {x}, [{xp}]",
                     "sxtb16 {e}, {x}",
+                    size_hint!(),
                     ".rept {kq}",
                     "ldr {w}, [{wp}], #4",
                     "sxtb16 {wa}, {w}",
@@ -265,6 +278,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                     w = out(reg) _,
                     wa = out(reg) _,
                     kq = const KQ,
+                    sz = const 4 * (2 + 17 * KQ),
                     options(readonly, nostack),
                 );
             }
@@ -317,6 +331,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                     "3:",
                     "ldr {x}, [{xp}]",
                     "sxtb16 {e}, {x}",
+                    size_hint!(),
                     ".rept {kq}",
                     "ldr {w}, [{wp}], #4",
                     "sxtb16 {wa}, {w}",
@@ -352,6 +367,7 @@ pub fn taps4<const KQ: usize, const C: usize, const L: usize>(
                     kq = const KQ,
                     adv = const L.saturating_sub(4 * KQ),
                     c = inout(reg) C => _,
+                    sz = const 4 * (5 + 17 * KQ),
                     options(readonly, nostack),
                 );
             }
@@ -520,6 +536,7 @@ pub fn taps4s<const KQ: usize, const C: usize, const L: usize, const S: usize>(
             unsafe {
                 core::arch::asm!(
                     "3:",
+                    size_hint!(),
                     ".rept {kq}",
                     "ldr {w}, [{wp}], #4",
                     "sxtb16 {wa}, {w}",
@@ -564,6 +581,7 @@ pub fn taps4s<const KQ: usize, const C: usize, const L: usize, const S: usize>(
                     kq = const KQ,
                     adv = const L.saturating_sub(4 * KQ),
                     c = inout(reg) C => _,
+                    sz = const 4 * (3 + 23 * KQ),
                     options(readonly, nostack),
                 );
             }
@@ -723,6 +741,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
             // SAFETY: see above (fully unrolled).
             unsafe {
                 core::arch::asm!(
+                    size_hint!(),
                     ".rept {c}",
                     body!(),
                     ".endr",
@@ -741,6 +760,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     c = const C,
                     kf = const if K % 4 == 1 { KQ - 1 } else { KQ },
                     h = const (K % 4 == 1) as usize,
+                    sz = const 4 * C * (13 * (if K % 4 == 1 { KQ - 1 } else { KQ }) + 7 * ((K % 4 == 1) as usize)),
                     options(readonly, nostack),
                 );
             }
@@ -748,6 +768,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
             // SAFETY: see above (a loop over the input channels, or over all groups).
             unsafe {
                 core::arch::asm!(
+                    size_hint!(),
                     "3:",
                     body!(),
                     "subs {n}, {n}, #1",
@@ -767,6 +788,7 @@ pub fn cols4<const K: usize, const KQ: usize, const C: usize>(
                     out("r5") _,
                     kf = const if KQ > REPT_MAX { 1 } else if K % 4 == 1 { KQ - 1 } else { KQ },
                     h = const if KQ > REPT_MAX { 0 } else { (K % 4 == 1) as usize },
+                    sz = const 4 * (2 + 13 * (if KQ > REPT_MAX { 1 } else if K % 4 == 1 { KQ - 1 } else { KQ }) + 7 * (if KQ > REPT_MAX { 0 } else { (K % 4 == 1) as usize })),
                     options(readonly, nostack),
                 );
             }
