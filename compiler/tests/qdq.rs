@@ -303,3 +303,23 @@ fn main() {{
     println!("run_i8 vs run, bit-identical outputs: {line} beats");
     assert_eq!(line, "143 143", "run_i8 differs from run");
 }
+
+/// `ecgc validate` on a pre-quantized model: tract 0.23.9 computes it wrongly (its lookup-table
+/// rewrite of the quantize-dequantize chains; on the first held-out beat its softmax output is
+/// 0.99 off onnxruntime's, which the tests above show ecgc matches), so validate takes ecgc's IR
+/// interpreter as the reference, says why, and passes.
+#[test]
+fn validate_uses_the_interpreter_for_a_prequantized_model() {
+    let model = repo().join("examples/models/qdq/ecg_cnn_qdq.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecgc"))
+        .arg("validate")
+        .arg(&model)
+        .arg("--work-dir")
+        .arg(work().join("validate"))
+        .output()
+        .expect("running ecgc");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ecgc validate failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("tract 0.23.9 does not compute pre-quantized (QDQ) models"), "{stdout}");
+    assert!(stdout.contains("ok: the generated crate matches ecgc's IR interpreter"), "{stdout}");
+}

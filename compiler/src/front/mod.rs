@@ -114,12 +114,14 @@ fn load_typed_as(
     })
 }
 
-/// Why tract is known to compute this model wrongly (an LSTM/GRU form tract 0.23.9 gets wrong),
+/// Why tract is known to compute this model wrongly (an LSTM/GRU form tract 0.23.9 gets wrong, a
+/// pre-quantized model),
 /// if it is; `None` also when the file does not decode (loading reports that).
 pub fn tract_runs_wrong(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
     let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).ok()?;
-    rnn::tract_runs_wrong(proto.graph.as_ref()?)
+    let g = proto.graph.as_ref()?;
+    rnn::tract_runs_wrong(g).or_else(|| qdq::tract_runs_wrong(g))
 }
 
 /// Loads and lowers a model into the IR.

@@ -77,6 +77,22 @@ impl ElementWiseMiniOp for FakeQuant {
     }
 }
 
+/// Why tract is no reference for a pre-quantized model (QDQ pairs or quantized operators): its
+/// declutter rewrites `DequantizeLinear → … → QuantizeLinear` chains into int8 lookup tables and
+/// quantized ops of its own that do not compute the pairs' ONNX semantics. Measured on
+/// onnxruntime's quantized ECG CNN (`examples/models/qdq/ecg_cnn_qdq.onnx`, first held-out beat):
+/// tract 0.23.9's softmax output is off by 0.99 from onnxruntime's, which ecgc matches exactly at f32.
+pub(super) fn tract_runs_wrong(g: &pb::GraphProto) -> Option<String> {
+    let quantized =
+        |n: &pb::NodeProto| n.op_type == "DequantizeLinear" || n.op_type.starts_with("QLinear") || n.op_type == "QGemm";
+    let n = g.node.iter().find(|n| quantized(n))?;
+    Some(format!(
+        "tract 0.23.9 does not compute pre-quantized (QDQ) models by the ONNX semantics of their quantize-dequantize \
+         pairs ('{}' is one of this model's)",
+        n.name
+    ))
+}
+
 /// The line the compile output (and the model card) gets for a pre-quantized model.
 /// `operators`: how many quantized operators (`QLinearConv`, ...) `front::qop` wrote as QDQ.
 pub(super) fn notice(p: &Prequantized, operators: usize) -> String {
