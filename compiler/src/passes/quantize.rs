@@ -242,6 +242,10 @@ fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) ->
             Op::Pool(p) => p.kind == PoolKind::Max && p.kernel.len() == 1 && int_avail[n.inputs[0].index()],
             _ => false,
         };
+        if !kind_ok || (!matches!(n.op, Op::Pool(_)) && !allow(i)) {
+            continue;
+        }
+        // every kind above has its input first
         let x = n.inputs[0];
         let input_quant = match (source[x.index()], ranges[x.index()]) {
             (Some(q), _) => g.value(q).quant.clone(),
@@ -249,9 +253,6 @@ fn layers(g: &Graph, ranges: &[Option<Range>], allow: &dyn Fn(usize) -> bool) ->
             (None, None) => None,
         };
         let Some(input_quant) = input_quant else { continue };
-        if !kind_ok || (!matches!(n.op, Op::Pool(_)) && !allow(i)) {
-            continue;
-        }
         let mut layer = Layer {
             node: i,
             bias_add: None,
@@ -320,7 +321,8 @@ fn sink_dequantize_below_reshape(g: &mut Graph) {
     let mut k = 0;
     while k < g.nodes.len() {
         let n = &g.nodes[k];
-        let Some(q) = source[n.inputs[0].index()].filter(|_| matches!(n.op, Op::Reshape)) else {
+        let source_of = |v: &ValueId| source[v.index()];
+        let Some(q) = n.inputs.first().and_then(source_of).filter(|_| matches!(n.op, Op::Reshape)) else {
             k += 1;
             continue;
         };
