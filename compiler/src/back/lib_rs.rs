@@ -643,21 +643,6 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     // `run`: the blocks inline, or calls to parts of at most NODES_PER_PART blocks. With a raw
     // int8 API (`back/raw.rs`) the boundary blocks stay outside: `run` and `run_i8` each do their
     // own boundary around one shared `infer`, whose parameters leave the raw inputs and outputs out.
-    let raw = raw.filter(|r| {
-        // the boundary blocks must come first (inputs) and last (outputs)
-        let kinds: Vec<Option<bool>> =
-            (0..blocks.len()).map(|j| raw_blocks.get(&j).map(|b| !b.reads.is_empty())).collect();
-        let first_core = kinds.iter().position(Option::is_none).unwrap_or(kinds.len());
-        let last_core = kinds.iter().rposition(Option::is_none).map_or(0, |p| p + 1);
-        kinds[..first_core].iter().all(|k| *k != Some(false))
-            && kinds[last_core..].iter().all(|k| *k != Some(true))
-            && kinds[first_core..last_core].iter().all(Option::is_none)
-            && r.outputs
-                .iter()
-                .zip(&outputs)
-                .enumerate()
-                .all(|(k, (b, o))| b.is_none() || plan.external[o.value.index()] == Some(k))
-    });
     let excluded_in = |k: usize| raw.as_ref().is_some_and(|r| r.inputs[k].is_some());
     let excluded_out = |k: usize| raw.as_ref().is_some_and(|r| r.outputs[k].is_some());
     let core: Vec<&Block> = blocks

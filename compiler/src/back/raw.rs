@@ -5,7 +5,8 @@
 //! An input is *raw* when the only node reading it (directly or through a reshape the plan makes a
 //! view of the caller's buffer) is the `Quantize` at the float boundary (its own loop nest, its
 //! result in the arena); an output is raw when it is the result of a
-//! `Dequantize` of an arena value that no node reads. `run_i8` is `run`'s code with those
+//! `Dequantize` of an arena value that no node reads, written straight into the caller's buffer;
+//! and the input boundaries' loop nests come first, the output boundaries' last. `run_i8` is `run`'s code with those
 //! boundary nodes replaced, at the same position, by a copy: the caller's int8 input into the
 //! quantized value's arena range, and the int8 value out into the caller's buffer. The other
 //! inputs and outputs keep their f32 type. A model with no raw input or output, a streaming
@@ -53,15 +54,14 @@ pub fn boundaries(g: &Graph, plan: &Plan) -> Option<Raw> {
     if !g.state.is_empty() || g.window.is_some() {
         return None;
     }
-    let alone: Vec<bool> = {
-        let mut a = vec![false; g.nodes.len()];
-        for gr in groups::groups(g, plan) {
-            if let [i] = gr[..] {
-                a[i] = true;
-            }
+    // the loop nests `back::lib_rs` emits, in order
+    let nests = groups::groups(g, plan);
+    let mut alone = vec![false; g.nodes.len()];
+    for nest in &nests {
+        if let [i] = nest[..] {
+            alone[i] = true;
         }
-        a
-    };
+    }
     let readers = |v: ValueId| -> Vec<usize> {
         g.nodes.iter().enumerate().filter(|(_, n)| n.inputs.contains(&v)).map(|(i, _)| i).collect()
     };
@@ -100,18 +100,41 @@ pub fn boundaries(g: &Graph, plan: &Plan) -> Option<Raw> {
     let outputs: Vec<Option<Boundary>> = g
         .outputs
         .iter()
-        .map(|&o| {
+        .enumerate()
+        .map(|(k, &o)| {
             let i = g.nodes.iter().position(|n| n.output == o)?;
             let n = &g.nodes[i];
             let once = g.outputs.iter().filter(|&&x| x == o).count() == 1;
-            let ok =
-                matches!(n.op, Op::Dequantize) && alone[i] && in_arena(n.inputs[0]) && readers(o).is_empty() && once;
+            // written straight into the caller's buffer by its node (no copy after the nests)
+            let direct = plan.external[o.index()] == Some(k);
+            let ok = matches!(n.op, Op::Dequantize)
+                && alone[i]
+                && in_arena(n.inputs[0])
+                && readers(o).is_empty()
+                && once
+                && direct;
             let (scale, zero_point) = params(n.inputs[0])?;
             ok.then_some(Boundary { node: i, q: n.inputs[0], scale, zero_point })
         })
         .collect();
+    // `run` and `run_i8` do their own boundary around one shared body: the input boundaries'
+    // nests must come first and the output boundaries' last
+    let is_node = |l: &[Option<Boundary>], i: usize| l.iter().flatten().any(|b| b.node == i);
+    let kinds: Vec<Option<bool>> = nests
+        .iter()
+        .map(|nest| match nest[..] {
+            [i] if is_node(&inputs, i) => Some(true),
+            [i] if is_node(&outputs, i) => Some(false),
+            _ => None,
+        })
+        .collect();
+    let first_core = kinds.iter().position(Option::is_none).unwrap_or(kinds.len());
+    let last_core = kinds.iter().rposition(Option::is_none).map_or(0, |p| p + 1);
+    let ordered = kinds[..first_core].iter().all(|k| *k != Some(false))
+        && kinds[last_core..].iter().all(|k| *k != Some(true))
+        && kinds[first_core..last_core].iter().all(Option::is_none);
     let any = inputs.iter().chain(&outputs).any(Option::is_some);
-    any.then_some(Raw { inputs, outputs })
+    (any && ordered).then_some(Raw { inputs, outputs })
 }
 
 /// `<NAME>_SCALE` and `<NAME>_ZERO_POINT` of a raw input or output.
