@@ -25,13 +25,48 @@
 //! for single-precision registers is even registers first (`s0, s2, …, s30, s1, s3, …`), so the
 //! loads of a row of weights land in every other register (seen at opt-level 3 and "s" for
 //! `T` = 8, 12, 16 and 20) and are never merged; a `f64` load split with `to_bits` is narrowed
-//! back to two `f32` loads. So one load per weight is the floor of this kernel in safe Rust.
+//! back to two `f32` loads. So one load per weight is the floor of this kernel in safe Rust;
+//! [`crate::dense_vfp`] has the same kernels with `vldm` in `asm!` (same bits, 1.2 instructions
+//! per MAC), which the compiler calls on cores with a single-precision FPU.
 
-/// One kernel per tile width, written with one scalar accumulator per column so that the sums
-/// stay in registers at every opt-level (at "s", LLVM keeps a `[f32; T]` accumulator array in
-/// memory and does not unroll loops over it).
-macro_rules! dense_kernel {
-    ($(#[$doc:meta])* $name:ident, $t:literal, [$($acc:ident),*], [$($w:ident),*]) => {
+/// One tile function per width: `o[c] = Σ_k xr[k] · wt[k][c]`, in `k` order from `0.0`. Written
+/// with one scalar accumulator per column so that the sums stay in registers at every
+/// opt-level (at "s", LLVM keeps a `[f32; T]` accumulator array in memory and does not unroll
+/// loops over it).
+macro_rules! dense_tile {
+    ($name:ident, $t:literal, [$($acc:ident),*], [$($w:ident),*]) => {
+        /// One tile of the portable kernel (module docs); the `dense_vfp` forms fall back to it
+        /// off Arm.
+        #[inline(always)]
+        pub(crate) fn $name<const K: usize>(xr: &[f32; K], wt: &[[f32; $t]; K], o: &mut [f32; $t]) {
+            $(let mut $acc = 0.0f32;)*
+            // four rows of weights per iteration: at opt-level "s" LLVM does not unroll
+            // this loop itself, and one row per iteration pays the loop's overhead per
+            // `T` multiply-accumulates
+            let (xp, xrest) = xr.as_chunks::<4>();
+            let (wp, wrest) = wt.as_chunks::<4>();
+            for (&[xa, xb, xc, xd], [wa, wb, wc, wd]) in xp.iter().zip(wp) {
+                let [$($w),*] = *wa;
+                $($acc += xa * $w;)*
+                let [$($w),*] = *wb;
+                $($acc += xb * $w;)*
+                let [$($w),*] = *wc;
+                $($acc += xc * $w;)*
+                let [$($w),*] = *wd;
+                $($acc += xd * $w;)*
+            }
+            for (&xv, wk) in xrest.iter().zip(wrest) {
+                let [$($w),*] = *wk;
+                $($acc += xv * $w;)*
+            }
+            *o = [$($acc),*];
+        }
+    };
+}
+
+/// A layer kernel over rows and tiles, calling `$tile` per tile (shared with `dense_vfp`).
+macro_rules! dense_rows {
+    ($(#[$doc:meta])* $name:ident, $t:literal, $tile:ident) => {
         $(#[$doc])*
         ///
         /// `out[r][col + t·T + c] = Σ_k x[r][k] · w[t][k][c]` for every row `r` of `x` (`K` floats
@@ -46,50 +81,39 @@ macro_rules! dense_kernel {
                 let Some(dst) = or.get_mut(col..) else { continue };
                 let (tiles, _) = dst.as_chunks_mut::<$t>();
                 for (o, wt) in tiles.iter_mut().zip(w) {
-                    $(let mut $acc = 0.0f32;)*
-                    // four rows of weights per iteration: at opt-level "s" LLVM does not unroll
-                    // this loop itself, and one row per iteration pays the loop's overhead per
-                    // `T` multiply-accumulates
-                    let (xp, xrest) = xr.as_chunks::<4>();
-                    let (wp, wrest) = wt.as_chunks::<4>();
-                    for (&[xa, xb, xc, xd], [wa, wb, wc, wd]) in xp.iter().zip(wp) {
-                        let [$($w),*] = *wa;
-                        $($acc += xa * $w;)*
-                        let [$($w),*] = *wb;
-                        $($acc += xb * $w;)*
-                        let [$($w),*] = *wc;
-                        $($acc += xc * $w;)*
-                        let [$($w),*] = *wd;
-                        $($acc += xd * $w;)*
-                    }
-                    for (&xv, wk) in xrest.iter().zip(wrest) {
-                        let [$($w),*] = *wk;
-                        $($acc += xv * $w;)*
-                    }
-                    *o = [$($acc),*];
+                    $tile::<K>(xr, wt, o);
                 }
             }
         }
     };
 }
+pub(crate) use dense_rows;
 
-dense_kernel!(
-    /// Tiles of 16 columns (16 sums in registers).
-    dense16, 16,
+dense_tile!(
+    tile16,
+    16,
     [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15],
     [w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15]
 );
-dense_kernel!(
+dense_tile!(tile8, 8, [a0, a1, a2, a3, a4, a5, a6, a7], [w0, w1, w2, w3, w4, w5, w6, w7]);
+dense_tile!(tile4, 4, [a0, a1, a2, a3], [w0, w1, w2, w3]);
+dense_tile!(tile1, 1, [a0], [w0]);
+
+dense_rows!(
+    /// Tiles of 16 columns (16 sums in registers).
+    dense16, 16, tile16
+);
+dense_rows!(
     /// Tiles of 8 columns (8 sums in registers).
-    dense8, 8, [a0, a1, a2, a3, a4, a5, a6, a7], [w0, w1, w2, w3, w4, w5, w6, w7]
+    dense8, 8, tile8
 );
-dense_kernel!(
+dense_rows!(
     /// Tiles of 4 columns.
-    dense4, 4, [a0, a1, a2, a3], [w0, w1, w2, w3]
+    dense4, 4, tile4
 );
-dense_kernel!(
+dense_rows!(
     /// Single columns (a dot product each).
-    dense1, 1, [a0], [w0]
+    dense1, 1, tile1
 );
 
 #[cfg(test)]

@@ -25,7 +25,8 @@
 
 #![no_std]
 #![deny(missing_docs)]
-// `unsafe` only in `q8::dsp` (the DSP instructions through `asm!`), allowed there alone.
+// `unsafe` only in `q8::dsp`, `dense_vfp` and `ssm` (DSP and FPU instructions through `asm!`),
+// allowed there alone.
 #![deny(unsafe_code)]
 
 #[cfg(test)]
@@ -40,6 +41,7 @@ pub mod conv1d;
 pub mod conv1d_long;
 pub mod copy;
 pub mod dense;
+pub mod dense_vfp;
 pub mod fir;
 pub mod gather;
 pub mod math;
@@ -48,7 +50,9 @@ pub mod q8;
 pub mod quantize;
 pub mod reduce;
 pub mod select;
+pub mod ssm;
 pub mod unary;
+pub mod vfp;
 pub mod weights;
 
 mod nd;

@@ -3,7 +3,8 @@
 
 use crate::data::Rng;
 use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
-use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
+use ecgc_kernels::q8::{conv1d, dense as q8dense, depthwise, Channel};
+use ecgc_kernels::{dense, dense_vfp, ssm};
 
 /// Counts of compared cases and of cases whose outputs differ.
 #[derive(Default)]
@@ -21,6 +22,68 @@ impl Tally {
             self.mismatches += 1;
         }
     }
+
+    /// Compares f32 outputs bit for bit (`0.0` and `−0.0` differ).
+    fn add_f32(&mut self, a: &[f32], b: &[f32]) {
+        self.cases += 1;
+        self.values += a.len() as u32;
+        if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x.to_bits() != y.to_bits()) {
+            self.mismatches += 1;
+        }
+    }
+}
+
+/// One f32 dense case per tile width: the portable and the `vfp` kernel on `NT` tiles of
+/// `T` columns at the end of an `N`-column output, `R` rows; only the tiles' columns compared.
+macro_rules! dense_f32_case {
+    ($name:ident, $t:literal, $portable:ident, $vfp:ident) => {
+        fn $name<const K: usize, const N: usize, const NT: usize, const R: usize>(
+            rng: &mut Rng,
+            t: &mut Tally,
+            trials: u32,
+        ) {
+            let col = N - $t * NT;
+            for _ in 0..trials {
+                let mut x = [[0f32; K]; R];
+                rng.floats(x.as_flattened_mut());
+                let mut w = [[[0f32; $t]; K]; NT];
+                rng.floats(w.as_flattened_mut().as_flattened_mut());
+                let (mut a, mut b) = ([[0f32; N]; R], [[-1f32; N]; R]);
+                dense::$portable::<K, N>(x.as_flattened(), &w, col, a.as_flattened_mut());
+                dense_vfp::$vfp::<K, N>(x.as_flattened(), &w, col, b.as_flattened_mut());
+                for (ra, rb) in a.iter().zip(&b) {
+                    t.add_f32(&ra[col..], &rb[col..]);
+                }
+            }
+        }
+    };
+}
+dense_f32_case!(dense16_f32, 16, dense16, dense16_vfp);
+dense_f32_case!(dense8_f32, 8, dense8, dense8_vfp);
+dense_f32_case!(dense4_f32, 4, dense4, dense4_vfp);
+dense_f32_case!(dense1_f32, 1, dense1, dense1_vfp);
+
+/// The S4D step, portable vs `vfp`, both the out-of-place and the in-place form.
+fn ssm_case<const M: usize, const C: usize>(rng: &mut Rng, t: &mut Tally, trials: u32) {
+    for _ in 0..trials {
+        let mut k = [[[0f32; M]; C]; 6];
+        rng.floats(k.as_flattened_mut().as_flattened_mut());
+        let [ar, ai, xr, xi, cr, ci] = k.each_ref().map(|a| a.as_flattened());
+        let mut u = [0f32; C];
+        rng.floats(&mut u);
+        let (mut pr, mut pi, mut py) = ([[0f32; M]; C], [[0f32; M]; C], [0f32; C]);
+        let (mut vr, mut vi, mut vy) = ([[1f32; M]; C], [[1f32; M]; C], [1f32; C]);
+        ssm::step::<M>([ar, ai, cr, ci], xr, xi, &u, pr.as_flattened_mut(), pi.as_flattened_mut(), &mut py);
+        ssm::step_vfp::<M>([ar, ai, cr, ci], xr, xi, &u, vr.as_flattened_mut(), vi.as_flattened_mut(), &mut vy);
+        t.add_f32(pr.as_flattened(), vr.as_flattened());
+        t.add_f32(pi.as_flattened(), vi.as_flattened());
+        t.add_f32(&py, &vy);
+        let (mut sr, mut si) = (k[2], k[3]);
+        ssm::step_in_place_vfp::<M>([ar, ai, cr, ci], sr.as_flattened_mut(), si.as_flattened_mut(), &u, &mut vy);
+        t.add_f32(pr.as_flattened(), sr.as_flattened());
+        t.add_f32(pi.as_flattened(), si.as_flattened());
+        t.add_f32(&py, &vy);
+    }
 }
 
 fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
@@ -37,8 +100,8 @@ fn dense_case<const K: usize, const KQ: usize, const N: usize, const R: usize>(
         rng.channels(&mut ch);
         let q = rng.output();
         let (mut a, mut b) = ([[0i8; N]; R], [[1i8; N]; R]);
-        dense::dense_s8_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, a.as_flattened_mut());
-        dense::dense_s8_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, b.as_flattened_mut());
+        q8dense::dense_s8_portable::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, a.as_flattened_mut());
+        q8dense::dense_s8_dsp::<K, KQ, N>(x.as_flattened(), &w, &ch, &q, b.as_flattened_mut());
         t.add(a.as_flattened(), b.as_flattened());
     }
 }
@@ -251,5 +314,34 @@ pub fn run() -> Tally {
     dw!(r, &mut t, 20, k=20 s=3 d=1 p=9 l=61 ol=21 c=3);
     dw!(r, &mut t, 20, k=6 s=2 d=1 p=5 l=21 ol=13 c=5);
     dw!(r, &mut t, 20, k=1 s=1 d=1 p=0 l=5 ol=5 c=1);
+    // f32: the FPU (`vldm`) forms against the portable ones, K mod 4 (mod 8 for one column) 0–7
+    dense16_f32::<1, 16, 1, 1>(r, &mut t, 20);
+    dense16_f32::<7, 35, 2, 2>(r, &mut t, 20);
+    dense16_f32::<75, 32, 2, 1>(r, &mut t, 10);
+    dense8_f32::<2, 8, 1, 3>(r, &mut t, 20);
+    dense8_f32::<13, 24, 1, 1>(r, &mut t, 20);
+    dense8_f32::<12, 9, 1, 2>(r, &mut t, 20);
+    dense4_f32::<3, 4, 1, 1>(r, &mut t, 20);
+    dense4_f32::<75, 20, 1, 1>(r, &mut t, 10);
+    dense4_f32::<9, 13, 2, 2>(r, &mut t, 20);
+    for_dense1(r, &mut t);
+    ssm_case::<1, 2>(r, &mut t, 20);
+    ssm_case::<3, 3>(r, &mut t, 20);
+    ssm_case::<4, 1>(r, &mut t, 20);
+    ssm_case::<7, 2>(r, &mut t, 20);
+    ssm_case::<32, 4>(r, &mut t, 10);
     t
+}
+
+/// Single columns, every `K mod 8`.
+fn for_dense1(r: &mut Rng, t: &mut Tally) {
+    dense1_f32::<1, 1, 1, 1>(r, t, 20);
+    dense1_f32::<2, 3, 2, 1>(r, t, 20);
+    dense1_f32::<3, 3, 3, 2>(r, t, 20);
+    dense1_f32::<4, 5, 1, 1>(r, t, 20);
+    dense1_f32::<5, 2, 2, 1>(r, t, 20);
+    dense1_f32::<6, 3, 1, 1>(r, t, 20);
+    dense1_f32::<7, 1, 1, 3>(r, t, 20);
+    dense1_f32::<8, 3, 3, 1>(r, t, 20);
+    dense1_f32::<75, 3, 3, 1>(r, t, 10);
 }

@@ -149,3 +149,56 @@ pub const fn channels16<const N: usize>(seed: u32) -> [ecgc_kernels::q8::dense16
     }
     c
 }
+
+/// `N` floats in [−1, 1), every 16th of them `+0.0` or `−0.0` (the sums' signed-zero cases).
+pub const fn floats<const N: usize>(seed: u32) -> [f32; N] {
+    let mut v = [0.0f32; N];
+    let mut s = seed;
+    let mut i = 0;
+    while i < N {
+        s = step(s);
+        v[i] = match s >> 28 {
+            0 => 0.0,
+            1 => -0.0,
+            _ => (s as i32 as f32) * (1.0 / 2_147_483_648.0),
+        };
+        i += 1;
+    }
+    v
+}
+
+impl Rng {
+    /// Fills `x` as [`floats`] does.
+    pub fn floats(&mut self, x: &mut [f32]) {
+        for v in x {
+            let s = self.next();
+            *v = match s >> 28 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (s as i32 as f32) * (1.0 / 2_147_483_648.0),
+            };
+        }
+    }
+}
+
+/// `R` rows of [`floats`] (seeds `seed`, `seed + 1`, …).
+pub const fn floats2<const N: usize, const R: usize>(seed: u32) -> [[f32; N]; R] {
+    let mut v = [[0.0f32; N]; R];
+    let mut r = 0;
+    while r < R {
+        v[r] = floats::<N>(seed.wrapping_add(r as u32));
+        r += 1;
+    }
+    v
+}
+
+/// `T` tiles of `K` rows of `N` floats: packed dense weights.
+pub const fn floats3<const K: usize, const N: usize, const T: usize>(seed: u32) -> [[[f32; N]; K]; T] {
+    let mut v = [[[0.0f32; N]; K]; T];
+    let mut t = 0;
+    while t < T {
+        v[t] = floats2::<N, K>(seed.wrapping_add((t * K) as u32));
+        t += 1;
+    }
+    v
+}

@@ -14,9 +14,10 @@ mod data;
 mod rt;
 
 use core::hint::black_box;
-use data::{channels, channels16, filters, rows, values, values16, OUT};
+use data::{channels, channels16, filters, floats, floats2, floats3, rows, values, values16, OUT};
 use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
 use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
+use ecgc_kernels::{dense as f32dense, dense_vfp, ssm};
 use rt::{now, Line};
 
 static D1_W: [[[i8; 4]; 19]; 20] = rows::<75, 19, 20>(1);
@@ -39,6 +40,14 @@ static C0_W: [[[[i8; 4]; 2]; 1]; 8] = filters::<7, 2, 1, 8>(18);
 static C0_X: [i8; 240] = values::<240>(19);
 static DW7_W: [[[i8; 4]; 2]; 16] = rows::<7, 2, 16>(10);
 static DW64_W: [[[i8; 4]; 16]; 16] = rows::<64, 16, 16>(11);
+static F1_X: [f32; 75] = floats::<75>(20);
+static F1_W16: [[[f32; 16]; 75]; 1] = [floats2::<16, 75>(21)];
+static F1_W4: [[[f32; 4]; 75]; 1] = [floats2::<4, 75>(22)];
+static F2_X: [f32; 128] = floats::<128>(23);
+static F2_W: [[[f32; 16]; 128]; 16] = floats3::<128, 16, 16>(24);
+/// An S4D layer step (H = 128 channels, 32 complex modes each): ar, ai, xr, xi, cr, ci.
+static S4_K: [[f32; 128 * 32]; 6] = floats2::<{ 128 * 32 }, 6>(25);
+static S4_U: [f32; 128] = floats::<128>(26);
 
 /// Counts one call of `f` and prints its line.
 fn bench(kernel: &str, path: &str, macs: u32, f: impl FnOnce()) {
@@ -234,6 +243,49 @@ pub extern "C" fn q8_main() -> ! {
         i16,
         |o| dense16::dense_s16_portable::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o),
         dense16::dense_s16_dsp::<128, 32, 256>(black_box(&D2_X16), black_box(&D2_W), &D2_C16, &OUT16, o)
+    );
+    // f32: the portable kernels against their FPU (`vldm`) forms ("dsp" in the lines)
+    layer!(
+        "f32_dense_75x20",
+        75 * 20,
+        [f32; 20],
+        f32,
+        |o| {
+            f32dense::dense16::<75, 20>(black_box(&F1_X), black_box(&F1_W16), 0, o);
+            f32dense::dense4::<75, 20>(black_box(&F1_X), black_box(&F1_W4), 16, o)
+        },
+        {
+            dense_vfp::dense16_vfp::<75, 20>(black_box(&F1_X), black_box(&F1_W16), 0, o);
+            dense_vfp::dense4_vfp::<75, 20>(black_box(&F1_X), black_box(&F1_W4), 16, o)
+        }
+    );
+    layer!(
+        "f32_dense_128x256",
+        128 * 256,
+        [f32; 256],
+        f32,
+        |o| f32dense::dense16::<128, 256>(black_box(&F2_X), black_box(&F2_W), 0, o),
+        dense_vfp::dense16_vfp::<128, 256>(black_box(&F2_X), black_box(&F2_W), 0, o)
+    );
+    // MACs: 8 real multiplies per mode (the state update's 4, the output's 2, counted as MACs
+    // with the adds), as the issue counts them
+    layer!(
+        "f32_s4d_h128_n32",
+        128 * 32 * 6,
+        [f32; 2 * 128 * 32 + 128],
+        f32,
+        |o| {
+            let [ar, ai, xr, xi, cr, ci] = black_box(&S4_K);
+            let (or, rest) = o.split_at_mut(128 * 32);
+            let (oi, y) = rest.split_at_mut(128 * 32);
+            ssm::step::<32>([ar, ai, cr, ci], xr, xi, black_box(&S4_U), or, oi, y)
+        },
+        {
+            let [ar, ai, xr, xi, cr, ci] = black_box(&S4_K);
+            let (or, rest) = o.split_at_mut(128 * 32);
+            let (oi, y) = rest.split_at_mut(128 * 32);
+            ssm::step_vfp::<32>([ar, ai, cr, ci], xr, xi, black_box(&S4_U), or, oi, y)
+        }
     );
     Line::new("q8-done").end();
     rt::exit(t.mismatches == 0)
