@@ -362,7 +362,7 @@ impl Compiler {
             card,
             weight_bytes: report.weight_bytes,
             macs: report.macs,
-            tuning: back::tuning::Tuning::for_opt_level(&self.measure_options.opt_level),
+            tuning: back::tuning::Tuning::new(&self.measure_options.opt_level, &target),
         };
         let spec = CrateSpec {
             name: name.clone(),

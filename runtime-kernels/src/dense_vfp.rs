@@ -12,7 +12,7 @@
 //! `s0`, inputs `s4–s11`, weights `s12–s19` (eight rows).
 #![allow(unsafe_code)]
 
-#[cfg(target_arch = "arm")]
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 use crate::vfp::{vmla_run, ZEROS};
 
 crate::dense::dense_rows!(
@@ -41,7 +41,7 @@ crate::dense::dense_rows!(
 
 #[inline(always)]
 fn tile16<const K: usize>(xr: &[f32; K], wt: &[[f32; 16]; K], o: &mut [f32; 16]) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     // SAFETY: see above.
     unsafe {
         core::arch::asm!(
@@ -95,13 +95,13 @@ fn tile16<const K: usize>(xr: &[f32; K], wt: &[[f32; 16]; K], o: &mut [f32; 16])
             options(nostack),
         );
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     crate::dense::tile16::<K>(xr, wt, o);
 }
 
 #[inline(always)]
 fn tile8<const K: usize>(xr: &[f32; K], wt: &[[f32; 8]; K], o: &mut [f32; 8]) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     // SAFETY: see above.
     unsafe {
         core::arch::asm!(
@@ -143,13 +143,13 @@ fn tile8<const K: usize>(xr: &[f32; K], wt: &[[f32; 8]; K], o: &mut [f32; 8]) {
             options(nostack),
         );
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     crate::dense::tile8::<K>(xr, wt, o);
 }
 
 #[inline(always)]
 fn tile4<const K: usize>(xr: &[f32; K], wt: &[[f32; 4]; K], o: &mut [f32; 4]) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     // SAFETY: see above.
     unsafe {
         core::arch::asm!(
@@ -189,13 +189,13 @@ fn tile4<const K: usize>(xr: &[f32; K], wt: &[[f32; 4]; K], o: &mut [f32; 4]) {
             options(nostack),
         );
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     crate::dense::tile4::<K>(xr, wt, o);
 }
 
 #[inline(always)]
 fn tile1<const K: usize>(xr: &[f32; K], wt: &[[f32; 1]; K], o: &mut [f32; 1]) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     // SAFETY: see above (eight rows per iteration of the first loop here).
     unsafe {
         core::arch::asm!(
@@ -238,7 +238,7 @@ fn tile1<const K: usize>(xr: &[f32; K], wt: &[[f32; 1]; K], o: &mut [f32; 1]) {
             options(nostack),
         );
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     crate::dense::tile1::<K>(xr, wt, o);
 }
 

@@ -10,7 +10,8 @@
 //!   walks backwards (offsets then point at the first element visited).
 //! * Parameters come in small `pub` structs with `pub` fields so generated code can write them as
 //!   `const`s (`const P7: ConvParams = ConvParams { .. };`, `const S: &[usize] = &[..];`).
-//! * Buffers are supplied by the caller; nothing allocates, nothing is `unsafe`, and no kernel
+//! * Buffers are supplied by the caller; nothing allocates, nothing is `unsafe` except the
+//!   `asm!` blocks of the Arm DSP/FPU forms (`q8::dsp`, [`dense_vfp`], [`ssm`]), and no kernel
 //!   panics when its documented preconditions hold (they are `debug_assert!`ed). Slices are only
 //!   indexed where those preconditions keep the index in range.
 //! * Results are deterministic: each kernel fixes its summation order from its parameters alone.

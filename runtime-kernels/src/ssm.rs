@@ -102,7 +102,7 @@ pub fn step_vfp<const M: usize>(
     xi_out: &mut [f32],
     y: &mut [f32],
 ) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     {
         let [ar, ai, cr, ci] = coef;
         for (((((((((ar, ai), xr), xi), &u), cr), ci), or), oi), y) in rows::<M>(ar)
@@ -119,13 +119,13 @@ pub fn step_vfp<const M: usize>(
             *y = arm::channel::<M>([ar, ai, cr, ci], xr.as_ptr(), xi.as_ptr(), or.as_mut_ptr(), oi.as_mut_ptr(), u);
         }
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     step::<M>(coef, xr, xi, u, xr_out, xi_out, y);
 }
 
 /// [`step_in_place`] with `vldm` (module docs); the portable arithmetic off Arm.
 pub fn step_in_place_vfp<const M: usize>(coef: [&[f32]; 4], xr: &mut [f32], xi: &mut [f32], u: &[f32], y: &mut [f32]) {
-    #[cfg(target_arch = "arm")]
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     {
         let [ar, ai, cr, ci] = coef;
         for (((((((ar, ai), xr), xi), &u), cr), ci), y) in rows::<M>(ar)
@@ -141,11 +141,11 @@ pub fn step_in_place_vfp<const M: usize>(coef: [&[f32]; 4], xr: &mut [f32], xi: 
             *y = arm::channel::<M>([ar, ai, cr, ci], pr, pi, pr, pi, u);
         }
     }
-    #[cfg(not(target_arch = "arm"))]
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
     step_in_place::<M>(coef, xr, xi, u, y);
 }
 
-#[cfg(target_arch = "arm")]
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 mod arm {
     /// The eight instructions of one mode (module docs), registers by number.
     macro_rules! mode {

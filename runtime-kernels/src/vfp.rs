@@ -24,22 +24,24 @@
 //!
 //! # When
 //!
-//! Only on an Arm core with a single-precision FPU and its 32 `s` registers (Cortex-M4F/M7F/M33F:
-//! the `thumbv7em-none-eabihf`/`thumbv8m.main-none-eabihf` targets; the compiler calls them for a
-//! target listing the `fpu-sp` feature on an `eabihf` triple). Arm FPU target features are
-//! unstable and hidden from `cfg` on stable Rust, so the choice is the compiler's, by name, as
-//! for the int8 DSP forms (`q8`).
+//! The compiler calls them for a target listing the `fpu-sp` feature on an `eabihf` triple (a
+//! Cortex-M4F/M7F/M33F: `thumbv7em-none-eabihf`, `thumbv8m.main-none-eabihf`). The assembly is
+//! compiled in only under `cfg(all(target_arch = "arm", target_abi = "eabihf"))`: the hard-float
+//! ABI is what guarantees the FPU and its 32 `s` registers (Arm's FPU target features are
+//! unstable and hidden from `cfg` on stable Rust). Anywhere else, including the same generated
+//! crate built for a soft-float Cortex-M0+ (`thumbv6m-none-eabi`), a `*_vfp` form is the portable
+//! arithmetic.
 
 /// Sixteen `+0.0`: `vldm` from here zeroes up to 16 sums in one instruction.
 pub static ZEROS: [f32; 16] = [0.0; 16];
 
 /// `vmla.f32 s<a>, s<x>, s<w>` lines (`a += x · w`, product and sum each rounded) for each pair
 /// of accumulator and weight registers, all with the same `x` register.
-#[cfg(target_arch = "arm")]
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 macro_rules! vmla_run {
     ([$($a:literal),*], $x:literal, [$($w:literal),*]) => {
         concat!($("vmla.f32 s", $a, ", s", $x, ", s", $w, "\n"),*)
     };
 }
-#[cfg(target_arch = "arm")]
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 pub(crate) use vmla_run;

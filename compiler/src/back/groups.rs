@@ -119,6 +119,20 @@ pub fn members<'a>(g: &'a Graph, group: &[usize]) -> (Vec<Member<'a>>, Vec<Value
     (members, operands)
 }
 
+/// The `(operand k, member m)` pairs of `group` (operands as [`members`] numbers them) where
+/// member `m`'s output is a recurrent state written over its own input, operand `k`, in place.
+pub fn in_place_pairs(g: &Graph, plan: &Plan, group: &[usize], operands: &[ValueId]) -> Vec<(usize, usize)> {
+    group
+        .iter()
+        .enumerate()
+        .filter_map(|(m, &i)| {
+            let pair = plan.in_place(g, g.nodes[i].output)?;
+            let s = g.inputs[g.state[pair].input];
+            operands.iter().position(|&v| v == s).map(|k| (k, m))
+        })
+        .collect()
+}
+
 fn can_join(g: &Graph, plan: &Plan, root: &[usize], group: &[usize], i: usize) -> bool {
     let all_fused = group.iter().chain([&i]).all(|&n| matches!(g.nodes[n].op, Op::Fused(_)));
     let Some(&last) = group.last() else { return false };

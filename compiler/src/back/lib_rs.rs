@@ -430,15 +430,7 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             // `out<m>` (the caller's buffers, states updated in place, and at most one arena
             // range). An operand that is a state updated in place is read through its output.
             let (members, operands) = super::groups::members(g, &group);
-            let in_place: Vec<(usize, usize)> = group
-                .iter()
-                .enumerate()
-                .filter_map(|(m, &i)| {
-                    let pair = plan.in_place(g, g.nodes[i].output)?;
-                    let s = g.inputs[g.state[pair].input];
-                    operands.iter().position(|&v| v == s).map(|k| (k, m))
-                })
-                .collect();
+            let in_place = super::groups::in_place_pairs(g, plan, &group, &operands);
             let mut b = Bindings::default();
             for (k, &v) in operands.iter().enumerate() {
                 if in_place.iter().any(|&(o, _)| o == k) {
@@ -480,7 +472,9 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             }
             bind.extend(bind_views(arena_out, &arena));
             let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
-            let nest = ops::fused_group(&members, &shapes, &out_names, &in_place);
+            // an S4D step is one kernel call on a core with an FPU; any other group, a loop nest
+            let nest = ops::ssm::emit(&members, &shapes, &out_names, &in_place, facts.tuning)
+                .unwrap_or_else(|| ops::fused_group(&members, &shapes, &out_names, &in_place));
             blocks.push(Block {
                 tokens: quote! {
                     {

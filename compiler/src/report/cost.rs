@@ -1,10 +1,12 @@
 //! The per-kernel cost model behind the report's cycle estimate.
 //!
 //! Each node's work is counted as a few named *terms* that follow how the back end emits it
-//! (`back/ops/*`, `runtime-kernels`): Dense MACs per tile width (`dense16/8/4/1`, see
+//! (`back/ops/*`, `runtime-kernels`): Dense MACs per tile width (`dense16/8/4/1`, or their Arm FPU
+//! forms `dense*_vfp` on a core with one, see
 //! [`tiles`]), convolution MACs on the const-generic 4×4-tile `conv1d` path (as
 //! [`conv1d_geometry`] decides) or on the generic `conv2d` path, per-element steps of fused
 //! element-wise loops by kind (arithmetic is a few instructions, `tanh`/`sigmoid`/`erf` tens),
+//! S4D steps emitted as one `ssm` kernel call per group ([`kernel_group_terms`]),
 //! reduced / normalised / pooled elements, copied elements (slices that are plan aliases copy
 //! nothing), and a fixed overhead per emitted node. [`TERMS`] lists them with their units.
 //!
@@ -43,6 +45,13 @@ pub const TERMS: &[(&str, &str)] = &[
     ("dense_mac_4", "Dense multiply-accumulate in 4-column tiles (dense4)"),
     ("dense_mac_1", "Dense multiply-accumulate in single columns (dense1)"),
     ("dense_tile", "Dense tile (row × tile: accumulators set and stored)"),
+    ("dense_vfp_mac_16", "Dense multiply-accumulate in 16-column Arm FPU tiles (dense16_vfp: vldm + vmla)"),
+    ("dense_vfp_mac_8", "Dense multiply-accumulate in 8-column Arm FPU tiles (dense8_vfp)"),
+    ("dense_vfp_mac_4", "Dense multiply-accumulate in 4-column Arm FPU tiles (dense4_vfp)"),
+    ("dense_vfp_mac_1", "Dense multiply-accumulate in single columns on the Arm FPU (dense1_vfp)"),
+    ("dense_vfp_tile", "Arm FPU Dense tile (row × tile: accumulators set and stored)"),
+    ("ssm_mode", "S4D step mode (one complex state update and its output term; ssm::step_vfp)"),
+    ("ssm_channel", "S4D step channel (input broadcast, output sum stored)"),
     ("conv1d_mac_4x4", "conv1d multiply-accumulate in 4-channel × 4-position tiles (padding taps included)"),
     ("conv1d_mac_1x4", "conv1d multiply-accumulate in 1-channel × 4-position tiles (padding taps included)"),
     ("conv1d_mac_long", "conv1d_long multiply-accumulate (kernels over 64 taps, 4-channel × 4-position tiles, a partial channel tile counted whole)"),
@@ -216,9 +225,11 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuni
         Op::Quantize(_) | Op::Dequantize => add(&mut t, "quantize_elem", len),
         Op::Dense(d) => {
             let rows = len / d.n.max(1);
+            let (mac, tile) =
+                if tuning.arm_fpu { ("dense_vfp_mac", "dense_vfp_tile") } else { ("dense_mac", "dense_tile") };
             for (w, _, count) in tiles(d.k, d.n) {
-                add(&mut t, &format!("dense_mac_{w}"), rows * count * w * d.k);
-                add(&mut t, "dense_tile", rows * count);
+                add(&mut t, &format!("{mac}_{w}"), rows * count * w * d.k);
+                add(&mut t, tile, rows * count);
             }
         }
         Op::Conv(_) => match conv1d_geometry(g, n) {
@@ -315,6 +326,26 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuni
         Op::Gather(_) => add(&mut t, "copy_strided_elem", len),
     }
     t
+}
+
+/// Per node: its terms when it is part of a group the back end emits as one kernel call (an S4D
+/// step, `back/ops/ssm.rs`): the whole call on the group's first node, nothing on the others.
+/// `None` for nodes [`node_terms`] counts.
+pub fn kernel_group_terms(g: &Graph, plan: &Plan, tuning: Tuning) -> Vec<Option<Terms>> {
+    let mut out = vec![None; g.nodes.len()];
+    for group in crate::back::groups::groups(g, plan) {
+        let Some(s) = crate::back::ops::ssm::group_step(g, plan, &group, tuning) else { continue };
+        for (k, &i) in group.iter().enumerate() {
+            let mut t = Terms::new();
+            if k == 0 {
+                add(&mut t, "node", 1);
+                add(&mut t, "ssm_mode", s.channels * s.modes);
+                add(&mut t, "ssm_channel", s.channels);
+            }
+            out[i] = Some(t);
+        }
+    }
+    out
 }
 
 /// What the estimate is, for reports: calibrated instructions, or MACs × cycles per MAC.
@@ -451,9 +482,20 @@ mod tests {
     #[test]
     fn dense_work_is_split_by_tile_width() {
         // 20 columns × 75 rows: one 16-column tile and one 4-column tile, one row.
+        // The F746 has an FPU: the Arm FPU tiles (`dense*_vfp`) count.
         let t = terms_of("matvec_20x75.onnx");
-        assert_eq!((t["dense_mac_16"], t["dense_mac_4"], t["dense_tile"]), (16 * 75, 4 * 75, 2));
-        assert!(!t.contains_key("dense_mac_8") && !t.contains_key("dense_mac_1"));
+        assert_eq!((t["dense_vfp_mac_16"], t["dense_vfp_mac_4"], t["dense_vfp_tile"]), (16 * 75, 4 * 75, 2));
+        assert!(!t.contains_key("dense_vfp_mac_8") && !t.contains_key("dense_vfp_mac_1"));
+        assert!(!t.keys().any(|k| k.starts_with("dense_mac") || k == "dense_tile"), "{t:?}");
+    }
+
+    #[test]
+    fn an_s4d_step_is_one_kernel_call() {
+        // H = 128 channels, N = 64 (32 complex modes per channel, examples/models/bench/make.py):
+        // the step group is one ssm call, its three nodes one `node`.
+        let t = terms_of("s4d_layer_step.onnx");
+        assert_eq!((t["ssm_channel"], t["ssm_mode"]), (128, 128 * 32), "{t:?}");
+        assert!(!t.contains_key("fused_member_elem"), "{t:?}");
     }
 
     #[test]

@@ -128,11 +128,12 @@ pub fn report_at(
     ram_budget: u64,
 ) -> Report {
     let cost_model = cost::model(target, opt_level);
-    let tuning = crate::back::tuning::Tuning::for_opt_level(opt_level);
+    let tuning = crate::back::tuning::Tuning::new(opt_level, target);
     let mut seen = vec![false; g.values.len()];
     let mut nodes = vec![];
     let mut hist = BTreeMap::new();
     let in_group = crate::back::groups::later_members(g, plan);
+    let mut kernel_groups = cost::kernel_group_terms(g, plan, tuning);
     for (i, n) in g.nodes.iter().enumerate() {
         let mut wb = 0;
         for &i in &n.inputs {
@@ -142,7 +143,10 @@ pub fn report_at(
             }
         }
         *hist.entry(n.op.family().to_string()).or_insert(0) += 1;
-        let (macs, cost_terms) = (node_macs(g, n), cost::node_terms(g, plan, i, in_group[i], tuning));
+        let (macs, cost_terms) = (
+            node_macs(g, n),
+            kernel_groups[i].take().unwrap_or_else(|| cost::node_terms(g, plan, i, in_group[i], tuning)),
+        );
         nodes.push(NodeCost {
             node: n.name.clone(),
             op: n.op.summary(),

@@ -1,5 +1,6 @@
 //! Emission of `Op::Dense`: the weight tiles (packed here, at compile time, in the order the
-//! kernel streams them) and one `ecgc_kernels::dense::dense<T>::<K, N>` call per tile width.
+//! kernel streams them) and one `ecgc_kernels::dense::dense<T>::<K, N>` call per tile width
+//! (`ecgc_kernels::dense_vfp::dense<T>_vfp` on an Arm core with an FPU: `back/tuning.rs`).
 //!
 //! A layer of `N` columns is split into tiles of 16 columns (8 when it sums fewer than
 //! [`WIDE_MIN_K`] rows), then at most one tile of 8, at most one of 4, then single columns
@@ -8,6 +9,7 @@
 //! module's docs, `ecgc_kernels::dense`.)
 
 use crate::back::packed::Packed;
+use crate::back::tuning::Tuning;
 use crate::ir::{Dense, ValueId};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -50,14 +52,21 @@ pub fn pack(w: &[f32], k: usize, n: usize, (t, col, count): Tiles) -> Vec<f32> {
     out
 }
 
-/// The kernel calls computing `out` from `i0`, reading the packed statics of weight `w`.
-pub fn emit(d: &Dense, w: ValueId, packed: &Packed) -> Result<TokenStream, String> {
+/// The kernel calls computing `out` from `i0`, reading the packed statics of weight `w`: the
+/// `dense<T>_vfp` forms (same bits, `vldm` loads) on an Arm core with an FPU.
+pub fn emit(d: &Dense, w: ValueId, packed: &Packed, tuning: Tuning) -> Result<TokenStream, String> {
     let (k, n) = (Literal::usize_unsuffixed(d.k), Literal::usize_unsuffixed(d.n));
     let mut body = TokenStream::new();
     for (t, col, _) in tiles(d.k, d.n) {
         let name = packed.get(&(w, t)).ok_or_else(|| format!("no packed weights of width {t}"))?;
-        let (f, col) = (format_ident!("dense{}", t), Literal::usize_unsuffixed(col));
-        body.extend(quote!(k::dense::#f::<#k, #n>(i0, &#name, #col, out);));
+        let col = Literal::usize_unsuffixed(col);
+        body.extend(if tuning.arm_fpu {
+            let f = format_ident!("dense{}_vfp", t);
+            quote!(k::dense_vfp::#f::<#k, #n>(i0, &#name, #col, out);)
+        } else {
+            let f = format_ident!("dense{}", t);
+            quote!(k::dense::#f::<#k, #n>(i0, &#name, #col, out);)
+        });
     }
     Ok(body)
 }

@@ -16,6 +16,7 @@ pub mod fused;
 mod pool;
 pub mod quant;
 mod reduce;
+pub mod ssm;
 
 pub use elementwise::{binary_tokens, unary_tokens};
 
@@ -97,7 +98,7 @@ pub fn emit(g: &Graph, node: &Node, p: &Ident, packed: &Packed, tuning: Tuning) 
     let c = Ctx { g, node, p, out: g.value(node.output).shape.clone() };
     let (items, body) = match &node.op {
         Op::Conv(conv) => conv::emit(g, node, conv, p, packed, tuning)?,
-        Op::Dense(d) => (TokenStream::new(), dense::emit(d, node.inputs[1], packed)?),
+        Op::Dense(d) => (TokenStream::new(), dense::emit(d, node.inputs[1], packed, tuning)?),
         Op::Quantize(_) => (TokenStream::new(), quant::quantize(&c)?),
         Op::Dequantize => (TokenStream::new(), quant::dequantize(&c)?),
         Op::QConv(q) => quant::qconv(&c, q, packed)?,

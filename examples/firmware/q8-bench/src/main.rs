@@ -267,8 +267,8 @@ pub extern "C" fn q8_main() -> ! {
         |o| f32dense::dense16::<128, 256>(black_box(&F2_X), black_box(&F2_W), 0, o),
         dense_vfp::dense16_vfp::<128, 256>(black_box(&F2_X), black_box(&F2_W), 0, o)
     );
-    // MACs: 8 real multiplies per mode (the state update's 4, the output's 2, counted as MACs
-    // with the adds), as the issue counts them
+    // MACs: the 6 real products per mode (the state update's 4, the output's 2), each counted
+    // with the add or subtraction that takes it
     layer!(
         "f32_s4d_h128_n32",
         128 * 32 * 6,
