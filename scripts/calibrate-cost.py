@@ -12,6 +12,7 @@ docs/BENCH.md (between `<!-- cost-fit:begin -->` / `<!-- cost-fit:end -->`).
     BENCH_SECTION=after bash scripts/bench-m7.sh                 # measure (~20 min on 2 cores)
     python3 scripts/calibrate-cost.py target/bench-m7/after/json # fit and rewrite (~1 min)
     python3 scripts/calibrate-cost.py DIR --check                # only report the errors (exit 1 over ±25%)
+    python3 scripts/calibrate-cost.py DIR --hold dense_vfp_,ssm_ # keep the per-kernel counts of these terms
 
 Then rebuild ecgc (the target files are compiled into it) and run
 `cargo test -p ecgc --test firmware_qemu` (checks every zoo model's estimate within ±25%).
@@ -198,6 +199,10 @@ def main():
                     help="comma-separated term-name prefixes: fit only those terms, hold the others at their "
                          "current values (the int8 terms on scripts/bench-m7-int8.sh's builds: q8_,quantize_); "
                          "the fit table then goes between <!-- cost-fit-int8:begin/end --> of --doc")
+    ap.add_argument("--hold", default="",
+                    help="comma-separated term-name prefixes held at their current values, not fitted (terms "
+                         "measured kernel by kernel: the Arm FPU forms dense_vfp_,ssm_ from q8-bench, which "
+                         "every S4D step model uses in the same proportion, so a fit cannot tell them apart)")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs/BENCH.md"), help="markdown file with the fit table")
     a = ap.parse_args()
     only = [p for p in a.only.split(",") if p]
@@ -220,7 +225,9 @@ def main():
             coef = prior
             res = [sum(coef[t] * x for t, x in r[3].items()) / r[2] - 1.0 for r in data]
         else:
-            held = [t for t in names if only and not any(t.startswith(p) for p in only)]
+            hold = [p for p in a.hold.split(",") if p]
+            held = [t for t in names if (only and not any(t.startswith(p) for p in only))
+                    or any(t.startswith(p) for p in hold)]
             coef, res = fit(data, names, prior, a.ridge, held)
             tables[level] = {t: coef[t] for t in names}
         worst_by_level[level] = max(abs(x) for x in res)
@@ -249,8 +256,9 @@ def main():
         errs = ", ".join(f"opt-level {lv} ±{100 * worst_by_level[lv]:.0f}%" for lv in levels)
         newest = max(os.path.getmtime(p) for d in a.dirs for p in glob.glob(os.path.join(d, "*.json")))
         measured = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        held_note = f" ({', '.join(p + '*' for p in a.hold.split(',') if p)} held at per-kernel counts)" if a.hold else ""
         calibrated = (f"calibrated on QEMU mps2-an500 -icount counts of {len(rows)} builds measured by "
-                      f"scripts/bench-m7.sh until {measured}, fitted at commit {commit} on {date}; "
+                      f"scripts/bench-m7.sh until {measured}, fitted at commit {commit} on {date}{held_note}; "
                       f"worst fit error {errs}")
         if only:
             # the f32 fit's sentence stays; the int8 one replaces an earlier int8 one

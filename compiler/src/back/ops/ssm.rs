@@ -4,7 +4,7 @@
 //! `[…, C, M]` (`back/groups.rs`): the next real state, the next imaginary state, and
 //! `Σ_m Re(C·x')` with a sum over the last axis. On an Arm core with an FPU (`back/tuning.rs`)
 //! the group is one call of `ssm::step_vfp` (`ssm::step_in_place_vfp` when the state is updated
-//! in place), which loads four modes of each operand with one `vldm`: 11 instructions per mode on
+//! in place), which loads four modes of each operand with one `vldm`: 10 instructions per mode on
 //! the Cortex-M7 where the generated loop nest takes ~25.
 //!
 //! The match is symbolic: each member's expression tree must equal

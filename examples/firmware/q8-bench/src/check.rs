@@ -330,6 +330,9 @@ pub fn run() -> Tally {
     ssm_case::<4, 1>(r, &mut t, 20);
     ssm_case::<7, 2>(r, &mut t, 20);
     ssm_case::<32, 4>(r, &mut t, 10);
+    // the longest row one asm block unrolls (8 blocks + 3), and the first that loops per channel
+    ssm_case::<35, 3>(r, &mut t, 10);
+    ssm_case::<37, 2>(r, &mut t, 10);
     t
 }
 
