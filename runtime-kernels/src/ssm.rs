@@ -215,15 +215,11 @@ mod arm {
         };
     }
 
-    /// Block `k` of four modes of [`layer`], assembled when `k < M / 4`. Written out eight times
-    /// rather than with `.rept`: LLVM sizes an `asm!` block by its lines when it places constant
-    /// pools, and a `.rept` body counted once would put them out of reach.
-    macro_rules! block4 {
-        ($k:literal) => {
+    /// Four modes: their operands loaded (`vldm`, pointers moved on), computed, the new state
+    /// stored (`vstm`).
+    macro_rules! four_modes {
+        () => {
             concat!(
-                ".if {mq} > ",
-                $k,
-                "\n",
                 "vldmia {ar}!, {{s4-s7}}\n",
                 "vldmia {ai}!, {{s8-s11}}\n",
                 "vldmia {xr}!, {{s12-s15}}\n",
@@ -236,18 +232,14 @@ mod arm {
                 mode!(7, 11, 15, 19, 23, 27),
                 "vstmia {or}!, {{s12-s15}}\n",
                 "vstmia {oi}!, {{s16-s19}}\n",
-                ".endif\n",
             )
         };
     }
 
-    /// Mode `4 · (M / 4) + k` of [`layer`], assembled when `k < M % 4`.
-    macro_rules! single {
-        ($k:literal) => {
+    /// One mode, likewise.
+    macro_rules! one_mode {
+        () => {
             concat!(
-                ".if {mr} > ",
-                $k,
-                "\n",
                 "vldmia {ar}!, {{s4}}\n",
                 "vldmia {ai}!, {{s8}}\n",
                 "vldmia {xr}!, {{s12}}\n",
@@ -257,8 +249,23 @@ mod arm {
                 mode!(4, 8, 12, 16, 20, 24),
                 "vstmia {or}!, {{s12}}\n",
                 "vstmia {oi}!, {{s16}}\n",
-                ".endif\n",
             )
+        };
+    }
+
+    /// Block `k` of four modes of [`layer`], assembled when `k < M / 4`. Written out eight times
+    /// rather than with `.rept`: LLVM sizes an `asm!` block by its lines when it places constant
+    /// pools, and a `.rept` body counted once would put them out of reach.
+    macro_rules! block4 {
+        ($k:literal) => {
+            concat!(".if {mq} > ", $k, "\n", four_modes!(), ".endif\n",)
+        };
+    }
+
+    /// Mode `4 · (M / 4) + k` of [`layer`], assembled when `k < M % 4`.
+    macro_rules! single {
+        ($k:literal) => {
+            concat!(".if {mr} > ", $k, "\n", one_mode!(), ".endif\n",)
         };
     }
 
@@ -369,33 +376,14 @@ mod arm {
                 "vmov s0, {u}",
                 ".if {mq}",
                 "2:",
-                "vldmia {ar}!, {{s4-s7}}",
-                "vldmia {ai}!, {{s8-s11}}",
-                "vldmia {xr}!, {{s12-s15}}",
-                "vldmia {xi}!, {{s16-s19}}",
-                "vldmia {cr}!, {{s20-s23}}",
-                "vldmia {ci}!, {{s24-s27}}",
-                mode!(4, 8, 12, 16, 20, 24),
-                mode!(5, 9, 13, 17, 21, 25),
-                mode!(6, 10, 14, 18, 22, 26),
-                mode!(7, 11, 15, 19, 23, 27),
-                "vstmia {or}!, {{s12-s15}}",
-                "vstmia {oi}!, {{s16-s19}}",
+                four_modes!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
                 ".endif",
                 ".if {mr}",
                 "movs {n}, #{mr}",
                 "3:",
-                "vldmia {ar}!, {{s4}}",
-                "vldmia {ai}!, {{s8}}",
-                "vldmia {xr}!, {{s12}}",
-                "vldmia {xi}!, {{s16}}",
-                "vldmia {cr}!, {{s20}}",
-                "vldmia {ci}!, {{s24}}",
-                mode!(4, 8, 12, 16, 20, 24),
-                "vstmia {or}!, {{s12}}",
-                "vstmia {oi}!, {{s16}}",
+                one_mode!(),
                 "subs {n}, {n}, #1",
                 "bne 3b",
                 ".endif",
