@@ -206,6 +206,7 @@ def main():
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs/BENCH.md"), help="markdown file with the fit table")
     a = ap.parse_args()
     only = [p for p in a.only.split(",") if p]
+    hold = [p for p in a.hold.split(",") if p]
     if only and a.doc == os.path.join(ROOT, "docs/BENCH.md"):
         a.doc = os.path.join(ROOT, "docs/BENCH-INT8.md")
     path = os.path.join(ROOT, "targets", a.target + ".toml")
@@ -225,7 +226,6 @@ def main():
             coef = prior
             res = [sum(coef[t] * x for t, x in r[3].items()) / r[2] - 1.0 for r in data]
         else:
-            hold = [p for p in a.hold.split(",") if p]
             held = [t for t in names if (only and not any(t.startswith(p) for p in only))
                     or any(t.startswith(p) for p in hold)]
             coef, res = fit(data, names, prior, a.ridge, held)
@@ -256,7 +256,7 @@ def main():
         errs = ", ".join(f"opt-level {lv} ±{100 * worst_by_level[lv]:.0f}%" for lv in levels)
         newest = max(os.path.getmtime(p) for d in a.dirs for p in glob.glob(os.path.join(d, "*.json")))
         measured = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        held_note = f" ({', '.join(p + '*' for p in a.hold.split(',') if p)} held at per-kernel counts)" if a.hold else ""
+        held_note = f" ({', '.join(p + '*' for p in hold)} held at per-kernel counts)" if hold else ""
         calibrated = (f"calibrated on QEMU mps2-an500 -icount counts of {len(rows)} builds measured by "
                       f"scripts/bench-m7.sh until {measured}, fitted at commit {commit} on {date}{held_note}; "
                       f"worst fit error {errs}")

@@ -80,11 +80,11 @@ pub fn unsafe_in_place(g: &Graph, plan: &Plan) -> Vec<usize> {
         .collect()
 }
 
-/// Per node: whether it runs inside the loop nest of the node before it (a group member other
-/// than the first).
-pub fn later_members(g: &Graph, plan: &Plan) -> Vec<bool> {
-    let mut later = vec![false; g.nodes.len()];
-    for group in groups(g, plan) {
+/// Per node of a graph of `nodes` nodes grouped as `groups` ([`groups`]): whether it runs inside
+/// the loop nest of the node before it (a group member other than the first).
+pub fn later_members(groups: &[Vec<usize>], nodes: usize) -> Vec<bool> {
+    let mut later = vec![false; nodes];
+    for group in groups {
         for &i in group.iter().skip(1) {
             later[i] = true;
         }

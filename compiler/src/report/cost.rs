@@ -328,13 +328,13 @@ pub fn node_terms(g: &Graph, plan: &Plan, i: usize, in_group: bool, tuning: Tuni
     t
 }
 
-/// Per node: its terms when it is part of a group the back end emits as one kernel call (an S4D
-/// step, `back/ops/ssm.rs`): the whole call on the group's first node, nothing on the others.
-/// `None` for nodes [`node_terms`] counts.
-pub fn kernel_group_terms(g: &Graph, plan: &Plan, tuning: Tuning) -> Vec<Option<Terms>> {
+/// Per node: its terms when it is part of a group (of `groups`, `back/groups.rs`) the back end
+/// emits as one kernel call (an S4D step, `back/ops/ssm.rs`): the whole call on the group's first
+/// node, nothing on the others. `None` for nodes [`node_terms`] counts.
+pub fn kernel_group_terms(g: &Graph, plan: &Plan, groups: &[Vec<usize>], tuning: Tuning) -> Vec<Option<Terms>> {
     let mut out = vec![None; g.nodes.len()];
-    for group in crate::back::groups::groups(g, plan) {
-        let Some(s) = crate::back::ops::ssm::group_step(g, plan, &group, tuning) else { continue };
+    for group in groups {
+        let Some(s) = crate::back::ops::ssm::group_step(g, plan, group, tuning) else { continue };
         for (k, &i) in group.iter().enumerate() {
             let mut t = Terms::new();
             if k == 0 {

@@ -132,8 +132,9 @@ pub fn report_at(
     let mut seen = vec![false; g.values.len()];
     let mut nodes = vec![];
     let mut hist = BTreeMap::new();
-    let in_group = crate::back::groups::later_members(g, plan);
-    let mut kernel_groups = cost::kernel_group_terms(g, plan, tuning);
+    let groups = crate::back::groups::groups(g, plan);
+    let in_group = crate::back::groups::later_members(&groups, g.nodes.len());
+    let mut kernel_groups = cost::kernel_group_terms(g, plan, &groups, tuning);
     for (i, n) in g.nodes.iter().enumerate() {
         let mut wb = 0;
         for &i in &n.inputs {

@@ -272,6 +272,15 @@ mod tests {
         (0..3usize).map(|m| format_ident!("out{}", m)).collect()
     }
 
+    /// The group with step `step` of member `m` replaced by `by`.
+    fn changed(m: usize, step: usize, by: FusedStep) -> Vec<Member<'static>> {
+        let mut g = group(false);
+        let mut f = g[m].f.clone();
+        f.steps[step] = by;
+        g[m].f = Box::leak(Box::new(f));
+        g
+    }
+
     const FPU: Tuning = Tuning { size: false, arm_fpu: true };
 
     #[test]
@@ -293,29 +302,17 @@ mod tests {
         // no FPU
         assert!(emit(&group(false), &ops, &outs, &[], Tuning::default()).is_none());
         // the sign of the imaginary part's sum flipped: ar·xi − ai·xr
-        let mut g = group(false);
-        let mut f = g[1].f.clone();
-        f.steps[2] = FusedStep::Binary(Sub, S(0), S(1));
-        g[1].f = Box::leak(Box::new(f));
+        let g = changed(1, 2, FusedStep::Binary(Sub, S(0), S(1)));
         assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
         // the output's subtraction swapped: ci·xi' − cr·xr'
-        let mut g = group(false);
-        let mut f = g[2].f.clone();
-        f.steps[2] = FusedStep::Binary(Sub, S(1), S(0));
-        g[2].f = Box::leak(Box::new(f));
+        let g = changed(2, 2, FusedStep::Binary(Sub, S(1), S(0)));
         assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
         // the input subtracted rather than added: (ar·xr − ai·xi) − u
-        let mut g = group(false);
-        let mut f = g[0].f.clone();
-        f.steps[3] = FusedStep::Binary(Sub, S(2), I(4));
-        g[0].f = Box::leak(Box::new(f));
+        let g = changed(0, 3, FusedStep::Binary(Sub, S(2), I(4)));
         assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
         // (ai·xi − ar·xr) + u is the same step with real and imaginary parts relabelled, so it
         // matches out of place, but not with the state in place (the labels no longer fit)
-        let mut g = group(false);
-        let mut f = g[0].f.clone();
-        f.steps[2] = FusedStep::Binary(Sub, S(1), S(0));
-        g[0].f = Box::leak(Box::new(f));
+        let g = changed(0, 2, FusedStep::Binary(Sub, S(1), S(0)));
         assert!(emit(&g, &ops, &outs, &[(1, 0), (3, 1)], FPU).is_none());
         // the state in place for one member only
         assert!(emit(&group(false), &ops, &outs, &[(1, 0)], FPU).is_none());
