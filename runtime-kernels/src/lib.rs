@@ -52,6 +52,7 @@ pub mod quantize;
 pub mod reduce;
 pub mod select;
 pub mod ssm;
+pub mod ssm_packed;
 pub mod unary;
 pub mod vfp;
 pub mod weights;

@@ -168,8 +168,9 @@ pub fn step_in_place_vfp<const M: usize>(coef: [&[f32]; 4], xr: &mut [f32], xi: 
 }
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-mod arm {
-    /// The eight instructions of one mode (module docs), registers by number.
+pub(crate) mod arm {
+    /// The eight instructions of one mode (module docs), registers by number; also
+    /// [`crate::ssm_packed`]'s.
     macro_rules! mode {
         ($ar:literal, $ai:literal, $xr:literal, $xi:literal, $cr:literal, $ci:literal) => {
             concat!(
@@ -214,6 +215,8 @@ mod arm {
             )
         };
     }
+
+    pub(crate) use mode;
 
     /// Four modes: their operands loaded (`vldm`, pointers moved on), computed, the new state
     /// stored (`vstm`).
@@ -272,7 +275,7 @@ mod arm {
     /// Up to this many blocks of four modes, [`layer`] runs a whole layer in one `asm!` block,
     /// each channel's modes unrolled (`M` ≤ 35: ~160 bytes of code per block); longer rows go
     /// channel by channel through [`channel`]'s loop.
-    pub(super) const UNROLL_BLOCKS: usize = 8; // the `block4!` lines of `layer`
+    pub(crate) const UNROLL_BLOCKS: usize = 8; // the `block4!` lines of `layer`
 
     /// `c` channels of `M` modes (`M / 4 ≤ UNROLL_BLOCKS`): reads `c · M` floats at each of
     /// `k = [ar, ai, cr, ci]`, `xr`, `xi` and `c` at `u`; writes `c · M` at `or`, `oi` (which may

@@ -116,7 +116,7 @@ fn check(text: &str, opt: &str) -> Vec<Row> {
             None => rows.push((kernel, macs, n, f64::NAN)),
         }
     }
-    assert_eq!(rows.len(), 13, "opt-level {opt}: expected 13 benchmark layers:\n{text}");
+    assert_eq!(rows.len(), 14, "opt-level {opt}: expected 14 benchmark layers:\n{text}");
     for r in &rows {
         assert!(r.2 > 0.0 && r.3 > 0.0, "opt-level {opt}: {} lacks a form", r.0);
     }

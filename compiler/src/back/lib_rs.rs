@@ -13,7 +13,7 @@ use super::consts;
 use super::names::Namer;
 use super::ops;
 use super::packed;
-use crate::ir::{DType, Graph, Op, ValueId, ValueKind};
+use crate::ir::{DType, Graph, Op, TensorData, ValueId, ValueKind};
 use crate::plan::{Plan, PoolKey, Region};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -299,8 +299,25 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     // array only when something else reads the constant too.
     let mut flat = vec![false; g.values.len()];
     let mut forms: BTreeMap<(ValueId, usize), packed::Form> = BTreeMap::new();
-    for n in &g.nodes {
+    // Fused groups; an S4D step among them is one kernel call, its constant coefficients read
+    // from one interleaved static (`back/ops/ssm.rs`), by the group's first node.
+    let groups = super::groups::groups(g, plan);
+    let steps: BTreeMap<usize, ops::ssm::Step> = groups
+        .iter()
+        .filter(|gr| gr.len() > 1)
+        .filter_map(|gr| Some((gr[0], ops::ssm::group_step(g, plan, gr, facts.tuning)?)))
+        .collect();
+    let mut in_step = vec![None; g.nodes.len()];
+    for gr in &groups {
+        if let Some(coef) = gr.first().and_then(|i| steps.get(i)).and_then(|s| s.packed) {
+            gr.iter().for_each(|&i| in_step[i] = Some(coef));
+        }
+    }
+    for (i, n) in g.nodes.iter().enumerate() {
         for (k, &v) in n.inputs.iter().enumerate() {
+            if in_step[i].is_some_and(|coef| coef.contains(&v)) {
+                continue;
+            }
             if packed::reads_packed(g, n, k) {
                 for f in packed::forms(g, n, k) {
                     forms.entry((v, f.key)).or_insert(f);
@@ -328,6 +345,35 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             static #id: #ty = #decode(include_bytes!(#file));
         });
         packed.insert((v, key), id);
+    }
+    let mut step_coefs: BTreeMap<[ValueId; 4], Ident> = BTreeMap::new();
+    for s in steps.values() {
+        let Some(coef) = s.packed else { continue };
+        if step_coefs.contains_key(&coef) {
+            continue;
+        }
+        let tables: Vec<&[f32]> = coef.iter().filter_map(|&v| g.value(v).const_data()).collect();
+        let [ar, ai, cr, ci] = <[&[f32]; 4]>::try_from(tables).map_err(|_| "S4D coefficients without data")?;
+        let base = &g.value(coef[0]).name;
+        let name = items.upper(&format!("w_{base}_ssm"));
+        let id = format_ident!("{}", name);
+        let dir = if form == Form::Module { MODULE_WEIGHTS_DIR } else { "weights" };
+        let file = format!("{dir}/{}.bin", name.to_lowercase());
+        let data = ops::ssm::pack([ar, ai, cr, ci], s.channels, s.modes);
+        weights.insert(file.clone(), TensorData::from(data).le_bytes());
+        let [m, c] = [s.modes, s.channels].map(Literal::usize_unsuffixed);
+        let doc = format!(
+            " Constants `{}`, `{}`, `{}`, `{}` (an S4D step's `ar`, `ai`, `cr`, `ci`), interleaved for `ssm_packed`.",
+            shown(&g.value(coef[0]).name),
+            shown(&g.value(coef[1]).name),
+            shown(&g.value(coef[2]).name),
+            shown(&g.value(coef[3]).name)
+        );
+        statics.extend(quote! {
+            #[doc = #doc]
+            static #id: [[[f32; 4]; #m]; #c] = k::weights::tiles_from_le(include_bytes!(#file));
+        });
+        step_coefs.insert(coef, id);
     }
     for (i, v) in g.values.iter().enumerate() {
         let ValueKind::Const(data) = &v.kind else { continue };
@@ -419,7 +465,6 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
     let mut shared_params: BTreeMap<String, Ident> = BTreeMap::new();
     let placeholder = format_ident!("ECGC_PARAM_PLACEHOLDER");
     let mut blocks = vec![];
-    let groups = super::groups::groups(g, plan);
     // int8 builds: `run_i8`'s replacements of the boundary nodes (`back/raw.rs`), by block index
     let raw = super::raw::boundaries(g, plan);
     let mut raw_blocks: BTreeMap<usize, Block> = BTreeMap::new();
@@ -431,9 +476,13 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             // range). An operand that is a state updated in place is read through its output.
             let (members, operands) = super::groups::members(g, &group);
             let in_place = super::groups::in_place_pairs(g, plan, &group, &operands);
+            let step = group.first().and_then(|i| steps.get(i));
+            let coef_static = step.and_then(|s| step_coefs.get(&s.packed?));
             let mut b = Bindings::default();
             for (k, &v) in operands.iter().enumerate() {
-                if in_place.iter().any(|&(o, _)| o == k) {
+                if in_place.iter().any(|&(o, _)| o == k)
+                    || (coef_static.is_some() && step.is_some_and(|s| s.coef.contains(&k)))
+                {
                     continue;
                 }
                 if !bind_operand(&mut b, format_ident!("i{}", k), v) {
@@ -473,7 +522,8 @@ pub fn generate(g: &Graph, plan: &Plan, facts: &CardFacts, form: Form) -> Result
             bind.extend(bind_views(arena_out, &arena));
             let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
             // an S4D step is one kernel call on a core with an FPU; any other group, a loop nest
-            let nest = ops::ssm::emit(&members, &shapes, &out_names, &in_place, facts.tuning)
+            let nest = step
+                .and_then(|s| ops::ssm::emit(s, &out_names, coef_static))
                 .unwrap_or_else(|| ops::fused_group(&members, &shapes, &out_names, &in_place));
             blocks.push(Block {
                 tokens: quote! {

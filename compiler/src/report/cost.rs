@@ -51,6 +51,7 @@ pub const TERMS: &[(&str, &str)] = &[
     ("dense_vfp_mac_1", "Dense multiply-accumulate in single columns on the Arm FPU (dense1_vfp)"),
     ("dense_vfp_tile", "Arm FPU Dense tile (row × tile: accumulators set and stored)"),
     ("ssm_mode", "S4D step mode (one complex state update and its output term; ssm::step_vfp)"),
+    ("ssm_packed_mode", "S4D step mode, constant coefficients interleaved (ssm_packed::step_vfp)"),
     ("ssm_channel", "S4D step channel (input broadcast, output sum stored)"),
     ("conv1d_mac_4x4", "conv1d multiply-accumulate in 4-channel × 4-position tiles (padding taps included)"),
     ("conv1d_mac_1x4", "conv1d multiply-accumulate in 1-channel × 4-position tiles (padding taps included)"),
@@ -339,7 +340,8 @@ pub fn kernel_group_terms(g: &Graph, plan: &Plan, groups: &[Vec<usize>], tuning:
             let mut t = Terms::new();
             if k == 0 {
                 add(&mut t, "node", 1);
-                add(&mut t, "ssm_mode", s.channels * s.modes);
+                let mode = if s.packed.is_some() { "ssm_packed_mode" } else { "ssm_mode" };
+                add(&mut t, mode, s.channels * s.modes);
                 add(&mut t, "ssm_channel", s.channels);
             }
             out[i] = Some(t);
@@ -492,9 +494,11 @@ mod tests {
     #[test]
     fn an_s4d_step_is_one_kernel_call() {
         // H = 128 channels, N = 64 (32 complex modes per channel, examples/models/bench/make.py):
-        // the step group is one ssm call, its three nodes one `node`.
+        // the step group is one ssm_packed call, its three nodes one `node`.
         let t = terms_of("s4d_layer_step.onnx");
-        assert_eq!((t["ssm_channel"], t["ssm_mode"]), (128, 128 * 32), "{t:?}");
+        // its coefficients are constants: read interleaved (`ssm_packed`)
+        assert_eq!((t["ssm_channel"], t["ssm_packed_mode"]), (128, 128 * 32), "{t:?}");
+        assert!(!t.contains_key("ssm_mode"), "{t:?}");
         assert!(!t.contains_key("fused_member_elem"), "{t:?}");
     }
 

@@ -32,7 +32,7 @@
 //! | `sinf` (all) | 2 | | `cosf` (all) | 2 |
 //! | `erff` (all) | 1 | | `erfcf` | 3 |
 //! | `sigmoidf` (all) | 3 | | `softplusf` (all) | 2 |
-//! | `gelu_exact` | 4 | | `truncf`/`fabsf`/`fmodf`/`fmaxf`/`fminf` | 0 (exact) |
+//! | `gelu_exact` | 5 (3 on `\|x\| < 1`) | | `truncf`/`fabsf`/`fmodf`/`fmaxf`/`fminf` | 0 (exact) |
 //!
 //! `erf`, `erfc`, `sigmoid`, `softplus` and `gelu` have no `f32` version in `std`; they are checked
 //! against a test-only double-precision reference (the only `f64` in the crate: test code, built

@@ -314,6 +314,19 @@ fn erf_family() {
         },
         4,
     );
+    // each of gelu_exact's three ranges sampled densely, with its own bound (the doc's table)
+    let gelu_ref = |x: f32| {
+        let x = x as f64;
+        (0.5 * x * erfc64(-x / core::f64::consts::SQRT_2)) as f32
+    };
+    for (lo, hi, seed, budget) in [(-1.0, 1.0, 15, 3), (1.0, 8.0, 16, 2), (-6.0, -1.0, 17, 4), (-20.0, -6.0, 18, 5)] {
+        let mut rng = Rng::new(seed);
+        let xs: Vec<f32> = (0..200_000).map(|_| rng.uniform(lo, hi)).chain([lo, hi]).collect();
+        check("gelu_exact range", &xs, gelu_exact, &gelu_ref, budget);
+    }
+    assert_eq!(gelu_exact(f32::INFINITY), f32::INFINITY);
+    assert_eq!(gelu_exact(f32::NEG_INFINITY).to_bits(), (-0.0f32).to_bits());
+    assert!(gelu_exact(f32::NAN).is_nan());
     assert_eq!(erff(f32::INFINITY), 1.0);
     assert_eq!(erff(f32::NEG_INFINITY), -1.0);
     assert!(erff(f32::NAN).is_nan());

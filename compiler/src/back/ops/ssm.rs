@@ -21,7 +21,7 @@
 
 use super::fused::{iteration_shape, Member, Source};
 use crate::back::tuning::Tuning;
-use crate::ir::{BinaryOp, FusedArg, FusedStep, Graph};
+use crate::ir::{BinaryOp, FusedArg, FusedStep, Graph, ValueId};
 use crate::plan::Plan;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -114,6 +114,10 @@ pub struct Step {
     pub modes: usize,
     /// Whether the state is updated in place (members 0 and 1 write over `xr` and `xi`).
     pub in_place: bool,
+    /// The four coefficients as constants, interleaved into one static for
+    /// `ecgc_kernels::ssm_packed` ([`pack`]; set by [`group_step`]): one `vldm` where four
+    /// would be, 9.25 instructions per mode instead of 10.
+    pub packed: Option<[ValueId; 4]>,
 }
 
 /// The group's S4D step, or `None` when the group is not one the kernel computes bit for bit
@@ -187,13 +191,14 @@ pub fn recognise(
             continue;
         }
         let channels = lead.iter().product();
-        return Some(Step { coef, xr, xi, u, channels, modes, in_place: state_in_place });
+        return Some(Step { coef, xr, xi, u, channels, modes, in_place: state_in_place, packed: None });
     }
     None
 }
 
 /// The S4D step of `group` (node indices of `g` under `plan`) as the back end will emit it, if
-/// it is one: the report's cost model counts its work from this.
+/// it is one, with [`Step::packed`] set when its four coefficients are `f32` constants: the
+/// back end's call and the report's cost model both come from this.
 pub fn group_step(g: &Graph, plan: &Plan, group: &[usize], tuning: Tuning) -> Option<Step> {
     let (members, operands) = crate::back::groups::members(g, group);
     if members.len() != group.len() {
@@ -201,28 +206,50 @@ pub fn group_step(g: &Graph, plan: &Plan, group: &[usize], tuning: Tuning) -> Op
     }
     let in_place = crate::back::groups::in_place_pairs(g, plan, group, &operands);
     let shapes: Vec<Vec<usize>> = operands.iter().map(|&v| g.value(v).shape.clone()).collect();
-    recognise(&members, &shapes, &in_place, tuning)
+    let mut s = recognise(&members, &shapes, &in_place, tuning)?;
+    let values = s.coef.map(|k| operands[k]);
+    s.packed = values.iter().all(|&v| g.value(v).const_data().is_some()).then_some(values);
+    Some(s)
 }
 
-/// The group's kernel call (outputs `outs`, operands `i0, …`), or `None` when [`recognise`]
-/// finds no S4D step.
-pub fn emit(
-    members: &[Member],
-    operands: &[Vec<usize>],
-    outs: &[Ident],
-    in_place: &[(usize, usize)],
-    tuning: Tuning,
-) -> Option<TokenStream> {
-    let s = recognise(members, operands, in_place, tuning)?;
+/// The coefficients `[ar, ai, cr, ci]` (each `channels` rows of `modes`) in
+/// `ecgc_kernels::ssm_packed`'s layout: per channel, per block of four modes the block's `ar`,
+/// `ai`, `cr`, `ci` (four each), then `[ar, ai, cr, ci]` of each remaining mode; `4 · modes`
+/// floats per channel, the static's type `[[[f32; 4]; modes]; channels]`.
+pub fn pack(coef: [&[f32]; 4], channels: usize, modes: usize) -> Vec<f32> {
+    let whole = 4 * (modes / 4);
+    let mut out = Vec::with_capacity(4 * channels * modes);
+    for c in 0..channels {
+        let row = c * modes;
+        for b in (0..whole).step_by(4) {
+            for table in coef {
+                out.extend_from_slice(&table[row + b..row + b + 4]);
+            }
+        }
+        for m in whole..modes {
+            out.extend(coef.map(|table| table[row + m]));
+        }
+    }
+    out
+}
+
+/// The step's kernel call: outputs `outs`, operands `i0, …` (the coefficients from `coef`, the
+/// packed static, when [`Step::packed`]).
+pub fn emit(s: &Step, outs: &[Ident], coef: Option<&Ident>) -> Option<TokenStream> {
     let [o0, o1, o2] = [outs.first()?, outs.get(1)?, outs.get(2)?];
     let i = |k: usize| format_ident!("i{}", k);
     let m = Literal::usize_unsuffixed(s.modes);
-    let ([ar, ai, cr, ci], u) = (s.coef.map(i), i(s.u));
+    let (xr, xi, u) = (i(s.xr), i(s.xi), i(s.u));
+    let ([ar, ai, cr, ci], kernel) =
+        (s.coef.map(i), format_ident!("{}", if coef.is_some() { "ssm_packed" } else { "ssm" }));
+    let coef = match coef {
+        Some(q) => quote!(&#q),
+        None => quote!([#ar, #ai, #cr, #ci]),
+    };
     Some(if s.in_place {
-        quote!(k::ssm::step_in_place_vfp::<#m>([#ar, #ai, #cr, #ci], #o0, #o1, #u, #o2);)
+        quote!(k::#kernel::step_in_place_vfp::<#m>(#coef, #o0, #o1, #u, #o2);)
     } else {
-        let (xr, xi) = (i(s.xr), i(s.xi));
-        quote!(k::ssm::step_vfp::<#m>([#ar, #ai, #cr, #ci], #xr, #xi, #u, #o0, #o1, #o2);)
+        quote!(k::#kernel::step_vfp::<#m>(#coef, #xr, #xi, #u, #o0, #o1, #o2);)
     })
 }
 
@@ -283,46 +310,80 @@ mod tests {
 
     const FPU: Tuning = Tuning { size: false, arm_fpu: true };
 
+    /// The kernel call for the group, if it is recognised (unpacked coefficients).
+    fn kernel_call(
+        members: &[Member],
+        operands: &[Vec<usize>],
+        in_place: &[(usize, usize)],
+        tuning: Tuning,
+    ) -> Option<String> {
+        let s = recognise(members, operands, in_place, tuning)?;
+        emit(&s, &outs(), None).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn constant_coefficients_are_read_from_one_packed_static() {
+        let s = recognise(&group(false), &operands(), &[(1, 0), (3, 1)], FPU).expect("matched");
+        let call = emit(&s, &outs(), Some(&format_ident!("W_Q"))).expect("call").to_string();
+        assert_eq!(call, "k :: ssm_packed :: step_in_place_vfp :: < 8 > (& W_Q , out0 , out1 , i4 , out2) ;");
+        let s = recognise(&group(false), &operands(), &[], FPU).expect("matched");
+        let call = emit(&s, &outs(), Some(&format_ident!("W_Q"))).expect("call").to_string();
+        assert_eq!(call, "k :: ssm_packed :: step_vfp :: < 8 > (& W_Q , i1 , i3 , i4 , out0 , out1 , out2) ;");
+    }
+
+    #[test]
+    fn pack_interleaves_blocks_of_four_then_quads_the_rest() {
+        // 2 channels of 5 modes; table t holds 100·t + 10·channel + mode
+        let tables: Vec<Vec<f32>> =
+            (0..4).map(|t| (0..2).flat_map(|c| (0..5).map(move |m| (100 * t + 10 * c + m) as f32)).collect()).collect();
+        let q = pack([&tables[0], &tables[1], &tables[2], &tables[3]], 2, 5);
+        let row = |c: f32| -> Vec<f32> {
+            let block = (0..4).flat_map(|t| (0..4).map(move |m| 100.0 * t as f32 + 10.0 * c + m as f32));
+            block.chain((0..4).map(|t| 100.0 * t as f32 + 10.0 * c + 4.0)).collect()
+        };
+        assert_eq!(q, [row(0.0), row(1.0)].concat());
+    }
+
     #[test]
     fn an_s4d_step_group_becomes_one_kernel_call() {
         for swap in [false, true] {
-            let call = emit(&group(swap), &operands(), &outs(), &[(1, 0), (3, 1)], FPU).expect("matched").to_string();
+            let call = kernel_call(&group(swap), &operands(), &[(1, 0), (3, 1)], FPU).expect("matched");
             assert_eq!(
                 call,
                 "k :: ssm :: step_in_place_vfp :: < 8 > ([i0 , i2 , i5 , i6] , out0 , out1 , i4 , out2) ;"
             );
-            let call = emit(&group(swap), &operands(), &outs(), &[], FPU).expect("matched").to_string();
+            let call = kernel_call(&group(swap), &operands(), &[], FPU).expect("matched");
             assert!(call.starts_with("k :: ssm :: step_vfp :: < 8 > ([i0 , i2 , i5 , i6] , i1 , i3 , i4 ,"), "{call}");
         }
     }
 
     #[test]
     fn anything_else_keeps_the_loop_nest() {
-        let (ops, outs) = (operands(), outs());
+        let ops = operands();
         // no FPU
-        assert!(emit(&group(false), &ops, &outs, &[], Tuning::default()).is_none());
+        assert!(kernel_call(&group(false), &ops, &[], Tuning::default()).is_none());
         // the sign of the imaginary part's sum flipped: ar·xi − ai·xr
         let g = changed(1, 2, FusedStep::Binary(Sub, S(0), S(1)));
-        assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
+        assert!(kernel_call(&g, &ops, &[], FPU).is_none());
         // the output's subtraction swapped: ci·xi' − cr·xr'
         let g = changed(2, 2, FusedStep::Binary(Sub, S(1), S(0)));
-        assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
+        assert!(kernel_call(&g, &ops, &[], FPU).is_none());
         // the input subtracted rather than added: (ar·xr − ai·xi) − u
         let g = changed(0, 3, FusedStep::Binary(Sub, S(2), I(4)));
-        assert!(emit(&g, &ops, &outs, &[], FPU).is_none());
+        assert!(kernel_call(&g, &ops, &[], FPU).is_none());
         // (ai·xi − ar·xr) + u is the same step with real and imaginary parts relabelled, so it
         // matches out of place, but not with the state in place (the labels no longer fit)
         let g = changed(0, 2, FusedStep::Binary(Sub, S(1), S(0)));
-        assert!(emit(&g, &ops, &outs, &[(1, 0), (3, 1)], FPU).is_none());
+        assert!(kernel_call(&g, &ops, &[(1, 0), (3, 1)], FPU).is_none());
         // the state in place for one member only
-        assert!(emit(&group(false), &ops, &outs, &[(1, 0)], FPU).is_none());
+        assert!(kernel_call(&group(false), &ops, &[(1, 0)], FPU).is_none());
         // a broadcast coefficient (one row for every channel)
         let mut ops2 = ops.clone();
         ops2[5] = vec![1, 1, 8];
-        assert!(emit(&group(false), &ops2, &outs, &[], FPU).is_none());
+        assert!(kernel_call(&group(false), &ops2, &[], FPU).is_none());
         // u per mode rather than per channel
         let mut ops3 = ops;
         ops3[4] = vec![1, 4, 8];
-        assert!(emit(&group(false), &ops3, &outs, &[], FPU).is_none());
+        assert!(kernel_call(&group(false), &ops3, &[], FPU).is_none());
     }
 }

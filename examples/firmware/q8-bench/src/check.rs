@@ -4,7 +4,7 @@
 use crate::data::Rng;
 use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
 use ecgc_kernels::q8::{conv1d, dense as q8dense, depthwise, Channel};
-use ecgc_kernels::{dense, dense_vfp, ssm};
+use ecgc_kernels::{dense, dense_vfp, ssm, ssm_packed};
 
 /// Counts of compared cases and of cases whose outputs differ.
 #[derive(Default)]
@@ -83,6 +83,19 @@ fn ssm_case<const M: usize, const C: usize>(rng: &mut Rng, t: &mut Tally, trials
         t.add_f32(pr.as_flattened(), sr.as_flattened());
         t.add_f32(pi.as_flattened(), si.as_flattened());
         t.add_f32(&py, &vy);
+        // the packed coefficients (`ssm_packed`), out of place and in place
+        let mut q = [[[0f32; 4]; M]; C];
+        ssm_packed::pack::<M>([ar, ai, cr, ci], &mut q);
+        let (mut qr, mut qi, mut qy) = ([[1f32; M]; C], [[1f32; M]; C], [1f32; C]);
+        ssm_packed::step_vfp::<M>(&q, xr, xi, &u, qr.as_flattened_mut(), qi.as_flattened_mut(), &mut qy);
+        t.add_f32(pr.as_flattened(), qr.as_flattened());
+        t.add_f32(pi.as_flattened(), qi.as_flattened());
+        t.add_f32(&py, &qy);
+        let (mut sr, mut si) = (k[2], k[3]);
+        ssm_packed::step_in_place_vfp::<M>(&q, sr.as_flattened_mut(), si.as_flattened_mut(), &u, &mut qy);
+        t.add_f32(pr.as_flattened(), sr.as_flattened());
+        t.add_f32(pi.as_flattened(), si.as_flattened());
+        t.add_f32(&py, &qy);
     }
 }
 

@@ -17,7 +17,7 @@ use core::hint::black_box;
 use data::{channels, channels16, filters, floats, floats2, floats3, rows, values, values16, OUT};
 use ecgc_kernels::q8::dense16::{self, Channel16, Output16};
 use ecgc_kernels::q8::{conv1d, dense, depthwise, Channel};
-use ecgc_kernels::{dense as f32dense, dense_vfp, ssm};
+use ecgc_kernels::{dense as f32dense, dense_vfp, ssm, ssm_packed};
 use rt::{now, Line};
 
 static D1_W: [[[i8; 4]; 19]; 20] = rows::<75, 19, 20>(1);
@@ -48,6 +48,28 @@ static F2_W: [[[f32; 16]; 128]; 16] = floats3::<128, 16, 16>(24);
 /// An S4D layer step (H = 128 channels, 32 complex modes each): ar, ai, xr, xi, cr, ci.
 static S4_K: [[f32; 128 * 32]; 6] = floats2::<{ 128 * 32 }, 6>(25);
 static S4_U: [f32; 128] = floats::<128>(26);
+/// `S4_K`'s coefficients in `ssm_packed`'s layout (32 modes: eight blocks of four per channel).
+static S4_Q: [[[f32; 4]; 32]; 128] = s4_packed();
+
+const fn s4_packed() -> [[[f32; 4]; 32]; 128] {
+    let k = floats2::<{ 128 * 32 }, 6>(25);
+    let tables = [0, 1, 4, 5]; // ar, ai, cr, ci of [ar, ai, xr, xi, cr, ci]
+    let mut q = [[[0.0; 4]; 32]; 128];
+    let mut c = 0;
+    while c < 128 {
+        let mut m = 0;
+        while m < 32 {
+            let mut j = 0;
+            while j < 4 {
+                q[c][m][j] = k[tables[m % 4]][c * 32 + (m - m % 4) + j];
+                j += 1;
+            }
+            m += 1;
+        }
+        c += 1;
+    }
+    q
+}
 
 /// Counts one call of `f` and prints its line.
 fn bench(kernel: &str, path: &str, macs: u32, f: impl FnOnce()) {
@@ -285,6 +307,24 @@ pub extern "C" fn q8_main() -> ! {
             let (or, rest) = o.split_at_mut(128 * 32);
             let (oi, y) = rest.split_at_mut(128 * 32);
             ssm::step_vfp::<32>([ar, ai, cr, ci], xr, xi, black_box(&S4_U), or, oi, y)
+        }
+    );
+    layer!(
+        "f32_s4d_h128_n32_packed",
+        128 * 32 * 6,
+        [f32; 2 * 128 * 32 + 128],
+        f32,
+        |o| {
+            let [_, _, xr, xi, _, _] = black_box(&S4_K);
+            let (or, rest) = o.split_at_mut(128 * 32);
+            let (oi, y) = rest.split_at_mut(128 * 32);
+            ssm_packed::step::<32>(black_box(&S4_Q), xr, xi, black_box(&S4_U), or, oi, y)
+        },
+        {
+            let [_, _, xr, xi, _, _] = black_box(&S4_K);
+            let (or, rest) = o.split_at_mut(128 * 32);
+            let (oi, y) = rest.split_at_mut(128 * 32);
+            ssm_packed::step_vfp::<32>(black_box(&S4_Q), xr, xi, black_box(&S4_U), or, oi, y)
         }
     );
     Line::new("q8-done").end();
