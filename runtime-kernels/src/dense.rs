@@ -26,7 +26,7 @@
 //! loads of a row of weights land in every other register (seen at opt-level 3 and "s" for
 //! `T` = 8, 12, 16 and 20) and are never merged; a `f64` load split with `to_bits` is narrowed
 //! back to two `f32` loads. So one load per weight is the floor of this kernel in safe Rust;
-//! [`crate::dense_vfp`] has the same kernels with `vldm` in `asm!` (same bits, 1.2 instructions
+//! [`crate::dense_vfp`] has the same kernels with `vldm` in `asm!` (same bits, 1.1–1.2 instructions
 //! per MAC), which the compiler calls on cores with a single-precision FPU.
 
 /// One tile function per width: `o[c] = Σ_k xr[k] · wt[k][c]`, in `k` order from `0.0`. Written

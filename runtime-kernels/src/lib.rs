@@ -11,7 +11,7 @@
 //! * Parameters come in small `pub` structs with `pub` fields so generated code can write them as
 //!   `const`s (`const P7: ConvParams = ConvParams { .. };`, `const S: &[usize] = &[..];`).
 //! * Buffers are supplied by the caller; nothing allocates, nothing is `unsafe` except the
-//!   `asm!` blocks of the Arm DSP/FPU forms (`q8::dsp`, [`dense_vfp`], [`ssm`]), and no kernel
+//!   `asm!` blocks of the Arm DSP/FPU forms (`q8::dsp`, [`dense_vfp`], [`ssm`], [`ssm_packed`]), and no kernel
 //!   panics when its documented preconditions hold (they are `debug_assert!`ed). Slices are only
 //!   indexed where those preconditions keep the index in range.
 //! * Results are deterministic: each kernel fixes its summation order from its parameters alone.
@@ -26,7 +26,7 @@
 
 #![no_std]
 #![deny(missing_docs)]
-// `unsafe` only in `q8::dsp`, `dense_vfp` and `ssm` (DSP and FPU instructions through `asm!`),
+// `unsafe` only in `q8::dsp`, `dense_vfp`, `ssm` and `ssm_packed` (DSP and FPU instructions through `asm!`),
 // allowed there alone.
 #![deny(unsafe_code)]
 

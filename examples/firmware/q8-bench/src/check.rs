@@ -331,6 +331,7 @@ pub fn run() -> Tally {
     dense16_f32::<1, 16, 1, 1>(r, &mut t, 20);
     dense16_f32::<7, 35, 2, 2>(r, &mut t, 20);
     dense16_f32::<75, 32, 2, 1>(r, &mut t, 10);
+    for_dense16(r, &mut t);
     dense8_f32::<2, 8, 1, 3>(r, &mut t, 20);
     dense8_f32::<13, 24, 1, 1>(r, &mut t, 20);
     dense8_f32::<12, 9, 1, 2>(r, &mut t, 20);
@@ -347,6 +348,26 @@ pub fn run() -> Tally {
     ssm_case::<35, 3>(r, &mut t, 10);
     ssm_case::<37, 2>(r, &mut t, 10);
     t
+}
+
+/// Tiles of 16, every `K mod 12` (the twelve-row loop), with none, one and several of its
+/// iterations.
+fn for_dense16(r: &mut Rng, t: &mut Tally) {
+    dense16_f32::<2, 16, 1, 1>(r, t, 5);
+    dense16_f32::<3, 16, 1, 1>(r, t, 5);
+    dense16_f32::<4, 16, 1, 1>(r, t, 5);
+    dense16_f32::<5, 16, 1, 1>(r, t, 5);
+    dense16_f32::<6, 16, 1, 1>(r, t, 5);
+    dense16_f32::<8, 16, 1, 1>(r, t, 5);
+    dense16_f32::<9, 16, 1, 1>(r, t, 5);
+    dense16_f32::<10, 16, 1, 1>(r, t, 5);
+    dense16_f32::<11, 16, 1, 1>(r, t, 5);
+    dense16_f32::<12, 16, 1, 1>(r, t, 5);
+    dense16_f32::<13, 17, 1, 2>(r, t, 5);
+    dense16_f32::<20, 16, 1, 1>(r, t, 5);
+    dense16_f32::<24, 32, 2, 1>(r, t, 5);
+    dense16_f32::<32, 16, 1, 1>(r, t, 5);
+    dense16_f32::<128, 48, 3, 1>(r, t, 3);
 }
 
 /// Single columns, every `K mod 8`.
