@@ -42,7 +42,10 @@ crate::dense::dense_rows!(
 // the named `s` registers, the pointer and counter operands and the flags are written; no
 // stack. The `.if` guards skip a loop whose count is 0 (its `subs` would wrap).
 
-#[inline(always)]
+/// Not inlined: the twelve-row body is ~850 bytes, and LLVM would copy it into every unrolled
+/// pass of the tile loop (18.8 KB for the 128 × 256 layer at opt-level 3); a call per tile of
+/// 16 × K multiply-accumulates costs a few instructions.
+#[inline(never)]
 fn tile16<const K: usize>(xr: &[f32; K], wt: &[[f32; 16]; K], o: &mut [f32; 16]) {
     #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
     // SAFETY: see above; the first loop reads 12 inputs and 12 rows per iteration for `K / 12`
