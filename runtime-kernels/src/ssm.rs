@@ -32,9 +32,9 @@ fn rows<const M: usize>(s: &[f32]) -> core::slice::Iter<'_, [f32; M]> {
     s.as_chunks::<M>().0.iter()
 }
 
-/// One mode, portable: `(xr', xi', term of y)`.
+/// One mode, portable: `(xr', xi', term of y)`; also [`crate::ssm_packed`]'s.
 #[inline(always)]
-fn mode(ar: f32, ai: f32, xr: f32, xi: f32, u: f32, cr: f32, ci: f32) -> (f32, f32, f32) {
+pub(crate) fn mode(ar: f32, ai: f32, xr: f32, xi: f32, u: f32, cr: f32, ci: f32) -> (f32, f32, f32) {
     let nr = (ar * xr - ai * xi) + u;
     let ni = ar * xi + ai * xr;
     (nr, ni, cr * nr - ci * ni)

@@ -17,6 +17,8 @@
 //! remaining mode loads `[ar, ai, cr, ci]` into `s4–s7`.
 #![allow(unsafe_code)]
 
+use crate::ssm::mode;
+
 /// Interleaves unpacked coefficients (`C` rows of `M` each, `[ar, ai, cr, ci]`) into `out` (`C`
 /// rows of `M` quads; module docs). Rows past the shortest operand are left alone.
 pub fn pack<const M: usize>(coef: [&[f32]; 4], out: &mut [[[f32; 4]; M]]) {
@@ -41,20 +43,16 @@ fn channel<const M: usize>(q: &[[f32; 4]; M], xr: &mut [f32; M], xi: &mut [f32; 
     let (xr4, xr1) = xr.as_chunks_mut::<4>();
     let (xi4, xi1) = xi.as_chunks_mut::<4>();
     for (([ar, ai, cr, ci], xr), xi) in blocks.iter().zip(xr4).zip(xi4) {
-        let (r, i) = (*xr, *xi);
         for j in 0..4 {
-            let nr = (ar[j] * r[j] - ai[j] * i[j]) + u;
-            let ni = ar[j] * i[j] + ai[j] * r[j];
-            (xr[j], xi[j]) = (nr, ni);
-            acc += cr[j] * nr - ci[j] * ni;
+            let t;
+            (xr[j], xi[j], t) = mode(ar[j], ai[j], xr[j], xi[j], u, cr[j], ci[j]);
+            acc += t;
         }
     }
     for ((&[ar, ai, cr, ci], xr), xi) in tail.iter().zip(xr1).zip(xi1) {
-        let (r, i) = (*xr, *xi);
-        let nr = (ar * r - ai * i) + u;
-        let ni = ar * i + ai * r;
-        (*xr, *xi) = (nr, ni);
-        acc += cr * nr - ci * ni;
+        let t;
+        (*xr, *xi, t) = mode(ar, ai, *xr, *xi, u, cr, ci);
+        acc += t;
     }
     acc
 }
